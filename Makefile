@@ -1,0 +1,39 @@
+# kokin — the two commands for a fresh machine are `make demo` and `make test` (see README.md).
+SHELL := /bin/bash
+UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+DEMO := var/demo
+KOKIN := $(UV) run --frozen kokin
+
+.PHONY: setup demo test lint bench clean
+
+setup:
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	@$(UV) sync --frozen --quiet
+
+# The main job on the embedded default: build the demo ward's debit request from a CSV of payers,
+# check it, summarise it and convert it.
+demo: setup
+	@mkdir -p $(DEMO)
+	$(KOKIN) debit build --from examples/debit-requests.csv -o $(DEMO)/debit-request.dat \
+	  --consignor-code 1234567890 --consignor-name "デモク ゼイムカ" --debit-date 0527 \
+	  --bank-code 0001 --branch-code 001 --account-number 7777777
+	$(KOKIN) validate $(DEMO)/debit-request.dat --format zengin-debit
+	$(KOKIN) inspect $(DEMO)/debit-request.dat
+	$(KOKIN) convert $(DEMO)/debit-request.dat --format zengin-debit --to json -o $(DEMO)/debit-request.json
+	$(KOKIN) convert $(DEMO)/debit-request.dat --format zengin-debit --to csv -o $(DEMO)/debit-request.csv
+	$(KOKIN) convert $(DEMO)/debit-request.dat --format zengin-debit --to xlsx -o $(DEMO)/debit-request.xlsx
+	@echo "demo files: $(DEMO)/"
+
+lint: setup
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+	$(UV) run --frozen mypy
+
+test: lint
+	$(UV) run --frozen pytest -n 2 -q
+
+bench: setup
+	$(UV) run --frozen python benchmarks/bench_formats.py
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

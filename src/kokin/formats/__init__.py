@@ -1,0 +1,27 @@
+"""File formats the hub carries: a declarative fixed-width engine and one module per data kind.
+
+Every format module has the same face (``NAME``, ``LAYOUT``, ``parse``, ``validate``,
+``iter_records``, ``build``, ``summary``); :data:`FORMATS` maps the CLI names to them and
+:func:`detect` tells which one a file is. Nothing here needs the server.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from kokin.formats import zengin_debit
+from kokin.formats.framing import EBCDIC_TO_CP932
+
+FORMATS: dict[str, ModuleType] = {zengin_debit.NAME: zengin_debit}
+
+
+def detect(head: bytes) -> tuple[str | None, str]:
+    """Guess a file's format from its first bytes; return ``(name, reason)`` (name None if unsure)."""
+    if not head:
+        return None, "空のファイルです / the file is empty"
+    text = head[:4].translate(EBCDIC_TO_CP932) if head[:1] == b"\xf1" else head[:4]
+    for name, module in FORMATS.items():
+        ok, reason = module.looks_like(head, text)
+        if ok:
+            return name, reason
+    return None, "どの形式のヘッダーとも一致しません / the first record matches no known header"

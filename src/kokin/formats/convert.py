@@ -1,0 +1,140 @@
+"""Conversions of a decoded file: JSON, CSV (Excel-friendly), Excel, Parquet, and the text summary.
+
+Every output is written atomically: to a temporary file in the same folder, flushed to disk, then
+renamed, so a reader never sees half a file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
+
+import pyarrow as pa
+
+from kokin.formats.engine import Parsed
+
+EXCEL_MAX_ROWS = 1_048_576
+
+
+def write_atomic(path: str | Path, data: bytes | Callable[[IO[bytes]], None]) -> None:
+    """Write ``data`` (bytes, or a function that writes to a binary file) to ``path`` atomically."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent or ".")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            if callable(data):
+                data(fh)
+            else:
+                fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def to_json_document(parsed: Parsed) -> dict[str, Any]:
+    return {"format": parsed.layout.name, "batches": parsed.batches()}
+
+
+def _data_table(parsed: Parsed) -> pa.Table:
+    data = parsed.tables.get("data")
+    if data is None:
+        return pa.table({})
+    return data
+
+
+def write_csv(parsed: Parsed, path: str | Path, *, encoding: str = "utf-8-sig") -> None:
+    """The data records, one row each with the batch number; every value quoted as text for Excel."""
+    table = _data_table(parsed)
+    names = table.column_names
+    columns = [table[name].to_pylist() for name in names]
+
+    def write(fh: IO[bytes]) -> None:
+        text = io.TextIOWrapper(fh, encoding=encoding, newline="", errors="strict")
+        writer = csv.writer(text, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\r\n")
+        writer.writerow(names)
+        for row in zip(*columns, strict=True):
+            writer.writerow(row)
+        text.flush()
+        text.detach()
+
+    write_atomic(path, write)
+
+
+def write_xlsx(parsed: Parsed, path: str | Path) -> None:
+    """One sheet per record kind; identifiers are written as text so Excel keeps their zeros."""
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    for kind, table in parsed.tables.items():
+        if len(table) >= EXCEL_MAX_ROWS:
+            raise ValueError(f"{kind}: {len(table):,} rows do not fit in one Excel sheet "
+                             f"({EXCEL_MAX_ROWS:,} max) / Excel の1シートに収まりません")
+        sheet = workbook.create_sheet(kind)
+        sheet.append(table.column_names)
+        columns = [table[name].to_pylist() for name in table.column_names]
+        for row in zip(*columns, strict=True):
+            sheet.append(list(row))
+
+    def write(fh: IO[bytes]) -> None:
+        workbook.save(fh)
+
+    write_atomic(path, write)
+
+
+def write_parquet(parsed: Parsed, path: str | Path) -> None:
+    """The data records as Parquet; header and trailer records travel as JSON in the file metadata."""
+    import pyarrow.parquet as pq
+
+    table = _data_table(parsed)
+    meta = {
+        b"kokin.format": parsed.layout.name.encode(),
+        **{
+            f"kokin.{kind}".encode(): json.dumps(parsed.tables[kind].to_pylist(), ensure_ascii=False).encode()
+            for kind in parsed.tables
+            if kind != "data"
+        },
+    }
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), **meta})
+
+    def write(fh: IO[bytes]) -> None:
+        pq.write_table(table, fh)
+
+    write_atomic(path, write)
+
+
+def summary_text(summary: dict[str, Any], parsed: Parsed) -> str:
+    """The summary of ``kokin inspect`` for people: Japanese labels with English beside."""
+    lines = [
+        f"形式 format: {summary['format']} ({summary['detected_because']})",
+        f"種類 kind: {'結果 result' if summary.get('mode') == 'result' else '請求 request'}"
+        + (" / EBCDIC" if parsed.ebcdic else "")
+        + f" / 区切り separator: {'CR LF' if parsed.convention == 'crlf' else 'なし none'}",
+        f"レコード records: {summary['records']:,}  バッチ batches: {summary['batches']}  "
+        f"データ data: {summary['data_records']:,}  合計金額 total: {summary['total_amount']:,} 円",
+    ]
+    if summary.get("by_result_code"):
+        from kokin.formats.zengin_debit import RESULT_CODES
+
+        lines.append("振替結果コード別 by result code:")
+        for code, v in summary["by_result_code"].items():
+            ja, en = RESULT_CODES.get(code, ("?", "?"))
+            lines.append(f"  {code} {ja} ({en}): {v['count']:,} 件 {v['amount']:,} 円")
+    if summary.get("by_bank"):
+        from kokin.formats.bankmaster import master
+
+        m = master()
+        lines.append("金融機関別 by bank:")
+        for code, v in summary["by_bank"].items():
+            bank = m.bank(code)
+            lines.append(f"  {code} {bank.name if bank else '(マスタにない unknown)'}: {v['count']:,} 件 {v['amount']:,} 円")
+    lines.append(f"エラー errors: {summary['errors']:,}  警告 warnings: {summary['warnings']:,}")
+    return "\n".join(lines)

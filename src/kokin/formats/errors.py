@@ -1,0 +1,93 @@
+"""The one error vocabulary of every format module.
+
+A fault in a bank file is a :class:`FormatIssue`: the 1-based record number, the field's snake_case
+name (or ``length``, ``separator``, ``record_order`` for structural faults), the byte positions, and a
+message in Japanese and English. ``severity`` tells an error (the file must not be sent) from a warning
+(the operator should look, e.g. a bank code missing from the master).
+
+Functions that cannot go on raise :class:`FormatError`, which carries the issues found so far.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True, slots=True)
+class FormatIssue:
+    record: int | None
+    field: str
+    code: str
+    message_ja: str
+    message_en: str
+    start: int | None = None
+    end: int | None = None
+    severity: Severity = "error"
+    #: what ``record`` counts: records of a bank file, or lines of a CSV
+    unit: str = "record"
+
+    @property
+    def position(self) -> str:
+        if self.start is None:
+            return ""
+        return f" (bytes {self.start}-{self.end})" if self.end != self.start else f" (byte {self.start})"
+
+    def __str__(self) -> str:
+        where = f"{self.unit} {self.record}" if self.record is not None else "file"
+        return f"{where}: {self.field}{self.position}: {self.message_en} / {self.message_ja}"
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "severity": self.severity,
+            "record": self.record,
+            "field": self.field,
+            "start": self.start,
+            "end": self.end,
+            "code": self.code,
+            "message_ja": self.message_ja,
+            "message_en": self.message_en,
+        }
+
+
+class FormatError(ValueError):
+    """A file or a value that cannot be read or built; ``issues`` says where and why."""
+
+    def __init__(self, issues: list[FormatIssue] | FormatIssue | str) -> None:
+        if isinstance(issues, str):
+            issues = FormatIssue(None, "file", "invalid", issues, issues)
+        self.issues = [issues] if isinstance(issues, FormatIssue) else list(issues)
+        super().__init__("\n".join(str(i) for i in self.issues[:20]))
+
+
+@dataclass
+class Report:
+    """What validation found: all errors and warnings, and counters for the summary."""
+
+    errors: list[FormatIssue] = field(default_factory=list)
+    warnings: list[FormatIssue] = field(default_factory=list)
+    error_count: int = 0
+    warning_count: int = 0
+    max_issues: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error_count == 0
+
+    def add(self, issue: FormatIssue) -> None:
+        if issue.severity == "error":
+            self.error_count += 1
+            bucket = self.errors
+        else:
+            self.warning_count += 1
+            bucket = self.warnings
+        if self.max_issues is None or len(bucket) < self.max_issues:
+            bucket.append(issue)
+
+    def sorted_issues(self) -> list[FormatIssue]:
+        return sorted(
+            self.errors + self.warnings,
+            key=lambda i: (i.record if i.record is not None else 1 << 62, i.start or 0, i.severity),
+        )
