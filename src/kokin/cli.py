@@ -88,13 +88,19 @@ def main() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--format", "fmt", required=True, help="File format, e.g. zengin-debit.")
 @click.option("--profile", type=click.Path(exists=True, dir_okay=False), help="Bank profile (TOML).")
-@click.option("--mode", type=click.Choice(["auto", "request", "result"]), default="auto", show_default=True,
-              help="Request or result file (zengin-debit).")
+@click.option(
+    "--mode",
+    type=click.Choice(["auto", "request", "result"]),
+    default="auto",
+    show_default=True,
+    help="Request or result file (zengin-debit).",
+)
 @click.option("--no-master", is_flag=True, help="Do not look bank/branch codes up in the master.")
 @click.option("--max-errors", type=int, default=None, help="Print at most this many issues.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def validate(file: str, fmt: str, profile: str | None, mode: str, no_master: bool, max_errors: int | None,
-             as_json: bool) -> None:
+def validate(
+    file: str, fmt: str, profile: str | None, mode: str, no_master: bool, max_errors: int | None, as_json: bool
+) -> None:
     """Check FILE; exit 0 when valid (warnings allowed), 1 when invalid."""
     module = _format_module(fmt)
     try:
@@ -105,13 +111,24 @@ def validate(file: str, fmt: str, profile: str | None, mode: str, no_master: boo
         _fail(exc)
         return
     if as_json:
-        click.echo(json.dumps({"ok": report.ok, "errors": report.error_count, "warnings": report.warning_count,
-                               "issues": [i.as_dict() for i in report.sorted_issues()]}, ensure_ascii=False))
+        click.echo(
+            json.dumps(
+                {
+                    "ok": report.ok,
+                    "errors": report.error_count,
+                    "warnings": report.warning_count,
+                    "issues": [i.as_dict() for i in report.sorted_issues()],
+                },
+                ensure_ascii=False,
+            )
+        )
     else:
         _print_report(report, max_errors)
         verdict = "OK" if report.ok else "INVALID"
-        click.echo(f"{verdict}: {file}: エラー {report.error_count} 件, 警告 {report.warning_count} 件 / "
-                   f"{report.error_count} errors, {report.warning_count} warnings")
+        click.echo(
+            f"{verdict}: {file}: エラー {report.error_count} 件, 警告 {report.warning_count} 件 / "
+            f"{report.error_count} errors, {report.warning_count} warnings"
+        )
     sys.exit(0 if report.ok else 1)
 
 
@@ -120,12 +137,18 @@ def validate(file: str, fmt: str, profile: str | None, mode: str, no_master: boo
 @click.option("--format", "fmt", required=True, help="File format, e.g. zengin-debit.")
 @click.option("--to", "target", type=click.Choice(["json", "csv", "xlsx", "parquet"]), required=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Output file (JSON goes to stdout without).")
-@click.option("--encoding", type=click.Choice(["utf-8-sig", "cp932"]), default="utf-8-sig", show_default=True,
-              help="CSV encoding: UTF-8 with BOM or cp932 (both open in Excel).")
+@click.option(
+    "--encoding",
+    type=click.Choice(["utf-8-sig", "cp932"]),
+    default="utf-8-sig",
+    show_default=True,
+    help="CSV encoding: UTF-8 with BOM or cp932 (both open in Excel).",
+)
 @click.option("--profile", type=click.Path(exists=True, dir_okay=False), help="Bank profile (TOML).")
 @click.option("--force", is_flag=True, help="Convert even when the file has errors.")
-def convert(file: str, fmt: str, target: str, output: str | None, encoding: str, profile: str | None,
-            force: bool) -> None:
+def convert(
+    file: str, fmt: str, target: str, output: str | None, encoding: str, profile: str | None, force: bool
+) -> None:
     """Convert FILE to JSON, CSV, Excel or Parquet."""
     from kokin.formats import convert as conv
 
@@ -137,8 +160,10 @@ def convert(file: str, fmt: str, target: str, output: str | None, encoding: str,
         return
     if not parsed.report.ok and not force:
         _print_report(parsed.report, 20)
-        click.echo("エラーのあるファイルは変換しません (--force で変換) / the file has errors; use --force to convert",
-                   err=True)
+        click.echo(
+            "エラーのあるファイルは変換しません (--force で変換) / the file has errors; use --force to convert",
+            err=True,
+        )
         sys.exit(1)
     if target != "json" and output is None:
         raise click.UsageError(f"--to {target} needs -o/--output")
@@ -190,8 +215,13 @@ def debit() -> None:
 
 
 @debit.command("build")
-@click.option("--from", "source", type=click.Path(exists=True, dir_okay=False), required=True,
-              help="CSV of payers (columns in docs/formats/zengin-debit.md).")
+@click.option(
+    "--from",
+    "source",
+    type=click.Path(exists=True, dir_okay=False),
+    required=True,
+    help="CSV of payers (columns in docs/formats/zengin-debit.md).",
+)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True)
 @click.option("--consignor-code", required=True, help="委託者コード (10 digits).")
 @click.option("--consignor-name", required=True, help="委託者名 (normalised to half-width kana).")
@@ -204,20 +234,40 @@ def debit() -> None:
 @click.option("--allow-unknown-codes", is_flag=True, help="Accept bank/branch codes missing from the master.")
 @click.option("--separator", type=click.Choice(["crlf", "none"]), default="crlf", show_default=True)
 @click.option("--ebcdic", is_flag=True, help="Write EBCDIC (code_division 1).")
-def debit_build(source: str, output: str, consignor_code: str, consignor_name: str, debit_date: str,
-                bank_code: str, branch_code: str, account_type: str, account_number: str | None, truncate: bool,
-                allow_unknown_codes: bool, separator: str, ebcdic: bool) -> None:
+def debit_build(
+    source: str,
+    output: str,
+    consignor_code: str,
+    consignor_name: str,
+    debit_date: str,
+    bank_code: str,
+    branch_code: str,
+    account_type: str,
+    account_number: str | None,
+    truncate: bool,
+    allow_unknown_codes: bool,
+    separator: str,
+    ebcdic: bool,
+) -> None:
     """Build a debit request file from a CSV of payers."""
     from kokin.formats import debit_csv, zengin_debit
     from kokin.formats.convert import write_atomic
 
     try:
         records, truncations = debit_csv.rows_to_records(
-            debit_csv.read_text(source), truncate=truncate, allow_unknown_codes=allow_unknown_codes)
-        header = debit_csv.consignor_header(dict(
-            consignor_code=consignor_code, consignor_name=consignor_name, debit_date=debit_date,
-            bank_code=bank_code, branch_code=branch_code, account_type=account_type,
-            account_number=account_number))
+            debit_csv.read_text(source), truncate=truncate, allow_unknown_codes=allow_unknown_codes
+        )
+        header = debit_csv.consignor_header(
+            dict(
+                consignor_code=consignor_code,
+                consignor_name=consignor_name,
+                debit_date=debit_date,
+                bank_code=bank_code,
+                branch_code=branch_code,
+                account_type=account_type,
+                account_number=account_number,
+            )
+        )
         header["code_division"] = "1" if ebcdic else "0"
         raw = zengin_debit.build([{"header": header, "records": records}], separator=separator)
     except FormatError as exc:
@@ -228,8 +278,11 @@ def debit_build(source: str, output: str, consignor_code: str, consignor_name: s
         _print_report(report, 50)
         sys.exit(1)
     for t in truncations:
-        click.echo(f"WARNING line {t.line} {t.column}: 「{t.original}」を「{t.value}」に切り詰めました / "
-                   f"truncated to '{t.value}'", err=True)
+        click.echo(
+            f"WARNING line {t.line} {t.column}: 「{t.original}」を「{t.value}」に切り詰めました / "
+            f"truncated to '{t.value}'",
+            err=True,
+        )
     write_atomic(output, raw)
     total = sum(r["amount"] for r in records)
     click.echo(f"{output}: {len(records)} 件 {total:,} 円 / {len(records)} records, {total:,} yen")

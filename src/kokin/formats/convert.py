@@ -76,8 +76,10 @@ def write_xlsx(parsed: Parsed, path: str | Path) -> None:
     workbook = Workbook(write_only=True)
     for kind, table in parsed.tables.items():
         if len(table) >= EXCEL_MAX_ROWS:
-            raise ValueError(f"{kind}: {len(table):,} rows do not fit in one Excel sheet "
-                             f"({EXCEL_MAX_ROWS:,} max) / Excel の1シートに収まりません")
+            raise ValueError(
+                f"{kind}: {len(table):,} rows do not fit in one Excel sheet "
+                f"({EXCEL_MAX_ROWS:,} max) / Excel の1シートに収まりません"
+            )
         sheet = workbook.create_sheet(kind)
         sheet.append(table.column_names)
         columns = [table[name].to_pylist() for name in table.column_names]
@@ -135,6 +137,8 @@ def summary_text(summary: dict[str, Any], parsed: Parsed) -> str:
         lines.append("金融機関別 by bank:")
         for code, v in summary["by_bank"].items():
             bank = m.bank(code)
-            lines.append(f"  {code} {bank.name if bank else '(マスタにない unknown)'}: {v['count']:,} 件 {v['amount']:,} 円")
+            lines.append(
+                f"  {code} {bank.name if bank else '(マスタにない unknown)'}: {v['count']:,} 件 {v['amount']:,} 円"
+            )
     lines.append(f"エラー errors: {summary['errors']:,}  警告 warnings: {summary['warnings']:,}")
     return "\n".join(lines)

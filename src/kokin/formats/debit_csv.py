@@ -72,8 +72,14 @@ def rows_to_records(
     missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
         raise FormatError(
-            FormatIssue(1, ",".join(missing), "csv_header", f"列 {', '.join(missing)} がありません",
-                        f"missing column(s): {', '.join(missing)}", unit="line")
+            FormatIssue(
+                1,
+                ",".join(missing),
+                "csv_header",
+                f"列 {', '.join(missing)} がありません",
+                f"missing column(s): {', '.join(missing)}",
+                unit="line",
+            )
         )
     m = master()
     problems: list[FormatIssue] = []
@@ -97,19 +103,31 @@ def rows_to_records(
         account_type = (row.get("account_type") or "").strip()
         account_type = ACCOUNT_TYPE_WORDS.get(account_type, account_type)
         if account_type not in ("1", "2", "3", "9"):
-            fail(line, "account_type", f"預金種目「{account_type}」は 1・2・3・9 のいずれかです",
-                 f"account_type '{account_type}' must be 1, 2, 3 or 9")
+            fail(
+                line,
+                "account_type",
+                f"預金種目「{account_type}」は 1・2・3・9 のいずれかです",
+                f"account_type '{account_type}' must be 1, 2, 3 or 9",
+            )
         rec["account_type"] = account_type
         amount = (row.get("amount") or "").strip().replace(",", "")
         if not amount.isascii() or not amount.isdigit() or int(amount) == 0 or len(amount) > 10:
-            fail(line, "amount", f"金額「{amount}」は 1～9,999,999,999 の整数でなければなりません",
-                 f"amount '{amount}' must be a whole number from 1 to 9,999,999,999")
+            fail(
+                line,
+                "amount",
+                f"金額「{amount}」は 1～9,999,999,999 の整数でなければなりません",
+                f"amount '{amount}' must be a whole number from 1 to 9,999,999,999",
+            )
         else:
             rec["amount"] = int(amount)
         new_code = (row.get("new_code") or "0").strip() or "0"
         if new_code not in ("0", "1", "2"):
-            fail(line, "new_code", f"新規コード「{new_code}」は 0・1・2 のいずれかです",
-                 f"new_code '{new_code}' must be 0, 1 or 2")
+            fail(
+                line,
+                "new_code",
+                f"新規コード「{new_code}」は 0・1・2 のいずれかです",
+                f"new_code '{new_code}' must be 0, 1 or 2",
+            )
         rec["new_code"] = new_code
         try:
             name = normalise_name(row.get("holder_name") or "", length=30, truncate=truncate)
@@ -125,8 +143,12 @@ def rows_to_records(
             branch = m.branch(rec["bank_code"], rec["branch_code"])
             if (bank is None or branch is None) and not allow_unknown_codes:
                 which = "金融機関コード" if bank is None else "支店コード"
-                fail(line, "bank_code" if bank is None else "branch_code", f"{which}が金融機関マスタ ({m.version}) にありません",
-                     f"{'bank' if bank is None else 'branch'} code not in the bank master ({m.version})")
+                fail(
+                    line,
+                    "bank_code" if bank is None else "branch_code",
+                    f"{which}が金融機関マスタ ({m.version}) にありません",
+                    f"{'bank' if bank is None else 'branch'} code not in the bank master ({m.version})",
+                )
             rec["bank_name"] = master_kana(bank.kana) if bank else ""
             rec["branch_name"] = master_kana(branch.kana) if branch else ""
         records.append(rec)

@@ -67,14 +67,21 @@ def _locate(path: str, issue: FormatIssue) -> FormatIssue:
         return issue
     words = [w for w in issue.field.replace(".", " ").split() if w not in {"file"}]
     for token in issue.message_en.replace("'", " ").replace(",", " ").split():
-        if "_" in token or token.isidentifier():
-            if _line_of(text, [token]) is not None and token not in {"a", "the", "must", "be"}:
-                words.append(token)
-                break
+        if "_" in token and _line_of(text, [token]) is not None:
+            words.append(token)
+            break
     line = _line_of(text, words) if words else None
     where = f"{path}:{line}" if line else path
-    return FormatIssue(line, issue.field, issue.code, f"{where}: {issue.message_ja}", f"{where}: {issue.message_en}",
-                       issue.start, issue.end, issue.severity)
+    return FormatIssue(
+        line,
+        issue.field,
+        issue.code,
+        f"{where}: {issue.message_ja}",
+        f"{where}: {issue.message_en}",
+        issue.start,
+        issue.end,
+        issue.severity,
+    )
 
 
 def load_profile(path: str | Path) -> Profile:
