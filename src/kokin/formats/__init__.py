@@ -10,7 +10,6 @@ from __future__ import annotations
 from types import ModuleType
 
 from kokin.formats import zengin_debit
-from kokin.formats.framing import EBCDIC_TO_CP932
 
 FORMATS: dict[str, ModuleType] = {zengin_debit.NAME: zengin_debit}
 
@@ -19,9 +18,8 @@ def detect(head: bytes) -> tuple[str | None, str]:
     """Guess a file's format from its first bytes; return ``(name, reason)`` (name None if unsure)."""
     if not head:
         return None, "空のファイルです / the file is empty"
-    text = head[:4].translate(EBCDIC_TO_CP932) if head[:1] == b"\xf1" else head[:4]
     for name, module in FORMATS.items():
-        ok, reason = module.looks_like(head, text)
+        ok, reason = module.looks_like(head)
         if ok:
             return name, reason
     return None, "どの形式のヘッダーとも一致しません / the first record matches no known header"

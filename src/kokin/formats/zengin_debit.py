@@ -22,15 +22,11 @@ failed totals set. The byte table is in ``docs/formats/zengin-debit.md``.
 
 from __future__ import annotations
 
-import io
-import os
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, BinaryIO
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-from kokin.formats.codec import encode_record, join_records
-from kokin.formats.codec import iter_records as _iter_records
-from kokin.formats.engine import Mode, Parsed, run
-from kokin.formats.errors import FormatError, FormatIssue, Report
+from kokin.formats import base
+from kokin.formats.errors import FormatError, FormatIssue
 from kokin.formats.layout import Field, Layout, RecordKind, Total
 
 NAME = "zengin-debit"
@@ -127,69 +123,22 @@ LAYOUT = Layout(
         Total("failed_count", "count", where=("result_code", "!=", "0"), mode="result"),
         Total("failed_amount", "sum", "amount", where=("result_code", "!=", "0"), mode="result"),
     ),
-    extra={"result_marker": "result_code", "encoding_field": "code_division"},
+    extra={
+        "result_marker": "result_code",
+        "encoding_field": "code_division",
+        "amount_field": "amount",
+        "summary_by": ("result_code", "bank_code"),
+        "signature": ("type_code", "code_division"),
+    },
 )
 LAYOUT.check()
 
-Source = bytes | str | os.PathLike[str] | BinaryIO
-
-
-def _open(source: Source) -> BinaryIO:
-    if isinstance(source, bytes | bytearray | memoryview):
-        return io.BytesIO(bytes(source))
-    if isinstance(source, str | os.PathLike):
-        return open(source, "rb")
-    return source
-
-
-def parse(
-    source: Source,
-    *,
-    layout: Layout = LAYOUT,
-    mode: Mode = "auto",
-    check_master: bool = True,
-    max_issues: int | None = None,
-    progress: Any = None,
-) -> Parsed:
-    """Validate and decode a whole file into Arrow tables (``header``, ``data``, ``trailer``)."""
-    stream = _open(source)
-    try:
-        return run(
-            layout, stream, mode=mode, collect=True, check_master=check_master, max_issues=max_issues, progress=progress
-        )
-    finally:
-        if stream is not source:
-            stream.close()
-
-
-def validate(
-    source: Source,
-    *,
-    layout: Layout = LAYOUT,
-    mode: Mode = "auto",
-    check_master: bool = True,
-    max_issues: int | None = None,
-    progress: Any = None,
-) -> Report:
-    """Check a file in constant memory; the report lists every error and warning."""
-    stream = _open(source)
-    try:
-        return run(
-            layout, stream, mode=mode, check_master=check_master, max_issues=max_issues, progress=progress
-        ).report
-    finally:
-        if stream is not source:
-            stream.close()
-
-
-def iter_records(source: Source, *, layout: Layout = LAYOUT) -> Iterator[dict[str, Any]]:
-    """Walk a file record by record as dicts, in constant memory."""
-    stream = _open(source)
-    try:
-        yield from _iter_records(layout, stream)
-    finally:
-        if stream is not source:
-            stream.close()
+_face = base.face(LAYOUT)
+parse = _face.parse
+validate = _face.validate
+iter_records = _face.iter_records
+looks_like = _face.looks_like
+summary = base.summary
 
 
 def build(
@@ -206,27 +155,21 @@ def build(
     the Zengin character set (see :func:`kokin.formats.kana.normalise_name`); a value that does not
     fit raises :class:`FormatError` naming the record and the field. Header code_division 1 writes EBCDIC.
     """
-    out: list[bytes] = []
-    header_kind, data_kind, trailer_kind, end_kind = layout.kinds
+    prepared = []
+    number = 0
     ebcdic = False
     for batch in batches:
-        header = dict(batch["header"])
-        header.setdefault("type_code", "91")
-        header.setdefault("code_division", "0")
+        header = {"type_code": "91", "code_division": "0", **batch["header"]}
         ebcdic = ebcdic or header["code_division"] == "1"
-        out.append(encode_record(layout, header_kind, header, len(out) + 1))
-        totals = dict.fromkeys(
-            ("total_count", "total_amount", "transferred_count", "transferred_amount", "failed_count", "failed_amount"),
-            0,
-        )
+        number += 1
+        records = []
         for rec in batch["records"]:
-            values = dict(rec)
-            values.setdefault("new_code", "0")
-            values.setdefault("result_code", "0")
+            number += 1
+            values = {"new_code": "0", "result_code": "0", **rec}
             if not result and values["result_code"] != "0":
                 raise FormatError(
                     FormatIssue(
-                        len(out) + 1,
+                        number,
                         "result_code",
                         "build",
                         "請求データの振替結果コードは 0 です",
@@ -235,63 +178,7 @@ def build(
                         112,
                     )
                 )
-            out.append(encode_record(layout, data_kind, values, len(out) + 1))
-            amount = int(values["amount"])
-            totals["total_count"] += 1
-            totals["total_amount"] += amount
-            if result:
-                key = "transferred" if values["result_code"] == "0" else "failed"
-                totals[f"{key}_count"] += 1
-                totals[f"{key}_amount"] += amount
-        out.append(encode_record(layout, trailer_kind, totals, len(out) + 1))
-    out.append(encode_record(layout, end_kind, {}, len(out) + 1))
-    return join_records(out, separator=separator, eof_mark=eof_mark, ebcdic=ebcdic)
-
-
-def summary(parsed: Parsed) -> dict[str, Any]:
-    """Batches, counts, totals, per result code and per bank, for ``kokin inspect`` and the hub."""
-    import pyarrow.compute as pc
-
-    data = parsed.tables.get("data")
-    out: dict[str, Any] = {
-        "format": NAME,
-        "mode": parsed.mode,
-        "records": parsed.records,
-        "batches": len(parsed.tables["header"]) if "header" in parsed.tables else 0,
-        "data_records": 0,
-        "total_amount": 0,
-        "by_result_code": {},
-        "by_bank": {},
-        "errors": parsed.report.error_count,
-        "warnings": parsed.report.warning_count,
-    }
-    if data is None or len(data) == 0:
-        return out
-    out["data_records"] = len(data)
-    out["total_amount"] = int(pc.sum(data["amount"]).as_py())
-    for key, col in (("by_result_code", "result_code"), ("by_bank", "bank_code")):
-        grouped = data.group_by(col).aggregate([("amount", "count"), ("amount", "sum")]).sort_by(col)
-        out[key] = {
-            code: {"count": count, "amount": amount}
-            for code, count, amount in zip(
-                grouped[col].to_pylist(),
-                grouped["amount_count"].to_pylist(),
-                grouped["amount_sum"].to_pylist(),
-                strict=True,
-            )
-        }
-    return out
-
-
-def looks_like(head: bytes, text: bytes) -> tuple[bool, str]:
-    """Does a file starting with ``head`` (``text``: its first bytes in cp932) look like this format?"""
-    if text[:3] != b"191" or text[3:4] not in (b"0", b"1"):
-        return False, ""
-    length = head.find(b"\r\n")
-    if length not in (-1, 120):
-        return False, ""
-    ebcdic = " (EBCDIC)" if head[:1] == b"\xf1" else ""
-    return True, (
-        f"データ区分 1・種別コード 91 のヘッダー、120 バイトのレコード{ebcdic} / "
-        f"header with data_kind 1 and type_code 91, 120-byte records{ebcdic}"
-    )
+            records.append(values)
+        number += 1
+        prepared.append({"header": header, "records": records})
+    return base.build(prepared, layout=layout, separator=separator, eof_mark=eof_mark, result=result, ebcdic=ebcdic)
