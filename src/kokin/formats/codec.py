@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any, BinaryIO
 
+from kokin.formats import kanji
 from kokin.formats.errors import FormatError, FormatIssue, Report
 from kokin.formats.framing import CP932_TO_EBCDIC, RecordReader
 from kokin.formats.layout import Field, Layout, RecordKind
@@ -36,6 +37,11 @@ def encode_field(f: Field, value: Any, charset: frozenset[str], record: int | No
             raise fail(f"「{text}」は {f.length} 桁を超えています", f"'{text}' has more than {f.length} digits")
         return text.rjust(f.length, "0").encode("ascii")
     text = str(value)
+    if f.type == "K":
+        try:
+            text = kanji.to_field_text(text)
+        except kanji.KanjiError as exc:
+            raise fail(exc.message_ja, exc.message_en) from exc
     if f.type == "C":
         for i, ch in enumerate(text):
             if ch not in charset:

@@ -17,6 +17,7 @@ from typing import BinaryIO, Literal
 import numpy as np
 import pyarrow as pa
 
+from kokin.formats import dates, kanji
 from kokin.formats.bankmaster import master
 from kokin.formats.charset import byte_table, describe_byte, in_english
 from kokin.formats.errors import FormatIssue, Report
@@ -97,12 +98,13 @@ class _KindPlan:
     @classmethod
     def of(cls, kind: RecordKind, index: int, record_length: int, kind_position: int) -> _KindPlan:
         plan = cls(kind, index, np.full(record_length, 128, dtype=np.uint8))
+        keys = {f.range_key for f in kind.fields if f.range_key}
         for f in kind.fields:
             if f.start == kind_position and f.length == 1:
                 continue  # the data_kind byte chose this kind
             if f.numeric:
                 plan.numeric.append(f)
-            if f.allowed is not None or f.date or f.lookup or f.blank_ok or f.type == "K":
+            if f.allowed or f.date or f.lookup or f.blank_ok or f.ranges or f.name in keys or f.type == "K":
                 plan.special.append(f)
                 continue
             plan.plain.append(f)
@@ -258,6 +260,7 @@ class Engine:
                 bad = self._field_faults(f, fsub[:, f.slice], fsub, fnums)
                 if bad is not None and bad.any():
                     faulty[f.name] = flagged[bad]
+        ranged: list[tuple[Field, np.ndarray, np.ndarray]] = []
         for f in plan.special:
             col = sub[:, f.slice]
             if f.name == self.layout.extra.get("encoding_field") and self.ebcdic is not None:
@@ -270,10 +273,14 @@ class Engine:
                 self._check_date(f, col, ok, sub, nums)
             if f.lookup and self.check_master:
                 self._check_lookup(f, col, ok, sub, nums, values)
+            if f.ranges is not None:
+                ranged.append((f, col, ok))
             if f.type == "N" and not ok.all():
                 faulty[f.name] = np.flatnonzero(~ok)
             if not f.numeric:
                 values[f.name] = col
+        for f, col, ok in ranged:
+            self._check_range(f, col, ok, sub, nums, values)
         for f in plan.numeric:
             v = digits_to_int(sub[:, f.slice])
             if f.name in faulty:
@@ -309,6 +316,11 @@ class Engine:
             if bad.any():
                 self._rows_issue(bad, sub, nums, f, "digits", _digit_words(f))
             return bad
+        if f.type == "K":
+            kbad = kanji.bad_rows(col)
+            if kbad.any():
+                self._rows_issue(kbad, sub, nums, f, "kanji", lambda raw: _prefix(f, kanji.fault(raw)))
+            return kbad
         if f.type == "C":
             cbad: np.ndarray = (~self.charset_ok[col]).any(axis=1)
             if cbad.any():
@@ -363,23 +375,13 @@ class Engine:
             )
 
     def _check_date(self, f: Field, col: np.ndarray, ok: np.ndarray, sub: np.ndarray, nums: np.ndarray) -> None:
-        blank = (col == 32).all(axis=1) if f.blank_ok else np.zeros(len(col), dtype=np.bool_)
-        if f.date == "mmdd":
-            m = digits_to_int(col[:, 0:2])
-            d = digits_to_int(col[:, 2:4])
-            good = (m >= 1) & (m <= 12) & (d >= 1) & (d <= _DAYS[np.clip(m, 0, 12)])
-        elif f.date == "yyyymmdd":
-            y = digits_to_int(col[:, 0:4])
-            m = digits_to_int(col[:, 4:6])
-            d = digits_to_int(col[:, 6:8])
-            leap = ((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)
-            days = _DAYS[np.clip(m, 0, 12)] - ((m == 2) & ~leap)
-            good = (y >= 1868) & (m >= 1) & (m <= 12) & (d >= 1) & (d <= days)
-        else:
-            raise ValueError(f"unknown date style {f.date}")
-        bad = ok & ~good & ~blank
+        style = str(f.date)
+        good = dates.check(style, col)
+        if f.blank_ok:
+            good |= (col == 32).all(axis=1)
+        bad = ok & ~good
         if bad.any():
-            style = "月日 (MMDD)" if f.date == "mmdd" else "年月日 (YYYYMMDD)"
+            ja_style, en_style = dates.DESCRIPTIONS[style]
             self._rows_issue(
                 bad,
                 sub,
@@ -387,10 +389,46 @@ class Engine:
                 f,
                 "date",
                 lambda raw: (
-                    f"{f.ja}「{raw.decode('ascii', 'replace')}」は実在する{style}ではありません",
-                    f"{f.name} '{raw.decode('ascii', 'replace')}' is not a real date ({str(f.date).upper()})",
+                    f"{f.ja}「{raw.decode('ascii', 'replace')}」は実在する{ja_style}ではありません",
+                    f"{f.name} '{raw.decode('ascii', 'replace')}' is not a real {en_style}",
                 ),
             )
+
+    def _check_range(
+        self,
+        f: Field,
+        col: np.ndarray,
+        ok: np.ndarray,
+        sub: np.ndarray,
+        nums: np.ndarray,
+        values: dict[str, np.ndarray],
+    ) -> None:
+        """期別 and the like: a number within the range its key (e.g. 科目コード) allows."""
+        assert f.ranges is not None and f.range_key is not None
+        key = values.get(f.range_key)
+        if key is None:
+            return
+        number = digits_to_int(col)
+        width = key.shape[1]
+        lo = np.full(len(col), -1, dtype=np.int64)
+        hi = np.full(len(col), -1, dtype=np.int64)
+        for code, (first, last) in f.ranges.items():
+            hit = (key == np.frombuffer(code.encode("ascii").rjust(width, b"0"), dtype=np.uint8)).all(axis=1)
+            lo[hit], hi[hit] = first, last
+        bad = ok & (lo >= 0) & ((number < lo) | (number > hi))
+        if bad.any():
+            key_field = f.range_key
+            for i in np.flatnonzero(bad):
+                code = bytes(key[i]).decode("ascii")
+                first, last = f.ranges.get(code, f.ranges.get(code.lstrip("0"), (0, 0)))
+                value = int(number[i])
+                self._issue(
+                    int(nums[i]),
+                    f,
+                    "range",
+                    f"{f.ja} {value} は {key_field}「{code}」の範囲 {first}～{last} の外です",
+                    f"{f.name} {value} is outside {first}-{last} allowed for {key_field} '{code}'",
+                )
 
     def _check_lookup(
         self,
@@ -546,6 +584,8 @@ class Engine:
                 parts = cols[f.name]
                 if f.numeric:
                     arrays[f.name] = pa.array(np.concatenate(parts))
+                elif f.type == "K":
+                    arrays[f.name] = decode_wide(np.concatenate(parts))
                 else:
                     arrays[f.name] = decode_text(np.concatenate(parts), strip=f.type != "N")
             arrays["record_number"] = pa.array(np.concatenate(cols["_record"]))
@@ -608,6 +648,33 @@ def decode_text(col: np.ndarray, *, strip: bool) -> pa.Array:
     if offsets[-1] < 2**31 - 1:
         return pa.StringArray.from_buffers(n, pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(data))
     return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
+
+
+def decode_wide(col: np.ndarray) -> pa.Array:
+    """Full-width cp932 columns (n × even w) → Arrow strings, trailing (full- or half-width) spaces removed.
+
+    Faulty characters (already reported by validation) become ？.
+    """
+    n, w = col.shape
+    if n == 0 or w == 0:
+        return pa.array([""] * n, type=pa.string())
+    pairs = np.ascontiguousarray(col).view(">u2")
+    pairs = np.where(pairs == 0x2020, 0x8140, np.where(kanji.VALID_PAIRS[pairs], pairs, 0x8148)).astype(">u2")
+    text = pairs.tobytes().decode("cp932")
+    points = np.frombuffer(text.encode("utf-32-le"), dtype="<u4").reshape(n, w // 2)
+    index = np.arange(1, w // 2 + 1, dtype=np.int64)
+    keep_len = ((points != 0x3000) * index).max(axis=1)
+    keep = index[None, :] <= keep_len[:, None]
+    utf8_len = 1 + (points >= 0x80) + (points >= 0x800)
+    lengths = (utf8_len * keep).sum(axis=1)
+    data = np.ascontiguousarray(points[keep]).tobytes().decode("utf-32-le").encode("utf-8")
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data)).cast(pa.string())
+
+
+def _prefix(f: Field, words: tuple[str, str]) -> tuple[str, str]:
+    return f"{f.ja}: {words[0]}", f"{f.name}: {words[1]}"
 
 
 def run(

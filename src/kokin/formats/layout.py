@@ -38,6 +38,9 @@ class Field:
     date: str | None = None
     #: a master lookup: "bank" or "branch" (the branch is looked up under the record's bank_code)
     lookup: str | None = None
+    #: allowed numeric range per value of another field, e.g. 期別 per 科目コード: {"01": (1, 4)}
+    ranges: Mapping[str, tuple[int, int]] | None = None
+    range_key: str | None = None
 
     @property
     def end(self) -> int:
@@ -168,7 +171,21 @@ def _layout_issue(kind: RecordKind, f: Field, en: str, ja: str) -> FormatIssue:
     )
 
 
-_FIELD_KEYS = {"start", "length", "type", "allowed", "blank_ok", "ja", "en", "numeric", "dummy", "date", "lookup"}
+_FIELD_KEYS = {
+    "start",
+    "length",
+    "type",
+    "allowed",
+    "blank_ok",
+    "ja",
+    "en",
+    "numeric",
+    "dummy",
+    "date",
+    "lookup",
+    "ranges",
+    "range_key",
+}
 
 
 def override(layout: Layout, changes: Mapping[str, Any]) -> Layout:
