@@ -691,6 +691,8 @@ def run(
 ) -> Parsed:
     """Validate (and with ``collect`` decode) one file; the workhorse behind every format module."""
     report = Report(max_issues=max_issues)
+    if ebcdic is None and "ebcdic" in layout.extra:
+        ebcdic = bool(layout.extra["ebcdic"])
     first_kind = layout.kinds[0].code.encode("ascii")
     reader = RecordReader(
         stream,

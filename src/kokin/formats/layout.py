@@ -195,7 +195,8 @@ def override(layout: Layout, changes: Mapping[str, Any]) -> Layout:
     ``charset_remove`` (strings of characters), ``charset`` (the whole set as a string), and
     ``records.<kind>.fields.<field>.<attribute>`` for ``start``, ``length``, ``type``, ``allowed``,
     ``blank_ok`` and the other :class:`Field` attributes. A new field needs ``start``, ``length``
-    and ``type``; ``drop = true`` removes one.
+    and ``type``; ``drop = true`` removes one. ``date_style = "wareki"`` turns every Western date into
+    era code + YYMMDD (see :func:`with_date_style`); ``ebcdic = true`` reads and writes EBCDIC.
     """
     unknown = set(changes) - {
         "record_length",
@@ -205,6 +206,8 @@ def override(layout: Layout, changes: Mapping[str, Any]) -> Layout:
         "charset_remove",
         "records",
         "encoding",
+        "date_style",
+        "ebcdic",
     }
     if unknown:
         raise FormatError(f"unknown layout setting(s): {', '.join(sorted(unknown))}")
@@ -213,6 +216,8 @@ def override(layout: Layout, changes: Mapping[str, Any]) -> Layout:
     separators = tuple(changes.get("separators", layout.separators))
     if not separators or set(separators) - {"crlf", "none"}:
         raise FormatError(f"separators must be a non-empty list of 'crlf'/'none', got {separators!r}")
+    if "date_style" in changes:
+        layout = with_date_style(layout, str(changes["date_style"]))
     kinds = []
     record_changes: Mapping[str, Any] = changes.get("records", {})
     known_kinds = {k.name for k in layout.kinds}
@@ -248,7 +253,37 @@ def override(layout: Layout, changes: Mapping[str, Any]) -> Layout:
         separators=separators,
         charset=charset,
         encoding=str(changes.get("encoding", layout.encoding)),
+        extra={**layout.extra, **({"ebcdic": bool(changes["ebcdic"])} if "ebcdic" in changes else {})},
         kinds=tuple(kinds),
     )
     result.check()
     return result
+
+
+_WAREKI = {"yyyymmdd": ("wareki", 7), "fiscal_year": ("wareki_year", 3)}
+_WESTERN = {"wareki": ("yyyymmdd", 8), "wareki_year": ("fiscal_year", 4)}
+
+
+def with_date_style(layout: Layout, style: str) -> Layout:
+    """Every date field in ``style`` ("wareki" or "western"); later fields move, the last dummy absorbs it."""
+    if style not in ("wareki", "western"):
+        raise FormatError(f"date_style must be 'wareki' or 'western', got '{style}'")
+    table = _WAREKI if style == "wareki" else _WESTERN
+    kinds = []
+    for kind in layout.kinds:
+        shift = 0
+        fields = []
+        for f in sorted(kind.fields, key=lambda f: f.start):
+            new = replace(f, start=f.start + shift)
+            if f.date in table:
+                date, length = table[f.date]
+                shift += length - f.length
+                new = replace(new, date=date, length=length)
+            fields.append(new)
+        if shift:
+            last = fields[-1]
+            if not last.dummy or last.length - shift <= 0:
+                raise FormatError(f"{kind.name}: no trailing dummy field to absorb the date style change")
+            fields[-1] = replace(last, length=last.length - shift)
+        kinds.append(replace(kind, fields=tuple(fields)))
+    return replace(layout, kinds=tuple(kinds))
