@@ -209,6 +209,38 @@ def inspect(file: str, as_json: bool) -> None:
     sys.exit(0 if parsed.report.ok else 1)
 
 
+@main.command()
+@click.option("--format", "fmt", required=True, help="File format, e.g. zengin-debit, mpn-receipt.")
+@click.option("--records", type=click.IntRange(0), default=1000, show_default=True, help="Data records.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same bytes.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True)
+@click.option("--faults", type=click.IntRange(0), default=0, help="Inject this many documented faults.")
+@click.option("--result", is_flag=True, help="zengin-debit: a result file with a realistic mix of result codes.")
+@click.option(
+    "--date",
+    "base_date",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="The file's date (debit or payment date); default 2026-05-27.",
+)
+def sample(fmt: str, records: int, seed: int, output: str, faults: int, result: bool, base_date: Any) -> None:
+    """Write a realistic, valid sample file (optionally with injected faults)."""
+    from kokin.formats import sample as samples
+    from kokin.formats.convert import write_atomic
+
+    _format_module(fmt)
+    try:
+        raw, injected = samples.generate(
+            fmt, records, seed=seed, faults=faults, result=result, base_date=base_date.date() if base_date else None
+        )
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    write_atomic(output, raw)
+    for fault in injected:
+        click.echo(f"FAULT record {fault.record}: {fault.field}: {fault.description} ({fault.kind})", err=True)
+    click.echo(f"{output}: {fmt} {records:,} 件 / records, seed {seed}, faults {len(injected)}")
+
+
 @main.group()
 def debit() -> None:
     """Direct debit (口座振替) files."""
