@@ -56,7 +56,7 @@ MB = 1_000_000
 
 SURNAMES = ("ﾔﾏﾀﾞ", "ｽｽﾞｷ", "ﾀﾅｶ", "ｻﾄｳ", "ﾀｶﾊｼ", "ﾜﾀﾅﾍﾞ", "ｲﾄｳ", "ﾅｶﾑﾗ", "ｺﾊﾞﾔｼ", "ｶﾄｳ", "ﾖｼﾀﾞ", "ﾔﾏﾓﾄ")
 GIVEN = ("ﾀﾛｳ", "ﾊﾅｺ", "ｲﾁﾛｳ", "ﾖｳｺ", "ｹﾝｼﾞ", "ﾐﾕｷ", "ｻﾄｼ", "ﾕｳｺ", "ｼﾞﾕﾝｲﾁ", "ｹｲｺ")
-COMPANIES = ("ｶ)ﾔﾏﾀﾞｼﾖｳｼﾞ", "ﾕ)ｽｽﾞｷｺｳｷﾞﾖｳ", "ｲ)ｹﾝｺｳｶｲ", "ﾀﾅｶｼﾖｳﾃﾝ(ｶ", "ｶﾞｸ)ｱｵﾊﾞｶﾞｸｴﾝ", "ABCｻｰﾋﾞｽ(ｶ")
+COMPANIES = ("ｶ)ﾔﾏﾀﾞｼﾖｳｼﾞ", "ﾕ)ｽｽﾞｷｺｳｷﾞﾖｳ", "ｲ)ｹﾝｺｳｶｲ", "ﾀﾅｶｼﾖｳﾃﾝ(ｶ", "ｶﾞｸ)ｱｵﾊﾞｶﾞｸｴﾝ", "ABCｻ-ﾋﾞｽ(ｶ")
 
 
 # -- the file ----------------------------------------------------------------------------------------
@@ -94,7 +94,7 @@ def _branch_pool(rng: np.random.Generator, size: int = 2000) -> np.ndarray:
 
 
 def _name_pool() -> np.ndarray:
-    names = [f"{s} {g}" for s in SURNAMES for g in GIVEN] + [c for c in COMPANIES if "ｰ" not in c]
+    names = [f"{s} {g}" for s in SURNAMES for g in GIVEN] + list(COMPANIES)
     assert all(is_zengin_text(n) for n in names)
     return np.frombuffer(b"".join(_pad(n, 30) for n in names), dtype=np.uint8).reshape(len(names), 30)
 

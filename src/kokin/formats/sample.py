@@ -129,7 +129,7 @@ def _zengin_debit(gen: Generator, records: int, *, result: bool = False, **_: An
     }
     codes = [c for c, _ in RESULT_MIX]
     weights = [w for _, w in RESULT_MIX]
-    out = []
+    out: list[dict[str, Any]] = []
     for i in range(records):
         bank, branch, bank_kana, branch_kana = gen.bank_branch()
         _, kana = gen.person() if gen.rng.random() < 0.97 else gen.company()
