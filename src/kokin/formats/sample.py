@@ -132,7 +132,7 @@ def _zengin_debit(gen: Generator, records: int, *, result: bool = False, **_: An
     out: list[dict[str, Any]] = []
     for i in range(records):
         bank, branch, bank_kana, branch_kana = gen.bank_branch()
-        _, kana = gen.person() if gen.rng.random() < 0.97 else gen.company()
+        _kanji, kana = gen.person() if gen.rng.random() < 0.97 else gen.company()
         out.append(
             {
                 "bank_code": bank,
