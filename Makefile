@@ -4,15 +4,20 @@ UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 DEMO := var/demo
 KOKIN := $(UV) run --frozen kokin
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo demo-formats test lint bench clean
 
 setup:
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	@$(UV) sync --frozen --quiet
 
-# The main job on the embedded default: build the demo ward's debit request from a CSV of payers,
-# check it, summarise it and convert it.
+# The main job on the embedded default: the hub on https://localhost:8443 with the demo ward
+# (SQLite and all data in ./var; the demo logins are printed on first start).
 demo: setup
+	KOKIN_HOME=$(CURDIR)/var $(KOKIN) demo
+
+# The format engine on its own: build the demo ward's debit request from a CSV of payers,
+# check it, summarise it and convert it.
+demo-formats: setup
 	@mkdir -p $(DEMO)
 	$(KOKIN) debit build --from examples/debit-requests.csv -o $(DEMO)/debit-request.dat \
 	  --consignor-code 1234567890 --consignor-name "デモク ゼイムカ" --debit-date 0527 \

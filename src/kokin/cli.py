@@ -320,5 +320,79 @@ def debit_build(
     click.echo(f"{output}: {len(records)} 件 {total:,} 円 / {len(records)} records, {total:,} yen")
 
 
+def _django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kokin.web.settings")
+    import django
+
+    django.setup()
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.pass_context
+def manage(ctx: click.Context) -> None:
+    """Django management commands (migrate, createsuperuser, check --deploy, ...)."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kokin.web.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["kokin manage", *ctx.args])
+
+
+@main.group()
+def hub() -> None:
+    """The hub service (HTTPS web UI and API)."""
+
+
+def _prepare_hub() -> None:
+    from django.core.management import call_command
+
+    _django()
+    call_command("migrate", interactive=False, verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+
+
+@hub.command("serve")
+@click.option("--host", default="localhost", show_default=True)
+@click.option("--port", type=int, default=8443, show_default=True)
+@click.option("--workers", type=int, default=2, show_default=True)
+def hub_serve(host: str, port: int, workers: int) -> None:
+    """Migrate and serve the hub over HTTPS."""
+    from kokin.web.server import serve
+
+    _prepare_hub()
+    serve(host, port, workers)
+
+
+@main.command()
+@click.option("--host", default="localhost", show_default=True)
+@click.option("--port", type=int, default=8443, show_default=True)
+@click.option("--reset-logins", is_flag=True, help="New initial passwords and TOTP secrets for the demo logins.")
+@click.option("--no-serve", is_flag=True, help="Set up only; do not start the server.")
+def demo(host: str, port: int, reset_logins: bool, no_serve: bool) -> None:
+    """Set up the demo ward (SQLite, local CA, demo logins) and serve it on https://localhost:8443."""
+    _prepare_hub()
+    from kokin.web import demo as demo_ward
+    from kokin.web.home import home
+    from kokin.web.tls import ensure
+
+    files = ensure()
+    logins = demo_ward.load(reset_logins=reset_logins)
+    click.echo(f"kokin ハブ / hub: https://{host}:{port}/   (データ / data: {home()})")
+    click.echo(f"CA 証明書 / CA certificate: {files.ca_cert}  (ブラウザに登録 / import into the browser)")
+    if logins:
+        click.echo("デモ用ログイン (この表示は一度だけ) / demo logins (shown once):")
+        click.echo(f"  {'ID':<16}{'初期パスワード':<22}{'TOTP シークレット (認証アプリに登録)':<40}氏名")
+        for login in logins:
+            click.echo(f"  {login.username:<16}{login.password:<22}{login.totp_secret:<40}{login.display_name}")
+        click.echo(
+            "  初回ログイン時にパスワードの変更を求められます / the initial password must be changed at first login"
+        )
+    else:
+        click.echo("デモ用ログインは作成済みです (再発行: kokin demo --reset-logins) / demo logins exist already")
+    if not no_serve:
+        from kokin.web.server import serve
+
+        serve(host, port)
+
+
 if __name__ == "__main__":
     main()

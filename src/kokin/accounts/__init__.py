@@ -1,0 +1,1 @@
+"""Operators, departments, businesses (業務), roles per business, second factors, terminal rules."""

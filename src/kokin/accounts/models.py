@@ -1,0 +1,126 @@
+"""Departments (課), businesses (業務), the data kinds they exchange, operators and their roles."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+
+
+def validate_networks(value: str) -> None:
+    for line in value.split():
+        try:
+            ipaddress.ip_network(line, strict=False)
+        except ValueError as exc:
+            raise ValidationError(f"「{line}」は IP アドレス範囲 (CIDR) ではありません") from exc
+
+
+class Department(models.Model):
+    """A ward department (課), e.g. 税務課; its terminals may be restricted to IP ranges."""
+
+    code = models.SlugField("課コード", max_length=32, unique=True)
+    name = models.CharField("課名", max_length=100)
+    allowed_networks = models.TextField(
+        "接続を許可する端末のIP範囲",
+        blank=True,
+        validators=[validate_networks],
+        help_text="1行に1つ CIDR 形式で (空欄は制限なし)",
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "課"
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        return [ipaddress.ip_network(line, strict=False) for line in self.allowed_networks.split()]
+
+
+class Business(models.Model):
+    """A line of work (業務) in a department that owns files and operators, e.g. 国保 収納."""
+
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="businesses", verbose_name="課")
+    code = models.SlugField("業務コード", max_length=32, unique=True)
+    name = models.CharField("業務名", max_length=100)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "業務"
+        ordering = ["department__code", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.department.name} {self.name}"
+
+
+class DataKind(models.Model):
+    """A kind of file a business exchanges with the bank (seed 別紙1), with its direction."""
+
+    class Direction(models.TextChoices):
+        INBOUND = "inbound", "受信 (金融機関から)"
+        OUTBOUND = "outbound", "送信 (金融機関へ)"
+
+    business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="data_kinds", verbose_name="業務")
+    format = models.CharField("ファイル形式", max_length=40)
+    direction = models.CharField("方向", max_length=10, choices=Direction.choices)
+    label = models.CharField("データ名", max_length=100)
+    yearly_volume = models.PositiveIntegerField("年間件数", default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "データ種別"
+        constraints = [
+            models.UniqueConstraint(fields=["business", "format", "direction", "label"], name="unique_data_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.business} {self.label}"
+
+
+class Role(models.TextChoices):
+    """Roles per business (業務ごとの操作担当者)."""
+
+    VIEW = "view", "閲覧"
+    DOWNLOAD = "download", "取得"
+    UPLOAD = "upload", "送信"
+    APPROVE = "approve", "承認"
+    MANAGE = "manage", "業務管理"
+
+
+class User(AbstractUser):
+    """An operator (操作担当者), a system administrator, an auditor or a bank system account."""
+
+    display_name = models.CharField("氏名", max_length=100, blank=True)
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, null=True, blank=True, related_name="operators", verbose_name="所属課"
+    )
+    is_system_admin = models.BooleanField("システム管理者", default=False)
+    is_auditor = models.BooleanField("監査者", default=False)
+    must_change_password = models.BooleanField("初期パスワード変更が必要", default=True)
+    client_cert_fingerprint = models.CharField(
+        "クライアント証明書 SHA-256 指紋",
+        max_length=95,
+        blank=True,
+        help_text="設定すると、この証明書の端末からだけログインできます",
+    )
+    current_session_key = models.CharField(max_length=64, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "利用者"
+
+    def __str__(self) -> str:
+        return f"{self.display_name or self.username} ({self.username})"
+
+
+class RoleAssignment(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="roles", verbose_name="利用者")
+    business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="roles", verbose_name="業務")
+    role = models.CharField("役割", max_length=10, choices=Role.choices)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "役割"
+        constraints = [models.UniqueConstraint(fields=["user", "business", "role"], name="unique_role")]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.business} {self.get_role_display()}"

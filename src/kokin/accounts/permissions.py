@@ -1,0 +1,82 @@
+"""Who may do what: the one place where permission is decided (role × action).
+
+Business roles grant actions on that business only. The system administrator manages accounts and
+cannot read or download any file; the auditor reads the operation log only. ``docs/security.md``
+publishes :data:`ROLE_ACTIONS` and the role × endpoint test is generated from it.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from django.db.models import QuerySet
+
+from kokin.accounts.models import Business, Role, RoleAssignment
+
+if TYPE_CHECKING:
+    from kokin.accounts.models import User
+
+
+class Action(StrEnum):
+    VIEW_FILES = "view_files"  # lists, details and summaries of a business's files
+    DOWNLOAD_FILE = "download_file"
+    UPLOAD_FILE = "upload_file"
+    APPROVE_FILE = "approve_file"
+    MANAGE_OPERATORS = "manage_operators"  # the business's operators and their roles
+    ADMIN_ACCOUNTS = "admin_accounts"  # departments, businesses, accounts, factor resets
+    READ_AUDIT = "read_audit"  # the operation log
+
+
+ACTION_LABELS = {
+    Action.VIEW_FILES: "ファイル一覧・明細の閲覧",
+    Action.DOWNLOAD_FILE: "ファイルの取得 (ダウンロード)",
+    Action.UPLOAD_FILE: "ファイルの送信 (アップロード)",
+    Action.APPROVE_FILE: "送信ファイルの承認",
+    Action.MANAGE_OPERATORS: "業務の操作担当者の管理",
+    Action.ADMIN_ACCOUNTS: "課・業務・利用者の管理、認証要素のリセット",
+    Action.READ_AUDIT: "操作ログの閲覧・出力",
+}
+
+ROLE_ACTIONS: dict[str, frozenset[Action]] = {
+    Role.VIEW: frozenset({Action.VIEW_FILES}),
+    Role.DOWNLOAD: frozenset({Action.VIEW_FILES, Action.DOWNLOAD_FILE}),
+    Role.UPLOAD: frozenset({Action.VIEW_FILES, Action.UPLOAD_FILE}),
+    Role.APPROVE: frozenset({Action.VIEW_FILES, Action.APPROVE_FILE}),
+    Role.MANAGE: frozenset({Action.MANAGE_OPERATORS}),
+    "system_admin": frozenset({Action.ADMIN_ACCOUNTS}),
+    "auditor": frozenset({Action.READ_AUDIT}),
+}
+BUSINESS_ACTIONS = frozenset(
+    {Action.VIEW_FILES, Action.DOWNLOAD_FILE, Action.UPLOAD_FILE, Action.APPROVE_FILE, Action.MANAGE_OPERATORS}
+)
+
+
+def roles_granting(action: Action) -> list[str]:
+    return [role for role, actions in ROLE_ACTIONS.items() if action in actions and role in Role.values]
+
+
+def can(user: User, action: Action, business: Business | None = None) -> bool:
+    """May ``user`` do ``action`` (on ``business`` for business actions)?"""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if action in BUSINESS_ACTIONS:
+        if business is None:
+            return businesses_for(user, action).exists()
+        return RoleAssignment.objects.filter(user=user, business=business, role__in=roles_granting(action)).exists()
+    if action == Action.ADMIN_ACCOUNTS:
+        return bool(user.is_system_admin)
+    if action == Action.READ_AUDIT:
+        return bool(user.is_auditor)
+    return False
+
+
+def businesses_for(user: User, action: Action) -> QuerySet[Business]:
+    """The businesses where ``user`` may do ``action``."""
+    if not user.is_authenticated or action not in BUSINESS_ACTIONS:
+        return Business.objects.none()
+    return (
+        Business.objects.filter(roles__user=user, roles__role__in=roles_granting(action))
+        .distinct()
+        .select_related("department")
+    )

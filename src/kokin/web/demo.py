@@ -1,0 +1,137 @@
+"""The demo ward, built from the seed (別紙1): four departments, their businesses and data kinds.
+
+Idempotent: running it again changes nothing. Demo logins are created with a random initial password
+(to be changed at first login) and a TOTP secret; both are returned once, on creation (or on reset).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from kokin.accounts.models import Business, DataKind, Department, Role, RoleAssignment, User
+
+IN, OUT = DataKind.Direction.INBOUND, DataKind.Direction.OUTBOUND
+
+#: department code, name, [(business code, name, [(format, direction, label, yearly volume)])]
+WARD: list[tuple[str, str, list[tuple[str, str, list[tuple[str, str, str, int]]]]]] = [
+    ("zeimu", "税務課", [
+        ("zeimu-shuno", "住民税・軽自動車税 収納", [
+            ("mpn-receipt", IN, "MPN済通収納データ (住民税)", 5_742),
+            ("mpn-receipt", IN, "MPN済通収納データ (軽自動車税)", 1_807),
+            ("general-receipt", IN, "汎用収納データ (OCR分・手書分)", 1_430),
+            ("special-receipt", IN, "特別徴収収納データ (OCR分・手書分)", 182_893),
+            ("special-breakdown", IN, "特別徴収納入明細データ", 174_402),
+        ]),
+        ("zeimu-furikae", "住民税 口座振替", [
+            ("zengin-debit", OUT, "口座振替請求データ", 46_872),
+            ("zengin-debit", IN, "口座振替結果データ", 46_872),
+        ]),
+    ]),
+    ("kokuho", "国保年金課", [
+        ("kokuho-shuno", "国民健康保険料・後期高齢者医療保険料 収納", [
+            ("mpn-receipt", IN, "MPN済通収納データ (国民健康保険)", 3_692),
+            ("general-receipt", IN, "汎用収納データ (国民健康保険)", 1_405),
+            ("general-receipt", IN, "汎用収納データ (後期高齢者医療)", 12_559),
+        ]),
+        ("kokuho-furikae", "国保・後期高齢 口座振替", [
+            ("zengin-debit", OUT, "口座振替請求データ (国民健康保険)", 184_222),
+            ("zengin-debit", OUT, "口座振替請求データ (後期高齢者医療)", 71_902),
+            ("zengin-debit", IN, "口座振替結果データ (国民健康保険)", 184_222),
+            ("zengin-debit", IN, "口座振替結果データ (後期高齢者医療)", 71_902),
+        ]),
+    ]),
+    ("kaigo", "介護保険課", [
+        ("kaigo-shuno", "介護保険料 収納", [("general-receipt", IN, "汎用収納データ (OCR分)", 15_515)]),
+        ("kaigo-furikae", "介護保険料 口座振替", [
+            ("zengin-debit", OUT, "口座振替請求データ", 11_105),
+            ("zengin-debit", IN, "口座振替結果データ", 11_105),
+        ]),
+    ]),
+    ("seiso", "清掃リサイクル課", [
+        ("seiso-shuno", "廃棄物処理手数料 収納", [
+            ("general-receipt-waste", IN, "汎用収納データ (廃棄物処理手数料)", 669),
+        ]),
+    ]),
+]  # fmt: skip
+
+#: username, display name, department, {business: roles}, system admin, auditor
+OPERATORS: list[tuple[str, str, str | None, dict[str, list[str]], bool, bool]] = [
+    ("zeimu-view", "税務 閲覧担当", "zeimu", {"zeimu-shuno": [Role.VIEW], "zeimu-furikae": [Role.VIEW]}, False, False),
+    ("zeimu-get", "税務 取得担当", "zeimu", {"zeimu-shuno": [Role.DOWNLOAD], "zeimu-furikae": [Role.DOWNLOAD]},
+     False, False),
+    ("zeimu-send", "税務 送信担当", "zeimu", {"zeimu-furikae": [Role.UPLOAD, Role.DOWNLOAD]}, False, False),
+    ("zeimu-approve", "税務 承認担当", "zeimu", {"zeimu-furikae": [Role.APPROVE]}, False, False),
+    ("zeimu-manage", "税務 業務管理者", "zeimu", {"zeimu-shuno": [Role.MANAGE], "zeimu-furikae": [Role.MANAGE]},
+     False, False),
+    ("kokuho-send", "国保 送信担当", "kokuho",
+     {"kokuho-shuno": [Role.DOWNLOAD], "kokuho-furikae": [Role.UPLOAD, Role.DOWNLOAD]}, False, False),
+    ("kokuho-approve", "国保 承認担当", "kokuho", {"kokuho-furikae": [Role.APPROVE]}, False, False),
+    ("kaigo-send", "介護 送信担当", "kaigo",
+     {"kaigo-shuno": [Role.DOWNLOAD], "kaigo-furikae": [Role.UPLOAD, Role.DOWNLOAD]}, False, False),
+    ("kaigo-approve", "介護 承認担当", "kaigo", {"kaigo-furikae": [Role.APPROVE]}, False, False),
+    ("seiso-get", "清掃 取得担当", "seiso", {"seiso-shuno": [Role.VIEW, Role.DOWNLOAD]}, False, False),
+    ("sysadmin", "システム管理者", None, {}, True, False),
+    ("auditor", "監査担当", None, {}, False, True),
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Login:
+    username: str
+    display_name: str
+    password: str
+    totp_secret: str  # base32, for an authenticator app
+
+
+def _base32(device: TOTPDevice) -> str:
+    import base64
+
+    return base64.b32encode(device.bin_key).decode("ascii").rstrip("=")
+
+
+def initial_password() -> str:
+    return f"Kk-{secrets.token_urlsafe(12)}"
+
+
+@transaction.atomic
+def load(*, reset_logins: bool = False) -> list[Login]:
+    """Create what is missing; return the logins created (or reset) now, with their secrets."""
+    businesses: dict[str, Business] = {}
+    for dcode, dname, business_list in WARD:
+        department, _ = Department.objects.get_or_create(code=dcode, defaults={"name": dname})
+        for bcode, bname, kinds in business_list:
+            business, _ = Business.objects.get_or_create(code=bcode, defaults={"name": bname, "department": department})
+            businesses[bcode] = business
+            for fmt, direction, label, volume in kinds:
+                DataKind.objects.get_or_create(
+                    business=business, format=fmt, direction=direction, label=label, defaults={"yearly_volume": volume}
+                )
+    created: list[Login] = []
+    for username, display, department_code, roles, admin, auditor in OPERATORS:
+        user = User.objects.filter(username=username).first()
+        if user is not None and not reset_logins:
+            continue
+        if user is None:
+            user = User(
+                username=username,
+                display_name=display,
+                is_system_admin=admin,
+                is_auditor=auditor,
+                department=Department.objects.get(code=department_code) if department_code else None,
+            )
+        password = initial_password()
+        user.set_password(password)
+        user.must_change_password = True
+        user.current_session_key = ""
+        user.save()
+        for bcode, role_list in roles.items():
+            for role in role_list:
+                RoleAssignment.objects.get_or_create(user=user, business=businesses[bcode], role=role)
+        TOTPDevice.objects.filter(user=user).delete()
+        device = TOTPDevice.objects.create(user=user, name="認証アプリ (デモ)", confirmed=True)
+        created.append(Login(username, display, password, _base32(device)))
+    return created

@@ -1,0 +1,44 @@
+"""Run the hub over HTTPS with gunicorn (threaded workers), TLS from the hub's own CA."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from kokin.web.tls import ensure
+
+
+class HubServer(BaseApplication):  # type: ignore[misc]
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        from kokin.web.wsgi import application
+
+        return application
+
+
+def serve(host: str = "localhost", port: int = 8443, workers: int = 2, threads: int = 8) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kokin.web.settings")
+    files = ensure()
+    HubServer(
+        {
+            "bind": [f"{host}:{port}"],
+            "workers": workers,
+            "worker_class": "gthread",
+            "threads": threads,
+            "certfile": str(files.server_cert),
+            "keyfile": str(files.server_key),
+            "accesslog": "-",
+            "errorlog": "-",
+            "graceful_timeout": 10,
+            "proc_name": "kokin-hub",
+        }
+    ).run()

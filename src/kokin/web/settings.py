@@ -1,0 +1,182 @@
+"""Settings from environment variables; SQLite by default, PostgreSQL when ``DATABASE_URL`` says so.
+
+KOKIN_HOME            data folder (secrets, SQLite database, TLS files, blobs)
+DATABASE_URL          e.g. postgres://user@127.0.0.1:5432/kokin (default: SQLite in KOKIN_HOME)
+KOKIN_DEBUG           1 for development only
+KOKIN_ALLOWED_HOSTS   comma-separated (default localhost,127.0.0.1)
+KOKIN_SECURE          0 turns off HTTPS-only cookies and redirects (tests over plain HTTP only)
+KOKIN_LOCKOUT_LIMIT   failed logins before lockout (default 5)
+KOKIN_LOCKOUT_MINUTES the window and lockout time (default 15)
+KOKIN_IDLE_MINUTES    idle timeout (default 15)
+KOKIN_TRUSTED_PROXIES comma-separated IPs whose X-Forwarded-For / X-Client-Cert-Fingerprint are trusted
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+
+from kokin.web.home import home, server_secrets
+
+BASE_DIR = Path(__file__).resolve().parent
+HOME = home()
+_secrets = server_secrets()
+
+
+def _flag(name: str, default: str) -> bool:
+    return os.environ.get(name, default).strip().lower() in {"1", "true", "yes", "on"}
+
+
+SECRET_KEY = _secrets["django_secret_key"]
+AUDIT_KEY = bytes.fromhex(_secrets["audit_key"])
+DEBUG = _flag("KOKIN_DEBUG", "0")
+SECURE = _flag("KOKIN_SECURE", "1")
+ALLOWED_HOSTS = [h.strip() for h in os.environ.get("KOKIN_ALLOWED_HOSTS", "localhost,127.0.0.1").split(",") if h]
+TRUSTED_PROXIES = [p.strip() for p in os.environ.get("KOKIN_TRUSTED_PROXIES", "").split(",") if p.strip()]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+    "kokin.accounts",
+    "kokin.audit",
+    "kokin.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "kokin.accounts.middleware.OperatorMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "kokin.web.urls"
+WSGI_APPLICATION = "kokin.web.wsgi.application"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    }
+]
+
+DATABASES = {"default": dj_database_url.config(default=f"sqlite:///{HOME / 'kokin.sqlite3'}", conn_max_age=60)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "kokin.accounts.validators.CharacterClassValidator"},
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "home"
+
+# sessions: idle timeout, renewed on every request, gone when the browser closes
+IDLE_MINUTES = int(os.environ.get("KOKIN_IDLE_MINUTES", "15"))
+SESSION_COOKIE_AGE = IDLE_MINUTES * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Strict"
+CSRF_COOKIE_SAMESITE = "Strict"
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = SECURE
+CSRF_COOKIE_SECURE = SECURE
+SESSION_COOKIE_NAME = "__Host-kokin-session" if SECURE else "kokin-session"
+CSRF_COOKIE_NAME = "__Host-kokin-csrf" if SECURE else "kokin-csrf"
+SECURE_SSL_REDIRECT = SECURE
+SECURE_HSTS_SECONDS = 31_536_000 if SECURE else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE
+SECURE_HSTS_PRELOAD = SECURE
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    }
+}
+
+# lockout after repeated failures (django-axes)
+AXES_FAILURE_LIMIT = int(os.environ.get("KOKIN_LOCKOUT_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("KOKIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "kokin.accounts.views.locked_out"
+AXES_IPWARE_PROXY_COUNT = 1 if TRUSTED_PROXIES else 0
+AXES_VERBOSE = False
+# lockout is per account, as the ward's policy asks; a per-address lockout would shut out a whole
+# office behind one NAT address after five typos by different people
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+OTP_TOTP_ISSUER = "kokin"
+WEBAUTHN_RP_ID = os.environ.get("KOKIN_WEBAUTHN_RP_ID", "localhost")
+WEBAUTHN_RP_NAME = "kokin 公金収納ネットワークサービス"
+WEBAUTHN_ORIGIN = os.environ.get("KOKIN_WEBAUTHN_ORIGIN", "https://localhost:8443")
+
+LANGUAGE_CODE = "ja"
+TIME_ZONE = "Asia/Tokyo"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = HOME / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = DEBUG
+
+EMAIL_BACKEND = os.environ.get("KOKIN_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("KOKIN_LOG_LEVEL", "WARNING")},
+}

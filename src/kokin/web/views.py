@@ -1,0 +1,25 @@
+"""The home page: the operator's businesses, roles and (from the exchange) newly arrived files."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from kokin.accounts.models import RoleAssignment
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    assignments = (
+        RoleAssignment.objects.filter(user=request.user)  # type: ignore[misc]
+        .select_related("business__department")
+        .order_by("business__department__code", "business__code", "role")
+    )
+    businesses: dict[int, dict[str, object]] = {}
+    for a in assignments:
+        entry = businesses.setdefault(a.business_id, {"business": a.business, "roles": []})
+        entry["roles"].append(a.get_role_display())  # type: ignore[attr-defined]
+    context = {"businesses": list(businesses.values()), "today": timezone.localdate()}
+    return render(request, "kokin/home.html", context)
