@@ -1,0 +1,37 @@
+"""The hub serves its Japanese home page after password + TOTP, and sends strict security headers."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+
+@pytest.mark.django_db
+def test_anonymous_home_redirects_to_login() -> None:
+    response = Client().get("/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_operator_sees_japanese_home_with_businesses_after_two_factors(login_as) -> None:  # type: ignore[no-untyped-def]
+    client = login_as("zeimu-send")
+    page = client.get("/").content.decode()
+    assert "ホーム" in page
+    assert "住民税 口座振替" in page
+    assert "送信" in page
+
+
+def test_password_alone_does_not_reach_the_home_page(ward) -> None:  # type: ignore[no-untyped-def]
+    client = Client()
+    client.post("/accounts/login/", {"username": "zeimu-view", "password": ward["zeimu-view"].password})
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/verify/"
+
+
+@pytest.mark.django_db
+def test_pages_send_csp_without_inline_script_and_frame_denial() -> None:
+    response = Client().get("/accounts/login/")
+    csp = response["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert response["X-Frame-Options"] == "DENY"
