@@ -159,7 +159,7 @@ def build_file(path: Path, records: int) -> None:
 def kokin_validate(path: str) -> int:
     report = zengin_debit.validate(path)
     assert report.ok, report.errors[:3]
-    return report.error_count
+    return int(report.error_count)
 
 
 def kokin_parse(path: str) -> int:
@@ -243,7 +243,7 @@ def per_line_parse(path: str) -> int:
     pending: list[tuple[int, dict[str, Any], tuple[int, int, int, int, int, int]]] = []
     number = 0
     with open(path, "rb") as f:
-        for number, line in enumerate(f, 1):  # noqa: B007 - the last number is used after the loop
+        for number, line in enumerate(f, 1):
             if len(line) != STRIDE or line[RECORD:] != b"\r\n":
                 if line != b"\x1a":
                     errors.append((number, "length", f"{len(line)} bytes"))
@@ -294,7 +294,11 @@ def per_line_parse(path: str) -> int:
                 branch_name = line[23:38].decode("cp932", "replace")
                 holder = line[50:80].decode("cp932", "replace")
                 if not (chars.issuperset(bank_name) and chars.issuperset(branch_name) and chars.issuperset(holder)):
-                    for field, raw in (("bank_name", line[5:20]), ("branch_name", line[23:38]), ("holder", line[50:80])):
+                    for field, raw in (
+                        ("bank_name", line[5:20]),
+                        ("branch_name", line[23:38]),
+                        ("holder_name", line[50:80]),
+                    ):
                         text(number, field, raw)
                 count += 1
                 amount_sum += amount
@@ -392,7 +396,9 @@ def per_line_parse(path: str) -> int:
     if prev != b"9":
         errors.append((number, "record_order", "the file does not end with an end record"))
     result_file = result_marks > 0 or any(
-        t[k] for _, t, _ in pending for k in ("transferred_count", "transferred_amount", "failed_count", "failed_amount")
+        t[k]
+        for _, t, _ in pending
+        for k in ("transferred_count", "transferred_amount", "failed_count", "failed_amount")
     )
     for number, trailer, actual in pending:
         expected = (
@@ -469,14 +475,16 @@ def child(name: str, path: str) -> None:
     except OSError:
         method = "ru_maxrss delta"
     before_kb = _rss_kb("VmRSS")
-    before_max_kb = _rss_kb("VmHWM") if method.startswith("VmHWM") else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before_max_kb = (
+        _rss_kb("VmHWM") if method.startswith("VmHWM") else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    )
     t0 = time.perf_counter()
     CONTENDERS[name][1](path)
     seconds = time.perf_counter() - t0
     peak_kb = _rss_kb("VmHWM") if method.startswith("VmHWM") else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     peak_kb = max(peak_kb, before_max_kb)
-    print(json.dumps({"peak_mb": (peak_kb - before_kb) * 1024 / MB, "base_mb": before_kb * 1024 / MB,
-                      "seconds": seconds, "method": method}))  # fmt: skip
+    result = {"peak_mb": (peak_kb - before_kb) * 1024 / MB, "base_mb": before_kb * 1024 / MB}
+    print(json.dumps({**result, "seconds": seconds, "method": method}))
 
 
 def measure_child(name: str, path: Path) -> dict[str, Any]:
@@ -522,7 +530,10 @@ def streaming(workdir: Path, small: Path, gb: float) -> tuple[str, bool | None]:
     free = shutil.disk_usage(workdir).free
     need = gb * 1e9 + 2e9
     if free < max(3e9, need):
-        return f"streaming test skipped: {free / 1e9:.1f} GB free in {workdir} (needs ≥ {max(3e9, need) / 1e9:.0f} GB)", None
+        return (
+            f"streaming test skipped: {free / 1e9:.1f} GB free in {workdir} (needs ≥ {max(3e9, need) / 1e9:.0f} GB)",
+            None,
+        )
     content = small.read_bytes()
     body, end = content[:-STRIDE], content[-STRIDE:]
     assert end[:1] == b"9"
