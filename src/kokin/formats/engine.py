@@ -10,6 +10,7 @@ columns and returned as Arrow tables.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import BinaryIO, Literal
@@ -43,15 +44,24 @@ def digits_to_int(col: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Parsed:
-    """A decoded file: one Arrow table per record kind, plus the validation report."""
+    """A decoded file: Arrow tables per record kind, plus the validation report.
+
+    ``columns`` holds what validation decoded: numbers as int64 and every other field as its
+    fixed-width bytes (``binary(w)``, cp932). ``tables`` turns those bytes into strings (identifiers
+    with their zeros, text without trailing spaces) the first time it is asked for.
+    """
 
     layout: Layout
     report: Report
-    tables: dict[str, pa.Table]
+    columns: dict[str, pa.Table]
     mode: str
     convention: str
     ebcdic: bool
     records: int
+
+    @functools.cached_property
+    def tables(self) -> dict[str, pa.Table]:
+        return {kind: decode_table(self.layout.kind(kind), table) for kind, table in self.columns.items()}
 
     def batches(self) -> list[dict[str, object]]:
         """The file as ``[{"header": {...}, "records": [...], "trailer": {...}}]`` (JSON-ready)."""
@@ -189,10 +199,30 @@ class Engine:
             self._issue(None, f, code, "同じ誤りが多数あります", "many more of the same fault", severity)
 
     # -- blocks --------------------------------------------------------------------------------
-    def feed(self, block: Block) -> None:
+    def scan(self, block: Block) -> tuple[np.ndarray, np.ndarray | None]:
+        """The stateless part of a block's check (numpy only, so it can run in another thread).
+
+        Returns each record's kind and, when the block is of one kind only (the usual case), the
+        rows where a plain field is wrong.
+        """
+        kinds = self.kind_index[block.rows[:, self.kpos]]
+        first = int(kinds[0])
+        if 0 < first <= len(self.plans) and bool((kinds == first).all()):
+            return kinds, self._flag(self.plans[first - 1], block.rows)
+        return kinds, None
+
+    def _flag(self, plan: _KindPlan, sub: np.ndarray) -> np.ndarray:
+        """Rows of ``sub`` where a plain field breaks its byte class: one table lookup, one AND, one min."""
+        cls = np.take(self.classes, sub)
+        np.bitwise_and(cls, plan.need, out=cls)
+        if cls.min() != 0:
+            return np.empty(0, dtype=np.int64)
+        return np.flatnonzero((cls == 0).any(axis=1))
+
+    def feed(self, block: Block, scanned: tuple[np.ndarray, np.ndarray | None] | None = None) -> None:
         rows, numbers = block.rows, block.numbers
         self.last_record = int(numbers[-1])
-        kinds = self.kind_index[rows[:, self.kpos]]
+        kinds, flagged = scanned if scanned is not None else self.scan(block)
         self._check_order(rows, kinds, numbers)
         contributions = np.zeros((len(self.totals), len(rows)), dtype=np.int64) if self.totals else None
         values: dict[str, dict[str, np.ndarray]] = {}
@@ -202,10 +232,12 @@ class Engine:
                 continue
             if sel.all():
                 sub, nums, where = rows, numbers, None
+                plan_flagged = flagged
             else:
                 where = np.flatnonzero(sel)
                 sub, nums = rows[where], numbers[where]
-            values[plan.kind.name] = self._check_kind(plan, sub, nums)
+                plan_flagged = None
+            values[plan.kind.name] = self._check_kind(plan, sub, nums, plan_flagged)
             if plan is self.data_kind and contributions is not None:
                 self._contribute(contributions, values["data"], where, len(rows))
         self._batches(kinds, numbers, contributions, values)
@@ -242,7 +274,9 @@ class Engine:
             self._issue(int(numbers[i]), "record_order", "order", ja, en)
         self.last_kind = int(kinds[-1])
 
-    def _check_kind(self, plan: _KindPlan, sub: np.ndarray, nums: np.ndarray) -> dict[str, np.ndarray]:
+    def _check_kind(
+        self, plan: _KindPlan, sub: np.ndarray, nums: np.ndarray, flagged: np.ndarray | None = None
+    ) -> dict[str, np.ndarray]:
         """Check one kind's records; return the values later checks need (amounts, codes).
 
         One table lookup over the block finds the records where a plain field (digits, Zengin
@@ -250,9 +284,8 @@ class Engine:
         Fields with allowed values, dates, lookups or blanks allowed are checked column by column.
         """
         values: dict[str, np.ndarray] = {}
-        cls = np.take(self.classes, sub)
-        np.bitwise_and(cls, plan.need, out=cls)
-        flagged = np.flatnonzero((cls == 0).any(axis=1)) if cls.min() == 0 else np.empty(0, dtype=np.int64)
+        if flagged is None:
+            flagged = self._flag(plan, sub)
         faulty: dict[str, np.ndarray] = {}
         if len(flagged):
             fsub, fnums = sub[flagged], nums[flagged]
@@ -287,11 +320,12 @@ class Engine:
                 v[faulty[f.name]] = 0
             values[f.name] = v
         if self.collect:
+            # blocks are views of immutable buffers: keeping them costs no copy
             cols = self.columns[plan.kind.name]
-            for f in plan.kind.fields:
-                if not f.dummy:
-                    cols.setdefault(f.name, []).append(values[f.name] if f.numeric else sub[:, f.slice].copy())
-            cols.setdefault("_record", []).append(nums.copy())
+            cols.setdefault("_rows", []).append(sub)
+            for f in plan.numeric:
+                cols.setdefault(f.name, []).append(values[f.name])
+            cols.setdefault("_record", []).append(nums)
         return values
 
     def _field_faults(self, f: Field, col: np.ndarray, sub: np.ndarray, nums: np.ndarray) -> np.ndarray | None:
@@ -569,25 +603,28 @@ class Engine:
                 )
         return mode
 
-    def tables(self) -> dict[str, pa.Table]:
+    def raw_tables(self) -> dict[str, pa.Table]:
+        """Per record kind: numbers as int64, other fields as fixed-width cp932 bytes."""
         out: dict[str, pa.Table] = {}
         for plan in self.plans:
             cols = self.columns.get(plan.kind.name) or {}
-            if not cols:
+            if not cols.get("_rows"):
                 continue
+            rows = np.concatenate(cols["_rows"]) if len(cols["_rows"]) > 1 else cols["_rows"][0]
+            n = len(rows)
             arrays: dict[str, pa.Array] = {}
             if "batch" in cols:
                 arrays["batch"] = pa.array(np.concatenate(cols["batch"]).astype(np.int64))
             for f in plan.kind.fields:
-                if f.dummy or f.name not in cols:
+                if f.dummy:
                     continue
-                parts = cols[f.name]
                 if f.numeric:
-                    arrays[f.name] = pa.array(np.concatenate(parts))
-                elif f.type == "K":
-                    arrays[f.name] = decode_wide(np.concatenate(parts))
+                    arrays[f.name] = pa.array(np.concatenate(cols[f.name]))
                 else:
-                    arrays[f.name] = decode_text(np.concatenate(parts), strip=f.type != "N")
+                    data = np.ascontiguousarray(rows[:, f.slice])
+                    arrays[f.name] = pa.FixedSizeBinaryArray.from_buffers(
+                        pa.binary(f.length), n, [None, pa.py_buffer(data)]
+                    )
             arrays["record_number"] = pa.array(np.concatenate(cols["_record"]))
             out[plan.kind.name] = pa.table(arrays)
         return out
@@ -618,6 +655,31 @@ def _charset_words(f: Field, ok: np.ndarray) -> Words:
         )
 
     return words
+
+
+def _fixed_bytes(array: pa.Array | pa.ChunkedArray, width: int) -> np.ndarray:
+    """A fixed-width binary Arrow array as an (n × width) uint8 view."""
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    n = len(array)
+    buffer = array.buffers()[1]
+    return np.frombuffer(buffer, dtype=np.uint8, count=n * width, offset=array.offset * width).reshape(n, width)
+
+
+def decode_table(kind: RecordKind, table: pa.Table) -> pa.Table:
+    """Raw columns (see :class:`Parsed`) → strings: identifiers as they are, text without trailing spaces."""
+    fields = {f.name: f for f in kind.fields}
+    arrays = {}
+    for name in table.column_names:
+        f = fields.get(name)
+        column = table[name]
+        if f is None or f.numeric:
+            arrays[name] = column
+        elif f.type == "K":
+            arrays[name] = decode_wide(_fixed_bytes(column, f.length))
+        else:
+            arrays[name] = decode_text(_fixed_bytes(column, f.length), strip=f.type != "N")
+    return pa.table(arrays)
 
 
 # cp932 bytes that are characters on their own stay; the others (lead bytes, undefined) become 0x7F,
@@ -702,20 +764,21 @@ def run(
         block_records=block_records,
         ebcdic=ebcdic,
         first_kind=first_kind,
+        keep=collect,
     )
     engine = Engine(layout, report, mode=mode, collect=collect, check_master=check_master)
     for block in reader.blocks():
         engine.ebcdic = reader.ebcdic
         engine.feed(block)
         if progress is not None:
-            progress.update(reader.bytes_read)  # type: ignore[attr-defined]
+            progress.update(reader.bytes_read)
     engine.last_record = max(engine.last_record, reader.records)
     file_mode = engine.finish() if reader.records else mode
     ebcdic_flag = bool(reader.ebcdic)
     return Parsed(
         layout,
         report,
-        engine.tables() if collect else {},
+        engine.raw_tables() if collect else {},
         str(file_mode),
         reader.convention,
         ebcdic_flag,

@@ -39,6 +39,8 @@ def _ebcdic_table() -> bytes:
 
 
 EBCDIC_TO_CP932 = _ebcdic_table()
+# the EOF mark: appended raw (0x1A) or as EBCDIC SUB (0x3F), it reads as 0x1A either way
+EBCDIC_TO_CP932 = EBCDIC_TO_CP932[:0x1A] + b"\x1a" + EBCDIC_TO_CP932[0x1B:0x3F] + b"\x1a" + EBCDIC_TO_CP932[0x40:]
 CP932_TO_EBCDIC = bytes(next((e for e in range(256) if EBCDIC_TO_CP932[e] == b), INVALID_BYTE) for b in range(256))
 
 
@@ -68,6 +70,7 @@ class RecordReader:
         block_records: int = 16384,
         ebcdic: bool | None = None,
         first_kind: bytes = b"1",
+        keep: bool = False,
     ) -> None:
         self.stream = stream
         self.length = record_length
@@ -79,18 +82,23 @@ class RecordReader:
         self.convention = "none"
         self.records = 0
         self.bytes_read = 0
-
-    def _read(self, size: int) -> bytes:
-        data = self.stream.read(size)
-        self.bytes_read += len(data)
-        if self.ebcdic and data:
-            data = data.translate(EBCDIC_TO_CP932)
-        return data
+        #: blocks stay valid after the next one is read (for collecting columns)
+        self.keep = keep
 
     def _issue(self, record: int | None, field: str, code: str, ja: str, en: str, severity: str = "error") -> None:
         self.report.add(FormatIssue(record, field, code, ja, en, severity=severity))  # type: ignore[arg-type]
 
+    def _readinto(self, buf: bytearray, start: int) -> int:
+        view = memoryview(buf)[start:]
+        n = self.stream.readinto(view)  # type: ignore[attr-defined]
+        view.release()
+        if n and self.ebcdic:
+            buf[start : start + n] = buf[start : start + n].translate(EBCDIC_TO_CP932)
+        self.bytes_read += n or 0
+        return n or 0
+
     def blocks(self) -> Iterator[Block]:
+        """Yield blocks of records. Unless ``keep`` is set, a block stays valid until the one after next is read."""
         L = self.length
         head = self.stream.read(max(65536, L + 2))
         self.bytes_read += len(head)
@@ -113,38 +121,58 @@ class RecordReader:
             )
         stride = L + 2 if self.convention == "crlf" else L
         chunk = stride * self.block_records
-        pending = head
+        capacity = max(chunk + 2 * stride, len(head))
+        buf = bytearray(capacity)
+        buf[: len(head)] = head
+        end = len(head)
         number = 1
         eof = False
+        need_more = False
+        spare: bytearray | None = None
         while True:
-            while not eof and len(pending) < chunk:
-                more = self._read(chunk - len(pending) + stride)
-                if not more:
+            while not eof and (end < chunk or need_more):
+                if end == len(buf):
+                    buf.extend(bytes(len(buf)))
+                n = self._readinto(buf, end)
+                if n == 0:
                     eof = True
                 else:
-                    pending += more
-            if eof and pending.endswith(bytes([EOF_MARK])):
-                pending = pending[:-1]
+                    end += n
+                    need_more = False
+            if eof and end and buf[end - 1] == EOF_MARK:
+                end -= 1
             if self.convention == "crlf":
-                block, used, number = self._cut_crlf(pending, number, eof)
+                block, used, number = self._cut_crlf(buf, end, number, eof)
             else:
-                block, used, number = self._cut_plain(pending, number, eof)
+                block, used, number = self._cut_plain(buf, end, number, eof)
             if block is not None and len(block.numbers):
                 self.records = int(block.numbers[-1])
                 yield block
-            pending = pending[used:]
-            if eof and not pending:
+            rest = end - used
+            if eof and rest == 0:
                 self.records = number - 1
                 return
+            need_more = used == 0
+            if self.keep:
+                fresh = bytearray(max(capacity, rest + stride))
+                fresh[:rest] = buf[used:end]
+                buf = fresh
+            else:
+                # two buffers in turn: the block just yielded stays valid while the next is read
+                if spare is None or len(spare) < rest + stride:
+                    spare = bytearray(max(capacity, rest + stride))
+                spare[:rest] = buf[used:end]
+                buf, spare = spare, buf
+            end = rest
 
-    def _cut_plain(self, data: bytes, number: int, eof: bool) -> tuple[Block | None, int, int]:
+    def _cut_plain(self, buf: bytearray, end: int, number: int, eof: bool) -> tuple[Block | None, int, int]:
         L = self.length
-        n = len(data) // L
+        n = end // L
         used = n * L
         block = None
         if n:
-            rows = np.frombuffer(data, dtype=np.uint8, count=used).reshape(n, L)
-            if b"\r" in data[:used] or b"\n" in data[:used]:
+            rows = np.frombuffer(buf, dtype=np.uint8, count=used).reshape(n, L)
+            if buf.find(b"\r", 0, used) != -1 or buf.find(b"\n", 0, used) != -1:
                 bad_rows = np.unique(np.flatnonzero(((rows == 13) | (rows == 10)).any(axis=1)))
                 for r in bad_rows[:1000]:
                     self._issue(
@@ -156,8 +184,8 @@ class RecordReader:
                     )
             block = Block(rows, np.arange(number, number + n, dtype=np.int64))
             number += n
-        if eof and len(data) - used:
-            rest = len(data) - used
+        if eof and end - used:
+            rest = end - used
             self._issue(
                 number,
                 "length",
@@ -166,19 +194,19 @@ class RecordReader:
                 f"the last record has only {rest} bytes (file length is not a multiple of {L})",
             )
             number += 1
-            used = len(data)
+            used = end
         return block, used, number
 
-    def _cut_crlf(self, data: bytes, number: int, eof: bool) -> tuple[Block | None, int, int]:
+    def _cut_crlf(self, buf: bytearray, end: int, number: int, eof: bool) -> tuple[Block | None, int, int]:
         L = self.length
         stride = L + 2
-        n = len(data) // stride
-        if n and (eof is False or n * stride == len(data)):
-            rows = np.frombuffer(data, dtype=np.uint8, count=n * stride).reshape(n, stride)
+        n = end // stride
+        if n and (eof is False or n * stride == end):
+            rows = np.frombuffer(buf, dtype=np.uint8, count=n * stride).reshape(n, stride)
             if (rows[:, L] == 13).all() and (rows[:, L + 1] == 10).all():
                 block = Block(rows[:, :L], np.arange(number, number + n, dtype=np.int64))
                 return block, n * stride, number + n
-        return self._cut_lines(data, number, eof)
+        return self._cut_lines(bytes(buf[:end]), number, eof)
 
     def _cut_lines(self, data: bytes, number: int, eof: bool) -> tuple[Block | None, int, int]:
         """Cut record by record: the slow path that names each bad record."""
