@@ -9,9 +9,16 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from kokin.formats import zengin_debit
+from kokin.formats import general_receipt, mpn_receipt, special_breakdown, special_receipt, zengin_debit
 
-FORMATS: dict[str, ModuleType] = {zengin_debit.NAME: zengin_debit}
+FORMATS: dict[str, ModuleType] = {
+    zengin_debit.NAME: zengin_debit,
+    mpn_receipt.NAME: mpn_receipt,
+    general_receipt.NAME: general_receipt,
+    general_receipt.WASTE_NAME: general_receipt.waste,
+    special_receipt.NAME: special_receipt,
+    special_breakdown.NAME: special_breakdown,
+}
 
 
 def detect(head: bytes) -> tuple[str | None, str]:

@@ -11,9 +11,9 @@ columns and returned as Arrow tables.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import BinaryIO, Literal
+from typing import Any, BinaryIO, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -749,7 +749,7 @@ def run(
     ebcdic: bool | None = None,
     max_issues: int | None = None,
     block_records: int = 4096,
-    progress: Iterable[None] | None = None,
+    progress: Any = None,
 ) -> Parsed:
     """Validate (and with ``collect`` decode) one file; the workhorse behind every format module."""
     report = Report(max_issues=max_issues)

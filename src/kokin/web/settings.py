@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "axes",
     "kokin.accounts",
     "kokin.audit",
+    "kokin.api",
     "kokin.web",
 ]
 
