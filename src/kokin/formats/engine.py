@@ -155,12 +155,13 @@ class Engine:
         ]
         self.data_kind = next((p for p in self.plans if p.kind.name == "data"), None)
         self.totals = layout.totals
-        self.running = np.zeros(len(self.totals), dtype=np.int64)
-        self.batch_start = np.zeros(len(self.totals), dtype=np.int64)
+        self.running = np.zeros(2 * len(self.totals), dtype=np.int64)
+        self.batch_start = np.zeros(2 * len(self.totals), dtype=np.int64)
         self.batch = 0
         self.in_batch = False
         self.result_marks = 0  # data records whose result field says this is a result file
-        self.pending_totals: list[tuple[int, int, int, int]] = []  # (record, total index, expected, actual)
+        # (record, total index, expected, actual, records whose value could not be read)
+        self.pending_totals: list[tuple[int, int, int, int, int]] = []
         self.columns: dict[str, dict[str, list[np.ndarray]]] = {p.kind.name: {} for p in self.plans}
         self.last_record = 0
         self.ebcdic: bool | None = None
@@ -224,7 +225,7 @@ class Engine:
         self.last_record = int(numbers[-1])
         kinds, flagged = scanned if scanned is not None else self.scan(block)
         self._check_order(rows, kinds, numbers)
-        contributions = np.zeros((len(self.totals), len(rows)), dtype=np.int64) if self.totals else None
+        contributions = np.zeros((2 * len(self.totals), len(rows)), dtype=np.int64) if self.totals else None
         values: dict[str, dict[str, np.ndarray]] = {}
         for plan in self.plans:
             sel = kinds == plan.index
@@ -318,6 +319,9 @@ class Engine:
             v = digits_to_int(sub[:, f.slice])
             if f.name in faulty:
                 v[faulty[f.name]] = 0
+                bad = np.zeros(len(v), dtype=np.int64)
+                bad[faulty[f.name]] = 1
+                values[f"{f.name}!bad"] = bad
             values[f.name] = v
         if self.collect:
             # blocks are views of immutable buffers: keeping them costs no copy
@@ -510,10 +514,16 @@ class Engine:
                 col = data[fname]
                 hit = (col == np.frombuffer(value.encode("ascii"), dtype=np.uint8)).all(axis=1)
                 v[~hit if op == "==" else hit] = 0
+            # a second row per total counts records whose source value could not be read
+            bad = data.get(f"{total.source}!bad") if total.source else None
             if where is None:
                 contributions[t] = v
+                if bad is not None:
+                    contributions[len(self.totals) + t] = bad
             else:
                 contributions[t, where] = v
+                if bad is not None:
+                    contributions[len(self.totals) + t, where] = bad
         marker = self.layout.extra.get("result_marker")
         if marker is not None and marker in data:
             self.result_marks += int((data[marker] != ord("0")).any(axis=1).sum())
@@ -545,7 +555,8 @@ class Engine:
                 for t, total in enumerate(self.totals):
                     actual = int(before[t] - self.batch_start[t])
                     expected = int(tvals[total.field][trailer_row])
-                    self.pending_totals.append((int(numbers[i]), t, expected, actual))
+                    unreadable = int(before[len(self.totals) + t] - self.batch_start[len(self.totals) + t])
+                    self.pending_totals.append((int(numbers[i]), t, expected, actual, unreadable))
                 if self.collect:
                     self.columns["trailer"].setdefault("batch", []).append(np.array([self.batch]))
                 trailer_row += 1
@@ -578,10 +589,10 @@ class Engine:
         mode = self.mode
         result_totals = [t for t, total in enumerate(self.totals) if total.mode == "result"]
         if mode == "auto":
-            nonzero = any(exp != 0 for (_, t, exp, _) in self.pending_totals if t in result_totals)
+            nonzero = any(exp != 0 for (_, t, exp, _, _) in self.pending_totals if t in result_totals)
             mode = "result" if (self.result_marks or nonzero) else "request"
         trailer = self.layout.kind("trailer") if self.totals else None
-        for record, t, expected, actual in self.pending_totals:
+        for record, t, expected, actual, unreadable in self.pending_totals:
             total = self.totals[t]
             f = trailer.field(total.field)  # type: ignore[union-attr]
             if total.mode == "result" and mode == "request":
@@ -591,8 +602,17 @@ class Engine:
                         f,
                         "request_total",
                         f"請求データの{f.ja}は 0 でなければなりません ({expected})",
-                        f"{f.name} must be zero in a request file (is {expected})",
+                        f"{f.name} must be zero in a request file (is {expected:,})",
                     )
+            elif expected != actual and unreadable:
+                self._issue(
+                    record,
+                    f,
+                    "total_unverified",
+                    f"{f.ja} {expected:,} を確認できません (金額が読めないデータレコードが {unreadable:,} 件あります)",
+                    f"{f.name} {expected:,} cannot be checked: {unreadable:,} data record(s) have an unreadable value",
+                    severity="warning",
+                )
             elif expected != actual:
                 self._issue(
                     record,
