@@ -58,8 +58,25 @@ class KanjiError(ValueError):
         super().__init__(f"{message_ja} / {message_en}")
 
 
+def _split_at(raw: bytes) -> int | None:
+    """The 1-based offset of a lead byte whose trail byte lies beyond the field (cp932 boundaries)."""
+    i = 0
+    while i < len(raw) - 1:
+        i += 2 if 0x81 <= raw[i] <= 0x9F or 0xE0 <= raw[i] <= 0xFC else 1
+    return i + 1 if i == len(raw) - 1 and (0x81 <= raw[i] <= 0x9F or 0xE0 <= raw[i] <= 0xFC) else None
+
+
 def fault(raw: bytes) -> tuple[str, str]:
-    """Word the first fault of a full-width field's bytes (Japanese, English)."""
+    """Word the first fault of a full-width field's bytes (Japanese, English).
+
+    A double-byte character cut by the end of the field is named first: it breaks the next field too.
+    """
+    split = _split_at(raw)
+    if split is not None:
+        return (
+            f"{split} バイト目: 2バイト文字が項目の境界で分断されています",
+            f"byte {split}: a double-byte character is split at the field boundary",
+        )
     i = 0
     padding = False
     while i < len(raw):
