@@ -130,12 +130,12 @@ def summary_text(summary: dict[str, Any], parsed: Parsed) -> str:
         for code, v in summary["by_result_code"].items():
             ja, en = RESULT_CODES.get(code, ("?", "?"))
             lines.append(f"  {code} {ja} ({en}): {v['count']:,} 件 {v['amount']:,} 円")
-    if summary.get("by_bank"):
+    if summary.get("by_bank_code"):
         from kokin.formats.bankmaster import master
 
         m = master()
         lines.append("金融機関別 by bank:")
-        for code, v in summary["by_bank"].items():
+        for code, v in summary["by_bank_code"].items():
             bank = m.bank(code)
             lines.append(
                 f"  {code} {bank.name if bank else '(マスタにない unknown)'}: {v['count']:,} 件 {v['amount']:,} 円"

@@ -369,6 +369,8 @@ class Engine:
     def _check_encoding_flag(self, f: Field, col: np.ndarray, sub: np.ndarray, nums: np.ndarray) -> None:
         expected = ord("1") if self.ebcdic else ord("0")
         bad = (col[:, 0] != expected) & (col[:, 0] - np.uint8(48) <= 9)
+        if f.allowed is not None:  # a value outside the allowed ones is reported as such, once
+            bad &= np.isin(col[:, 0], [ord(v[0]) for v in f.allowed if v])
         if bad.any():
             enc = "EBCDIC" if self.ebcdic else "JIS/シフトJIS"
             self._rows_issue(
@@ -553,6 +555,9 @@ class Engine:
             else:
                 tvals = values["trailer"]
                 for t, total in enumerate(self.totals):
+                    unread = tvals.get(f"{total.field}!bad")
+                    if unread is not None and unread[trailer_row]:
+                        continue  # the trailer's own digits are wrong, and that is reported already
                     actual = int(before[t] - self.batch_start[t])
                     expected = int(tvals[total.field][trailer_row])
                     unreadable = int(before[len(self.totals) + t] - self.batch_start[len(self.totals) + t])

@@ -167,7 +167,8 @@ class RecordReader:
 
     def _cut_plain(self, buf: bytearray, end: int, number: int, eof: bool) -> tuple[Block | None, int, int]:
         L = self.length
-        n = end // L
+        # until the end of the file is seen, keep the last byte back: it may be the EOF mark
+        n = end // L if eof else max(end - 1, 0) // L
         used = n * L
         block = None
         if n:
@@ -203,7 +204,13 @@ class RecordReader:
         n = end // stride
         if n and (eof is False or n * stride == end):
             rows = np.frombuffer(buf, dtype=np.uint8, count=n * stride).reshape(n, stride)
-            if (rows[:, L] == 13).all() and (rows[:, L + 1] == 10).all():
+            # a CR or LF inside a record is a separator fault: only the slow path names it
+            if (
+                (rows[:, L] == 13).all()
+                and (rows[:, L + 1] == 10).all()
+                and buf.count(b"\r", 0, n * stride) == n
+                and buf.count(b"\n", 0, n * stride) == n
+            ):
                 block = Block(rows[:, :L], np.arange(number, number + n, dtype=np.int64))
                 return block, n * stride, number + n
         return self._cut_lines(bytes(buf[:end]), number, eof)
