@@ -3,6 +3,7 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 DEMO := var/demo
 KOKIN := $(UV) run --frozen kokin
+PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
 .PHONY: setup demo demo-formats test lint bench clean
 
@@ -34,8 +35,12 @@ lint: setup
 	$(UV) run --frozen ruff format --check .
 	$(UV) run --frozen mypy
 
+# The whole suite on SQLite, then the hub's tests again on PostgreSQL (started if it is not running).
 test: lint
+	@bash scripts/install-browser.sh
 	$(UV) run --frozen pytest -n 2 -q
+	@bash scripts/ensure-postgres.sh
+	DATABASE_URL=$(PG_URL) $(UV) run --frozen pytest -n 2 -q tests/hub
 
 bench: setup
 	$(UV) run --frozen python benchmarks/bench_formats.py

@@ -7,6 +7,7 @@ import ipaddress
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
+from django_otp.models import Device, TimestampMixin
 
 
 def validate_networks(value: str) -> None:
@@ -88,7 +89,7 @@ class Role(models.TextChoices):
     MANAGE = "manage", "業務管理"
 
 
-class User(AbstractUser):
+class User(AbstractUser):  # type: ignore[django-manager-missing]  # WebAuthnDevice.user comes from django-otp
     """An operator (操作担当者), a system administrator, an auditor or a bank system account."""
 
     display_name = models.CharField("氏名", max_length=100, blank=True)
@@ -124,3 +125,24 @@ class RoleAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.business} {self.get_role_display()}"
+
+
+class WebAuthnDevice(TimestampMixin, Device):  # type: ignore[misc]  # django-otp has no type hints
+    """A WebAuthn security key or passkey (the modern form of the seed's IC card) as a second factor.
+
+    ``created_at`` and ``last_used_at`` come from django-otp's :class:`TimestampMixin`. The device
+    is verified by a WebAuthn ceremony (:mod:`kokin.accounts.passkeys`), never by a typed token.
+    """
+
+    credential_id = models.CharField("クレデンシャルID (base64url)", max_length=1400, unique=True)
+    public_key = models.BinaryField("公開鍵 (COSE)")
+    sign_count = models.PositiveBigIntegerField("署名カウンタ", default=0)
+    transports = models.JSONField("通信方式", default=list, blank=True)
+    aaguid = models.CharField("認証器の種類 (AAGUID)", max_length=36, blank=True)
+    backed_up = models.BooleanField("同期されるパスキー", default=False)
+
+    class Meta(Device.Meta):  # type: ignore[misc]
+        verbose_name = verbose_name_plural = "セキュリティキー・パスキー"
+
+    def verify_token(self, token: object) -> bool:
+        return False

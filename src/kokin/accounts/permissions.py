@@ -80,3 +80,25 @@ def businesses_for(user: User, action: Action) -> QuerySet[Business]:
         .distinct()
         .select_related("department")
     )
+
+
+def markdown_table() -> str:
+    """The role × action table of ``docs/security.md``, made from :data:`ROLE_ACTIONS`."""
+    headings = {
+        Role.VIEW: "閲覧 view",
+        Role.DOWNLOAD: "取得 download",
+        Role.UPLOAD: "送信 upload",
+        Role.APPROVE: "承認 approve",
+        Role.MANAGE: "業務管理 manage",
+        "system_admin": "システム管理者 system admin",
+        "auditor": "監査者 auditor",
+    }
+    roles = list(ROLE_ACTIONS)
+    lines = [
+        "| 操作 / action | " + " | ".join(headings.get(r, r) for r in roles) + " |",
+        "|---|" + "---|" * len(roles),
+    ]
+    for action in Action:
+        marks = " | ".join("✓" if action in ROLE_ACTIONS[r] else "—" for r in roles)
+        lines.append(f"| {ACTION_LABELS[action]} (`{action.value}`) | {marks} |")
+    return "\n".join(lines) + "\n"

@@ -1,28 +1,39 @@
-"""Writing to the operation log: one call, :func:`record`, for every operation in the hub.
+"""Writing to the operation log (操作ログ): one call, :func:`record`, for every operation in the hub.
 
 Each entry's MAC is HMAC-SHA256 (keyed with the server's audit key) over its canonical content and
 the previous entry's MAC, so an edited, deleted, inserted or reordered entry breaks the chain at that
-point (:func:`verify`). Entries are written inside a transaction that locks the chain head, so
-concurrent writers on PostgreSQL still produce one unbroken sequence.
+point (:func:`verify`). Entries are written inside a transaction that holds the chain's lock, so
+concurrent writers still produce one unbroken sequence.
 """
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import hmac
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
 from kokin.audit.models import AuditEntry
 
 GENESIS = "0" * 64
+#: the PostgreSQL advisory lock that serialises writers of the chain (any fixed 64-bit number)
+CHAIN_LOCK = 0x6B6F6B696E_0A0D17
+
+#: the request being served, for entries written where no request is passed (model signals)
+current_request: ContextVar[HttpRequest | None] = ContextVar("kokin_audit_request", default=None)
+
+OUTCOMES = ("success", "failure", "denied", "error")
+#: the role written for what a ``kokin`` command does (the operator is the operating-system account)
+COMMAND_ROLE = "コマンド"
 
 
 def canonical(entry: AuditEntry) -> bytes:
@@ -48,6 +59,24 @@ def compute_mac(entry: AuditEntry, prev_mac: str) -> str:
     return hmac.new(settings.AUDIT_KEY, prev_mac.encode("ascii") + canonical(entry), hashlib.sha256).hexdigest()
 
 
+def hub_role(user: Any) -> str:
+    """The hub-wide role to write for ``user``: システム管理者, 監査者 or 操作担当者 (operator)."""
+    labels = [
+        label
+        for flag, label in (("is_system_admin", "システム管理者"), ("is_auditor", "監査者"))
+        if getattr(user, flag, False)
+    ]
+    return "・".join(labels) or "操作担当者"
+
+
+def command_actor() -> str:
+    """Who runs a ``kokin`` command: the operating-system account, marked as such."""
+    try:
+        return f"os:{getpass.getuser()}"
+    except (KeyError, OSError):  # no name for the uid (e.g. a bare container)
+        return "os:?"
+
+
 def _who(request: HttpRequest | None, actor: Any) -> dict[str, str]:
     from kokin.accounts.network import client_cert_fingerprint, client_ip
 
@@ -58,11 +87,24 @@ def _who(request: HttpRequest | None, actor: Any) -> dict[str, str]:
         department = getattr(user, "department", None)
         out["department"] = department.name if department is not None else ""
     elif isinstance(actor, str):
-        out["actor"] = actor
+        out["actor"] = actor[:150]
     if request is not None:
-        out["client_ip"] = client_ip(request)
-        out["cert_fingerprint"] = client_cert_fingerprint(request)
+        out["client_ip"] = client_ip(request)[:45]
+        out["cert_fingerprint"] = client_cert_fingerprint(request)[:95]
     return out
+
+
+def _lock_chain() -> None:
+    """Hold the chain until this transaction ends, so the head read next stays the head.
+
+    On PostgreSQL an advisory lock: ``SELECT ... FOR UPDATE`` on the newest row is not enough, since
+    a writer that waited on it gets that row back after the other commits, no longer the newest,
+    and an empty log has no row to lock. SQLite opens every transaction ``IMMEDIATE`` (settings),
+    which takes the database's write lock before the head is read.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK])
 
 
 def record(
@@ -71,22 +113,24 @@ def record(
     request: HttpRequest | None = None,
     actor: Any = None,
     role: str = "",
-    object: str = "",  # noqa: A002 - the operation log's own word for the target
+    object: str = "",  # the operation log's own word for the target
     sha256: str = "",
     outcome: str = "success",
     detail: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """Append one entry to the operation log (who, when, from where, what, on what, the file's hash).
 
-    ``actor`` is a user or, for a failed login, the name that was tried.
+    ``actor`` is a user or, for a failed login or a command, a name. ``outcome`` is one of
+    :data:`OUTCOMES`.
     """
     who = _who(request, actor)
     with transaction.atomic():
-        last = AuditEntry.objects.select_for_update().order_by("-seq").first()
+        _lock_chain()
+        last = AuditEntry.objects.order_by("-seq").only("seq", "mac").first()
         entry = AuditEntry(
             seq=(last.seq + 1) if last else 1,
             at=timezone.now(),
-            role=role,
+            role=role[:100],
             action=action,
             object=object[:255],
             sha256=sha256,
@@ -98,6 +142,11 @@ def record(
         entry.mac = compute_mac(entry, entry.prev_mac)
         entry.save()
     return entry
+
+
+def mark_recorded(request: HttpRequest) -> None:
+    """Tell :class:`kokin.audit.middleware.AuditMiddleware` that this request wrote its own entry."""
+    request.kokin_audit_recorded = True  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -119,17 +168,68 @@ def verify(entries: Iterable[AuditEntry] | None = None) -> Iterator[Break]:
     expected_seq = 1
     for entry in rows:
         if entry.seq != expected_seq:
-            if entry.seq > expected_seq:
-                yield Break(entry.seq, f"連番 {expected_seq}～{entry.seq - 1} が欠落しています (削除の疑い)",
-                            f"entries {expected_seq}-{entry.seq - 1} are missing (deleted?)")
+            if entry.seq == expected_seq + 1:
+                yield Break(
+                    entry.seq,
+                    f"直前の連番 {expected_seq} が欠落しています (削除の疑い)",
+                    f"entry {expected_seq} before it is missing (deleted?)",
+                )
+            elif entry.seq > expected_seq:
+                yield Break(
+                    entry.seq,
+                    f"直前の連番 {expected_seq}～{entry.seq - 1} が欠落しています (削除の疑い)",
+                    f"entries {expected_seq}-{entry.seq - 1} before it are missing (deleted?)",
+                )
             else:
-                yield Break(entry.seq, "連番が重複または逆順です (挿入・並べ替えの疑い)",
-                            "sequence number repeated or out of order (inserted or reordered?)")
+                yield Break(
+                    entry.seq,
+                    "連番が重複または逆順です (挿入・並べ替えの疑い)",
+                    "sequence number repeated or out of order (inserted or reordered?)",
+                )
         if entry.prev_mac != prev_mac:
-            yield Break(entry.seq, "直前の記録との連結が一致しません (削除・挿入・並べ替えの疑い)",
-                        "does not chain to the entry before it (deleted, inserted or reordered?)")
+            yield Break(
+                entry.seq,
+                "直前の記録との連結が一致しません (削除・挿入・並べ替えの疑い)",
+                "does not chain to the entry before it (deleted, inserted or reordered?)",
+            )
         if not hmac.compare_digest(entry.mac, compute_mac(entry, entry.prev_mac)):
-            yield Break(entry.seq, "内容が記録時から変更されています (改ざんの疑い)",
-                        "its content changed after it was written (edited?)")
+            yield Break(
+                entry.seq,
+                "内容が記録時から変更されています (改ざんの疑い)",
+                "its content changed after it was written (edited?)",
+            )
         prev_mac = entry.mac
         expected_seq = entry.seq + 1
+
+
+@dataclass
+class Verification:
+    """The result of checking the whole log: how many entries, the head, and the breaks found."""
+
+    count: int = 0
+    head_seq: int = 0
+    head_mac: str = GENESIS
+    breaks: list[Break] = field(default_factory=list)
+    #: all the breaks found, also those past the ones kept in :attr:`breaks`
+    break_count: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.break_count == 0
+
+
+def check(*, keep: int = 1000) -> Verification:
+    """Verify the whole log in one read-only pass; keeps the first ``keep`` breaks (all are counted)."""
+    result = Verification()
+
+    def counted() -> Iterator[AuditEntry]:
+        for entry in AuditEntry.objects.order_by("seq").iterator(chunk_size=2000):
+            result.count += 1
+            result.head_seq, result.head_mac = entry.seq, entry.mac
+            yield entry
+
+    for found in verify(counted()):
+        result.break_count += 1
+        if len(result.breaks) < keep:
+            result.breaks.append(found)
+    return result

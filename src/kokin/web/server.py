@@ -40,5 +40,7 @@ def serve(host: str = "localhost", port: int = 8443, workers: int = 2, threads: 
             "errorlog": "-",
             "graceful_timeout": 10,
             "proc_name": "kokin-hub",
+            # several hubs (tests, benchmarks) may run at once: no shared control socket in $HOME
+            "control_socket_disable": True,
         }
     ).run()

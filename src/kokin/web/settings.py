@@ -9,6 +9,9 @@ KOKIN_LOCKOUT_LIMIT   failed logins before lockout (default 5)
 KOKIN_LOCKOUT_MINUTES the window and lockout time (default 15)
 KOKIN_IDLE_MINUTES    idle timeout (default 15)
 KOKIN_TRUSTED_PROXIES comma-separated IPs whose X-Forwarded-For / X-Client-Cert-Fingerprint are trusted
+KOKIN_BLOB_STORE      where encrypted files are kept: local (KOKIN_HOME/blobs, default) or database
+KOKIN_MASTER_KEY      the vault's master key (base64 Tink keyset); unset: a key file in KOKIN_HOME/keys
+KOKIN_MASTER_KEY_PROVIDER  auto (default), file, env, or a dotted path to an HSM/KMS provider
 """
 
 from __future__ import annotations
@@ -36,6 +39,9 @@ DEBUG = _flag("KOKIN_DEBUG", "0")
 SECURE = _flag("KOKIN_SECURE", "1")
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("KOKIN_ALLOWED_HOSTS", "localhost,127.0.0.1").split(",") if h]
 TRUSTED_PROXIES = [p.strip() for p in os.environ.get("KOKIN_TRUSTED_PROXIES", "").split(",") if p.strip()]
+# the vault (kokin.vault, docs/vault.md): where new encrypted bodies go, and the master-key provider
+VAULT_BLOB_STORE = os.environ.get("KOKIN_BLOB_STORE", "local").strip() or "local"
+VAULT_MASTER_KEY_PROVIDER = os.environ.get("KOKIN_MASTER_KEY_PROVIDER", "auto").strip() or "auto"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -51,6 +57,7 @@ INSTALLED_APPS = [
     "kokin.accounts",
     "kokin.audit",
     "kokin.api",
+    "kokin.vault",
     "kokin.web",
 ]
 
@@ -65,6 +72,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "kokin.accounts.middleware.OperatorMiddleware",
+    "kokin.audit.middleware.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -148,7 +156,11 @@ CONTENT_SECURITY_POLICY = {
 AXES_FAILURE_LIMIT = int(os.environ.get("KOKIN_LOCKOUT_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("KOKIN_LOCKOUT_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = ["username"]
-AXES_RESET_ON_SUCCESS = True
+# failed second factors count too; the count is cleared when the whole login (password and second
+# factor) succeeds, by kokin.accounts.services.complete_login, not by the password alone
+AXES_RESET_ON_SUCCESS = False
+# axes keeps the form data of a failed attempt; mask codes and tokens as it masks the password
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "token", "recovery-token", "csrfmiddlewaretoken"]
 AXES_LOCKOUT_CALLABLE = "kokin.accounts.views.locked_out"
 AXES_IPWARE_PROXY_COUNT = 1 if TRUSTED_PROXIES else 0
 AXES_VERBOSE = False

@@ -1,0 +1,248 @@
+"""Operations on an operator's credentials: second factors, recovery codes, lockout, password.
+
+Each operation writes its operation-log entry (:func:`kokin.audit.services.record`). Logins, logouts,
+failed passwords and lockouts are logged by the audit app from Django's and django-axes' signals;
+what is logged here is everything else: second-factor results, factor changes, resets, unlocks,
+password changes and terminal refusals.
+
+Lockout (django-axes, per ID): failed passwords are counted by axes itself. Failed second factors
+and failed re-authentications are counted by handing them to axes' handler
+(:func:`count_failure`), so five wrong TOTP codes lock the ID exactly as five wrong passwords do.
+The count is cleared only when the whole login (password and second factor) succeeds
+(``AXES_RESET_ON_SUCCESS`` is off): otherwise a caller who knows the password could reset the count
+after every four guesses of the second factor.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from importlib import import_module
+from typing import Any
+
+from axes.handlers.proxy import AxesProxyHandler
+from axes.models import AccessAttempt
+from django.conf import settings
+from django.contrib.auth import logout
+from django.db import transaction
+from django.db.models import Sum
+from django.http import HttpRequest
+from django.utils import timezone
+from django_otp import login as otp_login
+from django_otp.models import Device
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from kokin.accounts.models import User, WebAuthnDevice
+from kokin.audit.services import record
+
+RECOVERY_CODE_COUNT = 10
+RECOVERY_DEVICE_NAME = "回復コード"
+TOTP_DEVICE_NAME = "認証アプリ"
+#: sensitive changes (factors) need the password entered within this many seconds
+REAUTH_SECONDS = 300
+SESSION_AUTH_AT = "kokin_auth_at"
+
+
+def is_verified(user: object) -> bool:
+    """Whether the session passed its second factor (django-otp adds ``is_verified`` to the user)."""
+    check = getattr(user, "is_verified", None)
+    return bool(check()) if callable(check) else False
+
+
+def factor_of(device: Device) -> str:
+    """The factor's name in the operation log: ``totp``, ``recovery`` or ``webauthn``."""
+    if isinstance(device, TOTPDevice):
+        return "totp"
+    if isinstance(device, StaticDevice):
+        return "recovery"
+    if isinstance(device, WebAuthnDevice):
+        return "webauthn"
+    return type(device).__name__.lower()
+
+
+def totp_secret(device: TOTPDevice) -> str:
+    """The base32 secret an authenticator app takes (without padding)."""
+    return base64.b32encode(device.bin_key).decode("ascii").rstrip("=")
+
+
+# --- lockout -----------------------------------------------------------------------------------
+
+
+def is_locked(request: HttpRequest, username: str) -> bool:
+    return bool(AxesProxyHandler.is_locked(request, {"username": username}))
+
+
+def locked_usernames(usernames: list[str]) -> set[str]:
+    """Which of ``usernames`` are locked now (for the administrator's list)."""
+    threshold = timezone.now() - settings.AXES_COOLOFF_TIME
+    rows = (
+        AccessAttempt.objects.filter(username__in=usernames, attempt_time__gte=threshold)
+        .values("username")
+        .annotate(failures=Sum("failures_since_start"))
+    )
+    return {r["username"] for r in rows if r["failures"] >= settings.AXES_FAILURE_LIMIT}
+
+
+def count_failure(*, request: HttpRequest, user: User, action: str, detail: dict[str, Any]) -> bool:
+    """Log a failed second factor or re-authentication and count it toward the ID's lockout.
+
+    Returns whether the ID is now locked; if so the session is ended (django-axes' middleware then
+    answers with the lockout page, and axes' ``user_locked_out`` signal logs the lockout).
+    """
+    record(action=action, request=request, actor=user, object=f"user:{user.username}", outcome="failure", detail=detail)
+    AxesProxyHandler.user_login_failed(__name__, {"username": user.username}, request)
+    if getattr(request, "axes_locked_out", False):
+        logout(request)
+        return True
+    return False
+
+
+@transaction.atomic
+def unlock(*, request: HttpRequest, user: User) -> None:
+    """Clear the ID's failed attempts and the second factors' back-off (system administrator)."""
+    AxesProxyHandler.reset_attempts(username=user.username)
+    for model in (TOTPDevice, StaticDevice):
+        for device in model.objects.filter(user=user):
+            device.throttle_reset()
+    record(action="account_unlock", request=request, object=f"user:{user.username}")
+
+
+# --- the second factor at login ----------------------------------------------------------------
+
+
+def mark_authenticated_now(request: HttpRequest) -> None:
+    """The password was just entered: sensitive changes are allowed for :data:`REAUTH_SECONDS`."""
+    request.session[SESSION_AUTH_AT] = int(time.time())
+
+
+def recently_authenticated(request: HttpRequest) -> bool:
+    at = request.session.get(SESSION_AUTH_AT)
+    return isinstance(at, int) and 0 <= time.time() - at <= REAUTH_SECONDS
+
+
+def complete_login(*, request: HttpRequest, device: Device) -> None:
+    """The second factor passed: the session becomes verified under a new key and becomes the
+    operator's only session (an older one is ended at its next request); the failure count is cleared.
+    """
+    user: User = request.user  # type: ignore[assignment]
+    otp_login(request, device)
+    request.session.cycle_key()  # a new privilege level gets a new session key
+    user.current_session_key = request.session.session_key or ""
+    user.save(update_fields=["current_session_key"])
+    AxesProxyHandler.reset_attempts(username=user.username)
+    record(
+        action="second_factor",
+        request=request,
+        object=f"user:{user.username}",
+        detail={"factor": factor_of(device), "device": device.name},
+    )
+
+
+def normalise_recovery_code(code: str) -> str:
+    return "".join(code.split()).replace("-", "").lower()
+
+
+def format_recovery_code(token: str) -> str:
+    return f"{token[:4]}-{token[4:]}" if len(token) == 8 else token
+
+
+# --- factor changes ----------------------------------------------------------------------------
+
+
+def pending_totp(user: User, device_id: object = None) -> TOTPDevice:
+    """The unconfirmed TOTP device being set up (reused while it is pending, so a reload keeps the
+    secret the operator may already have scanned)."""
+    pending = TOTPDevice.objects.filter(user=user, confirmed=False, pk=device_id).first() if device_id else None
+    if pending is None:
+        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+        pending = TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME, confirmed=False)
+    return pending
+
+
+@transaction.atomic
+def confirm_totp(*, request: HttpRequest, device: TOTPDevice, first: bool) -> None:
+    """Make ``device`` the operator's one authenticator app (replacing an older one)."""
+    user: User = request.user  # type: ignore[assignment]
+    TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    record(
+        action="factor_enrol" if first else "factor_totp_reset",
+        request=request,
+        object=f"user:{user.username}",
+        detail={"factor": "totp", "device": device.name},
+    )
+
+
+@transaction.atomic
+def new_recovery_codes(*, request: HttpRequest, user: User) -> list[str]:
+    """Ten new one-time recovery codes (the old ones stop working); returned once, for display."""
+    device = StaticDevice.objects.filter(user=user).order_by("pk").first()
+    if device is None:
+        device = StaticDevice.objects.create(user=user, name=RECOVERY_DEVICE_NAME, confirmed=True)
+    StaticDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+    device.token_set.all().delete()
+    device.throttle_reset(commit=False)
+    device.confirmed = True
+    device.save()
+    tokens: set[str] = set()
+    while len(tokens) < RECOVERY_CODE_COUNT:
+        tokens.add(StaticToken.random_token())
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=t) for t in sorted(tokens)])
+    record(
+        action="factor_recovery_codes",
+        request=request,
+        object=f"user:{user.username}",
+        detail={"factor": "recovery", "count": RECOVERY_CODE_COUNT},
+    )
+    return [format_recovery_code(t) for t in sorted(tokens)]
+
+
+def remaining_recovery_codes(user: User) -> int:
+    return int(StaticToken.objects.filter(device__user=user, device__confirmed=True).count())
+
+
+@transaction.atomic
+def remove_webauthn_device(*, request: HttpRequest, device: WebAuthnDevice) -> None:
+    record(
+        action="factor_remove",
+        request=request,
+        object=f"user:{device.user.username}",
+        detail={"factor": "webauthn", "device": device.name},
+    )
+    device.delete()
+
+
+def end_session(user: User) -> None:
+    """End the operator's current session on the server (if any)."""
+    if user.current_session_key:
+        store = import_module(settings.SESSION_ENGINE).SessionStore
+        store(session_key=user.current_session_key).delete()
+        user.current_session_key = ""
+        user.save(update_fields=["current_session_key"])
+
+
+@transaction.atomic
+def reset_second_factors(*, request: HttpRequest, user: User) -> int:
+    """Remove every second factor of ``user`` and end their session (system administrator).
+
+    At the next login the operator enrols an authenticator app again (and gets new recovery codes).
+    Returns how many factors were removed.
+    """
+    removed = 0
+    for model in (TOTPDevice, StaticDevice, WebAuthnDevice):
+        devices = model.objects.filter(user=user)
+        removed += int(devices.count())
+        devices.delete()
+    end_session(user)
+    record(action="factor_reset", request=request, object=f"user:{user.username}", detail={"removed": removed})
+    return removed
+
+
+def password_changed(*, request: HttpRequest, user: User, by_admin: bool) -> None:
+    record(
+        action="password_reset" if by_admin else "password_change",
+        request=request,
+        object=f"user:{user.username}",
+    )

@@ -1,0 +1,95 @@
+"""Request and response shapes of the API (they make the OpenAPI document)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ninja import Field, Schema
+
+#: business codes are slugs; anything else cannot name one (and never reaches the database)
+CODE_PATTERN = r"^[-a-zA-Z0-9_]{1,32}$"
+#: text filters are matched exactly against the log; NUL cannot be stored, so it cannot match
+TEXT_PATTERN = r"^[^\x00]*$"
+
+
+class Message(Schema):
+    detail: str = Field(description="日本語と英語のメッセージ / Japanese and English message")
+
+
+class Invalid(Schema):
+    detail: str | list[dict[str, Any]] = Field(
+        description="入力の誤り (項目ごとの一覧、または日本語と英語の文) / what is wrong with the input"
+    )
+
+
+class DepartmentOut(Schema):
+    code: str
+    name: str
+
+
+class RoleOut(Schema):
+    role: str = Field(description="view | download | upload | approve | manage")
+    label: str = Field(description="閲覧・取得・送信・承認・業務管理")
+
+
+class BusinessRolesOut(Schema):
+    code: str
+    name: str
+    department: DepartmentOut
+    roles: list[RoleOut]
+
+
+class MeOut(Schema):
+    username: str
+    display_name: str
+    department: DepartmentOut | None
+    is_system_admin: bool
+    is_auditor: bool
+    businesses: list[BusinessRolesOut] = Field(description="業務ごとの役割 / roles per business")
+
+
+class BusinessOut(Schema):
+    code: str
+    name: str
+    department: DepartmentOut
+    actions: list[str] = Field(description="この業務で許される操作 / the actions the caller may do here")
+
+
+class DataKindOut(Schema):
+    format: str
+    direction: str = Field(description="inbound (金融機関から) | outbound (金融機関へ)")
+    direction_label: str
+    label: str
+    yearly_volume: int
+
+
+class AuditQuery(Schema):
+    since: datetime | None = Field(None, description="この日時以降 (含む) / at or after")
+    until: datetime | None = Field(None, description="この日時より前 (含まない) / before")
+    actor: str = Field("", max_length=150, pattern=TEXT_PATTERN, description="操作者 ID / operator's ID")
+    action: str = Field("", max_length=64, pattern=TEXT_PATTERN, description="操作 / action, e.g. login")
+    limit: int = Field(100, ge=1, le=1000)
+    offset: int = Field(0, ge=0, le=1_000_000_000)
+
+
+class AuditEntryOut(Schema):
+    seq: int
+    at: datetime
+    actor: str
+    role: str
+    department: str
+    client_ip: str
+    cert_fingerprint: str
+    action: str
+    object: str
+    sha256: str
+    outcome: str
+    detail: dict[str, Any]
+
+
+class AuditPage(Schema):
+    count: int
+    limit: int
+    offset: int
+    items: list[AuditEntryOut]

@@ -1,0 +1,52 @@
+"""Japanese names of the operation log's actions and outcomes, for the auditor's page.
+
+An action missing here is shown by its code; every part of the hub may add its own actions.
+"""
+
+from __future__ import annotations
+
+ACTION_LABELS: dict[str, str] = {
+    "login": "ログイン (パスワード)",
+    "second_factor": "第2要素の確認",
+    "logout": "ログアウト",
+    "login_failed": "ログイン失敗",
+    "lockout": "アカウントのロック",
+    "account_unlock": "ロック解除",
+    "session_superseded": "別端末のログインによるセッション終了",
+    "terminal_denied": "許可されていない端末",
+    "reauth": "再認証",
+    "password_reset": "パスワードの再設定",
+    "factor_add": "認証要素の追加",
+    "factor_enrol": "認証要素の登録",
+    "factor_remove": "認証要素の削除",
+    "factor_reset": "認証要素のリセット",
+    "factor_recovery_codes": "回復コードの発行",
+    "view": "画面の閲覧",
+    "request": "画面からの操作 (拒否・エラー)",
+    "account_change": "利用者・課・業務の変更",
+    "role_change": "役割の変更",
+    "admin_add": "システム管理: 追加",
+    "admin_change": "システム管理: 変更",
+    "admin_delete": "システム管理: 削除",
+    "api_view": "API 閲覧",
+    "api_auth_failure": "API 認証失敗",
+    "api_token_create": "API トークン発行",
+    "api_token_revoke": "API トークン失効",
+    "audit_verify": "操作ログの検証",
+    "audit_export": "操作ログの出力",
+}
+
+OUTCOME_LABELS: dict[str, str] = {
+    "success": "成功",
+    "failure": "失敗",
+    "denied": "拒否",
+    "error": "エラー",
+}
+
+
+def action_label(code: str) -> str:
+    return ACTION_LABELS.get(code, code)
+
+
+def outcome_label(code: str) -> str:
+    return OUTCOME_LABELS.get(code, code)

@@ -1,0 +1,125 @@
+"""Every page and API endpoint of the hub with what it needs: the role × endpoint registry.
+
+``tests/hub/test_role_matrix.py`` calls each entry as every demo role, as anonymous and as an
+operator of another business, and computes allowed/denied from
+:data:`kokin.accounts.permissions.ROLE_ACTIONS`. The same suite walks the URLconf: a URL pattern
+that is neither here nor in :data:`EXCLUDED` (with the reason it needs no entry) fails it, so a new
+endpoint cannot ship without saying who may call it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Literal
+
+from kokin.accounts.permissions import BUSINESS_ACTIONS, Action
+
+
+class Access(StrEnum):
+    """Needs that are not an :class:`Action`."""
+
+    PUBLIC = "public"  # anyone, without logging in; shows no data
+    AUTHENTICATED = "authenticated"  # any logged-in user; shows only the caller's own things
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    route: str  # as the URLconf spells it, e.g. "api/businesses/<code>/data-kinds"
+    kind: Literal["page", "api"]
+    needs: Action | Access
+    #: route parameter → what to put there; "business" is the code of the business under test
+    params: dict[str, str] = field(default_factory=dict)
+    method: str = "GET"
+
+    @property
+    def business_scoped(self) -> bool:
+        return "business" in self.params.values()
+
+    def path(self, business: str | None = None) -> str:
+        values = {"business": business or ""}
+
+        def fill(match: re.Match[str]) -> str:
+            return values[self.params[match.group(1)]]
+
+        return "/" + re.sub(r"<(?:\w+:)?(\w+)>", fill, self.route)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.needs, Action) and self.needs in BUSINESS_ACTIONS and not self.business_scoped:
+            raise ValueError(f"{self.route}: a business action needs a business parameter")
+
+
+ENDPOINTS: list[Endpoint] = [
+    Endpoint("", "page", Access.AUTHENTICATED),
+    Endpoint("accounts/security/", "page", Access.AUTHENTICATED),
+    Endpoint("accounts/password/", "page", Access.AUTHENTICATED),
+    Endpoint("accounts/security/totp/", "page", Access.AUTHENTICATED),
+    Endpoint("audit/", "page", Action.READ_AUDIT),
+    Endpoint("manage/", "page", Action.ADMIN_ACCOUNTS),
+    Endpoint("api/openapi.json", "api", Access.PUBLIC),
+    Endpoint("api/me", "api", Access.AUTHENTICATED),
+    Endpoint("api/businesses", "api", Access.AUTHENTICATED),
+    Endpoint("api/businesses/<code>/data-kinds", "api", Action.VIEW_FILES, {"code": "business"}),
+    Endpoint("api/audit/entries", "api", Action.READ_AUDIT),
+]
+
+
+def admin_pages() -> list[Endpoint]:
+    """The list and add pages of every model on the system administrator's site (``/manage/``)."""
+    from kokin.accounts.admin import site
+
+    pages = []
+    for model in site._registry:
+        base = f"manage/{model._meta.app_label}/{model._meta.model_name}/"
+        pages += [Endpoint(base, "page", Action.ADMIN_ACCOUNTS), Endpoint(f"{base}add/", "page", Action.ADMIN_ACCOUNTS)]
+    return pages
+
+
+def registry() -> list[Endpoint]:
+    """Every registered endpoint: :data:`ENDPOINTS` and the admin site's model pages."""
+    return [*ENDPOINTS, *admin_pages()]
+
+
+#: URL patterns with no entry above (regular expressions over the route), and why none is needed
+EXCLUDED: list[tuple[str, str]] = [
+    (r"accounts/(login|logout|verify)/", "the login flow itself: reached before (or to end) a session"),
+    (
+        r"accounts/(enrol|reauth|locked)/",
+        "the login flow: first-login enrolment, password re-entry, the lockout page; each view checks the "
+        "session itself (tests/hub/test_accounts.py)",
+    ),
+    (
+        r"accounts/security/(recovery-codes/|keys/<int:pk>/delete/)",
+        "POST-only changes to one's own second factors; login, second factor and a recent password entry "
+        "are checked in the view (tests/hub/test_accounts.py)",
+    ),
+    (
+        r"accounts/webauthn/.+",
+        "POST-only JSON WebAuthn ceremonies on one's own keys; each checks the session itself "
+        "(tests/hub/test_webauthn.py)",
+    ),
+    (r"static/.*", "static assets (WhiteNoise), no data"),
+    (r"api/", "django-ninja's root: always 404, it only names the API's base path"),
+    (
+        r"manage/(login|logout|password_change|password_change/done|autocomplete|jsi18n)/",
+        "Django admin's own plumbing: login and password change send to the hub's own pages; autocomplete "
+        "and jsi18n serve the admin's forms; the admin site's permission check (has_permission) guards them",
+    ),
+    (
+        r"manage/\w+/\w+/<path:object_id>/(|change/|delete/|history/)",
+        "one object's admin pages: need an existing object, and the same admin site check as the list "
+        "page of that model (registered below by admin_pages())",
+    ),
+    (r"manage/r/<path:content_type_id>/<path:object_id>/", "the admin's 'view on site' redirect"),
+    (r"manage/\^\(\?P<app_label>.*", "the admin's per-app index, guarded like the admin index"),
+    (r"manage/\(\?P<url>\.\*\)\$", "the admin's catch-all: 404 for unknown admin URLs"),
+]
+
+
+def excluded(route: str) -> str | None:
+    """The reason ``route`` has no entry, or ``None`` if it needs one."""
+    for pattern, reason in EXCLUDED:
+        if re.fullmatch(pattern, route):
+            return reason
+    return None

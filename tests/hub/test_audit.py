@@ -1,0 +1,542 @@
+"""The operation log (操作ログ): the hash chain, tamper detection, append-only triggers, the events
+it records, the CSV export and the auditor's page. Runs on SQLite and (with ``DATABASE_URL``) PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import itertools
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from django.contrib.admin.sites import all_sites
+from django.db import IntegrityError, connection, connections, transaction
+from django.test import Client, RequestFactory
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from hub.conftest import current_code
+from kokin.accounts.models import Business, Department, Role, RoleAssignment, User
+from kokin.audit.export import HEADER, read_csv
+from kokin.audit.models import AuditEntry
+from kokin.audit.services import GENESIS, check, current_request, record, verify
+from kokin.audit.testing import flush_allowed, triggers_disabled
+from kokin.cli import main
+
+LoginAs = Callable[..., Client]
+JST = dt.timezone(dt.timedelta(hours=9))
+
+
+def entries(action: str, **filters: Any) -> list[AuditEntry]:
+    return list(AuditEntry.objects.filter(action=action, **filters).order_by("seq"))
+
+
+def some_entries(n: int) -> list[AuditEntry]:
+    return [
+        record(action="test", actor=f"tester-{i % 3}", object=f"file-{i}", detail={"i": i, "名前": "口座振替"})
+        for i in range(n)
+    ]
+
+
+def run_verify() -> Any:
+    return CliRunner().invoke(main, ["audit", "verify"])
+
+
+def sql(statement: str, params: list[Any] | None = None) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params or [])
+
+
+def breaks_at() -> set[int]:
+    return {b.seq for b in verify()}
+
+
+# --- the chain ---------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_chain_of_many_entries_verifies_and_each_links_to_the_one_before() -> None:
+    written = some_entries(300)
+    assert written[0].prev_mac == GENESIS
+    assert all(b.prev_mac == a.mac for a, b in itertools.pairwise(written))
+    assert [e.seq for e in written] == list(range(1, 301))
+    result = check()
+    assert result.ok and result.count == 300 and result.head_seq == 300
+    outcome = run_verify()
+    assert outcome.exit_code == 0, outcome.output
+    assert outcome.output.startswith("OK 300 entries")
+    assert entries("audit_verify")[0].detail == {"entries": 300, "breaks": 0}
+
+
+@pytest.mark.django_db
+def test_empty_log_verifies() -> None:
+    assert run_verify().output.startswith("OK 0 entries")
+
+
+def tamper_update(victim: int) -> None:
+    sql("UPDATE audit_auditentry SET actor = %s WHERE seq = %s", ["mallory", victim])
+
+
+def tamper_detail(victim: int) -> None:
+    sql("UPDATE audit_auditentry SET outcome = %s WHERE seq = %s", ["denied", victim])
+
+
+def tamper_delete(victim: int) -> None:
+    sql("DELETE FROM audit_auditentry WHERE seq = %s", [victim])
+
+
+def tamper_insert(victim: int) -> None:
+    """Make room at ``victim`` by renumbering the later entries, then put a forged entry there."""
+    sql("UPDATE audit_auditentry SET seq = -seq WHERE seq >= %s", [victim])
+    sql("UPDATE audit_auditentry SET seq = 1 - seq WHERE seq < 0")
+    before = AuditEntry.objects.get(seq=victim - 1)
+    sql(
+        "INSERT INTO audit_auditentry (seq, at, actor, role, department, client_ip, cert_fingerprint, action,"
+        " object, sha256, outcome, detail, prev_mac, mac)"
+        " VALUES (%s, %s, 'mallory', '', '', '', '', 'login', '', '', 'success', '{}', %s, %s)",
+        [victim, before.at, before.mac, "f" * 64],
+    )
+
+
+def tamper_swap(victim: int) -> None:
+    sql("UPDATE audit_auditentry SET seq = -1 WHERE seq = %s", [victim])
+    sql("UPDATE audit_auditentry SET seq = %s WHERE seq = %s", [victim, victim + 1])
+    sql("UPDATE audit_auditentry SET seq = %s WHERE seq = -1", [victim + 1])
+
+
+def tamper_relink(victim: int) -> None:
+    """Delete an entry and repair the next one's link and number: its MAC still gives it away."""
+    gone = AuditEntry.objects.get(seq=victim)
+    sql("DELETE FROM audit_auditentry WHERE seq = %s", [victim])
+    sql("UPDATE audit_auditentry SET seq = 1 - seq WHERE seq > %s", [victim])  # negative first: seq is unique
+    sql("UPDATE audit_auditentry SET seq = -seq WHERE seq < 0")
+    sql("UPDATE audit_auditentry SET prev_mac = %s WHERE seq = %s", [gone.prev_mac, victim])
+
+
+@pytest.mark.parametrize(
+    ("tamper", "reason_en", "reason_ja"),
+    [
+        (tamper_update, "content changed", "内容が記録時から変更されています"),
+        (tamper_detail, "content changed", "内容が記録時から変更されています"),
+        (tamper_delete, "entry 8 before it is missing", "直前の連番 8 が欠落しています"),
+        (tamper_insert, "content changed", "内容が記録時から変更されています"),
+        (tamper_swap, "does not chain", "直前の記録との連結が一致しません"),
+        (tamper_relink, "content changed", "内容が記録時から変更されています"),
+    ],
+    ids=["update", "update-outcome", "delete", "insert", "swap", "delete-and-relink"],
+)
+@pytest.mark.django_db
+def test_tampering_with_the_database_fails_verify_naming_the_entry(
+    tamper: Callable[[int], None], reason_en: str, reason_ja: str
+) -> None:
+    some_entries(20)
+    victim = 8
+    victim_named = victim + 1 if tamper is tamper_delete else victim  # a deletion shows at the entry after it
+    with triggers_disabled():
+        tamper(victim)
+    found = list(verify())
+    assert found and found[0].seq == victim_named, [str(b) for b in found]
+    assert any(reason_en in b.message_en and b.seq == victim_named for b in found)
+    outcome = run_verify()
+    assert outcome.exit_code == 1
+    assert f"entry {victim_named}: " in outcome.output and reason_en in outcome.output
+    assert f"連番 {victim_named}: {reason_ja}" in outcome.output
+    assert "NG:" in outcome.output
+    logged = entries("audit_verify")[-1]
+    assert logged.outcome == "failure" and logged.detail["breaks"] == len(found)
+
+
+@pytest.mark.django_db
+def test_several_deleted_entries_are_named_as_a_range() -> None:
+    some_entries(12)
+    with triggers_disabled():
+        sql("DELETE FROM audit_auditentry WHERE seq BETWEEN 4 AND 6")
+    output = run_verify().output
+    assert "entry 7: entries 4-6 before it are missing (deleted?)" in output
+    assert "連番 7: 直前の連番 4～6 が欠落しています" in output
+
+
+@pytest.mark.django_db
+def test_forged_entry_appended_at_the_end_is_found() -> None:
+    last = some_entries(5)[-1]
+    with triggers_disabled():
+        sql(
+            "INSERT INTO audit_auditentry (seq, at, actor, role, department, client_ip, cert_fingerprint, action,"
+            " object, sha256, outcome, detail, prev_mac, mac)"
+            " VALUES (6, %s, 'mallory', '', '', '', '', 'logout', '', '', 'success', '{}', %s, %s)",
+            [last.at, last.mac, "0" * 64],
+        )
+    assert breaks_at() == {6}
+    assert "entry 6: its content changed" in run_verify().output
+
+
+@pytest.mark.django_db
+def test_a_changed_audit_key_breaks_every_entry(settings: Any) -> None:
+    some_entries(3)
+    settings.AUDIT_KEY = b"another key" * 3
+    assert breaks_at() == {1, 2, 3}
+
+
+# --- append-only -------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_database_refuses_update_and_delete_of_entries() -> None:
+    entry = some_entries(3)[1]
+    for statement in (
+        "UPDATE audit_auditentry SET actor = 'mallory' WHERE seq = 2",
+        "DELETE FROM audit_auditentry WHERE seq = 2",
+    ):
+        with pytest.raises(IntegrityError, match="operation-log entries cannot be"), transaction.atomic():
+            sql(statement)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        AuditEntry.objects.filter(pk=entry.pk).update(actor="mallory")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        AuditEntry.objects.filter(pk=entry.pk).delete()
+    if connection.vendor == "postgresql":
+        with pytest.raises(IntegrityError), transaction.atomic():
+            sql("TRUNCATE audit_auditentry")
+    assert AuditEntry.objects.get(seq=2).actor == entry.actor
+    assert AuditEntry.objects.count() == 3 and check().ok
+
+
+@pytest.mark.django_db
+def test_the_application_refuses_to_change_or_delete_an_entry() -> None:
+    entry = some_entries(1)[0]
+    entry.actor = "mallory"
+    with pytest.raises(PermissionError):
+        entry.save()
+    with pytest.raises(PermissionError):
+        entry.delete()
+
+
+def test_no_admin_site_offers_the_operation_log() -> None:
+    for site in all_sites:
+        assert AuditEntry not in site._registry, site.name
+
+
+# --- what is recorded --------------------------------------------------------------------------
+
+
+def test_login_and_logout_are_recorded_with_the_client_address(login_as: LoginAs) -> None:
+    client = login_as("zeimu-view")
+    (login,) = entries("login", actor="zeimu-view")
+    assert login.outcome == "success" and login.client_ip == "127.0.0.1"
+    assert login.department == "税務課" and login.role == "操作担当者" and login.object == "user:zeimu-view"
+    assert login.detail == {"step": "password"}
+    client.post("/accounts/logout/")
+    (logout,) = entries("logout", actor="zeimu-view")
+    assert logout.seq > login.seq and logout.client_ip == "127.0.0.1"
+
+
+def test_failed_login_records_the_name_tried(ward: Any) -> None:
+    Client().post("/accounts/login/", {"username": "zeimu-view", "password": "wrong password"})
+    Client().post("/accounts/login/", {"username": "no-such-user", "password": "whatever"})
+    failed = entries("login_failed")
+    assert [(e.actor, e.outcome) for e in failed] == [("zeimu-view", "failure"), ("no-such-user", "failure")]
+    assert all(e.client_ip == "127.0.0.1" for e in failed)
+    assert not any("whatever" in str(e.detail) or "wrong password" in str(e.detail) for e in failed)
+
+
+def test_lockout_is_recorded_once_after_the_failure_that_caused_it(ward: Any, settings: Any) -> None:
+    for attempt in range(settings.AXES_FAILURE_LIMIT + 2):
+        Client().post("/accounts/login/", {"username": "kaigo-send", "password": f"wrong-{attempt}"})
+    failed = entries("login_failed", actor="kaigo-send")
+    (lockout,) = entries("lockout", actor="kaigo-send")
+    limit = settings.AXES_FAILURE_LIMIT
+    assert len(failed) == limit + 2
+    assert failed[limit - 1].seq < lockout.seq < failed[limit].seq
+    assert lockout.outcome == "denied" and lockout.detail["failures"] == limit
+    # later attempts are refused without looking at the password
+    assert [e.outcome for e in failed] == ["failure"] * limit + ["denied"] * 2
+    assert failed[-1].detail == {"reason": "locked_out"}
+
+
+def test_wrong_second_factor_codes_lead_to_one_lockout_entry(ward: Any, settings: Any) -> None:
+    client = Client()
+    user = User.objects.get(username="zeimu-get")
+    user.must_change_password = False
+    user.save()
+    assert client.post("/accounts/login/", {"username": "zeimu-get", "password": ward["zeimu-get"].password})
+    device = TOTPDevice.objects.get(user=user)
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        device.throttle_reset()
+        client.post("/accounts/verify/", {"token": f"{(int(current_code(user)) + 500_000) % 1_000_000:06d}"})
+    (lockout,) = entries("lockout", actor="zeimu-get")
+    assert lockout.seq > entries("second_factor", actor="zeimu-get", outcome="failure")[-1].seq
+    assert lockout.detail["failures"] == settings.AXES_FAILURE_LIMIT
+
+
+def test_pages_shown_to_a_logged_in_user_are_recorded_as_views(login_as: LoginAs) -> None:
+    client = login_as("zeimu-send")
+    before = AuditEntry.objects.count()
+    client.get("/?tab=1")
+    client.get("/static/kokin/app.css")
+    client.get("/accounts/login/")
+    views = [e for e in AuditEntry.objects.filter(seq__gt=before) if e.action == "view"]
+    assert [(v.object, v.outcome, v.actor, v.role) for v in views] == [
+        ("/?tab=1", "success", "zeimu-send", "操作担当者")
+    ]
+    assert views[0].detail == {"status": 200}
+    client.get("/audit/")
+    denied = entries("view", object="/audit/")[-1]
+    assert denied.outcome == "denied" and denied.detail == {"status": 403}
+
+
+def test_a_refused_change_request_is_recorded(login_as: LoginAs) -> None:
+    client = login_as("auditor")
+    assert client.post("/audit/", {"actor": "x"}).status_code == 405
+    (refused,) = entries("request", actor="auditor")
+    assert refused.object == "/audit/" and refused.outcome == "error"
+    assert refused.detail == {"status": 405, "method": "POST"}
+
+
+def test_anonymous_requests_are_not_views(ward: Any) -> None:
+    Client().get("/")
+    Client().get("/accounts/login/")
+    assert not entries("view")
+
+
+def test_account_and_role_changes_are_recorded_without_password_hashes(ward: Any) -> None:
+    admin = User.objects.get(username="sysadmin")
+    request = RequestFactory().get("/manage/accounts/user/", REMOTE_ADDR="10.1.2.3")
+    request.user = admin
+    token = current_request.set(request)
+    try:
+        user = User.objects.create_user("new-operator", password="Initial-Passw0rd!", display_name="新 職員")
+        user.department = Department.objects.get(code="zeimu")
+        user.is_auditor = True
+        user.save()
+        user.set_password("Another-Passw0rd!")
+        user.save()
+        user.save(update_fields=["last_login"])  # every login writes it: not an account change
+        business = Business.objects.get(code="zeimu-furikae")
+        assignment = RoleAssignment.objects.create(user=user, business=business, role=Role.UPLOAD)
+        assignment.delete()
+        department = Department.objects.get(code="seiso")
+        department.name = "清掃・リサイクル課"
+        department.save()
+    finally:
+        current_request.reset(token)
+    changes = entries("account_change", object="user:new-operator")
+    assert [c.detail["op"] for c in changes] == ["create", "update", "update"]
+    assert all(c.actor == "sysadmin" and c.client_ip == "10.1.2.3" for c in changes)
+    assert changes[0].detail["fields"]["username"] == "new-operator"
+    assert changes[0].detail["fields"]["password"] == "(変更 / changed)"
+    assert changes[1].detail["changes"] == {"department": [None, "zeimu"], "is_auditor": [False, True]}
+    assert changes[2].detail["changes"] == {"password": "(変更 / changed)"}
+    roles = entries("role_change", object="user:new-operator")
+    assert [(r.detail["op"], r.detail["business"], r.detail["role"]) for r in roles] == [
+        ("add", "zeimu-furikae", "upload"),
+        ("remove", "zeimu-furikae", "upload"),
+    ]
+    renamed = entries("account_change", object="department:seiso")[-1]
+    assert renamed.detail["changes"] == {"name": ["清掃リサイクル課", "清掃・リサイクル課"]}
+    hashes = [user.password, *User.objects.values_list("password", flat=True)]
+    text = " ".join(str(e.detail) for e in AuditEntry.objects.all())
+    assert not any(h and h in text for h in hashes)
+    assert check().ok
+
+
+def test_changes_outside_a_request_name_the_command_user(db: None) -> None:
+    Department.objects.create(code="kaikei", name="会計課")
+    (created,) = entries("account_change", object="department:kaikei")
+    assert created.actor.startswith("os:") and created.client_ip == ""
+
+
+# --- export ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def dated_entries(db: None, monkeypatch: pytest.MonkeyPatch) -> list[AuditEntry]:
+    """Entries at chosen times (JST): around the 31 March / 1 April boundary, with awkward text."""
+    made = []
+    for when, actor, obj in [
+        (dt.datetime(2021, 3, 31, 23, 59, 59, 999999, tzinfo=JST), "zeimu-view", "/"),
+        (dt.datetime(2021, 4, 1, 0, 0, tzinfo=JST), '=HYPERLINK("http://evil")', "user:=cmd"),
+        (dt.datetime(2021, 4, 15, 9, 30, tzinfo=JST), "'quoted", "ファイル 髙橋 ①"),
+        (dt.datetime(2021, 4, 30, 23, 59, tzinfo=JST), "kokuho-send", "smile 😀"),
+        (dt.datetime(2021, 5, 1, 0, 0, tzinfo=JST), "kaigo-send", "/later"),
+    ]:
+        monkeypatch.setattr(timezone, "now", lambda when=when: when.astimezone(dt.UTC))
+        made.append(
+            record(action="view", actor=actor, object=obj, sha256="ab" * 32, detail={"件数": 3, "note": "改行\nあり"})
+        )
+    monkeypatch.undo()
+    return made
+
+
+@pytest.mark.parametrize("encoding", ["cp932", "utf-8", "utf-8-sig"])
+def test_export_writes_the_period_as_csv_that_reads_back(
+    dated_entries: list[AuditEntry], tmp_path: Path, encoding: str
+) -> None:
+    out = tmp_path / "log.csv"
+    args = ["audit", "export", "--since", "2021-04-01", "--until", "2021-04-30", "--encoding", encoding, "-o", out]
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    assert result.exit_code == 0, result.output
+    assert "3 件 / entries" in result.output
+    data = out.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf") == (encoding == "utf-8-sig")
+    rows = list(read_csv(data, encoding=encoding))
+    assert [int(r["連番"]) for r in rows] == [e.seq for e in dated_entries[1:4]]
+    for row, entry in zip(rows, dated_entries[1:4], strict=True):
+        assert dt.datetime.fromisoformat(row["日時"]) == entry.at
+        assert row["日時"].endswith("+09:00") and row["日時 (和暦)"].startswith("令和3年4月")
+        assert row["操作者"] == entry.actor and row["MAC"] == entry.mac and row["直前のMAC"] == entry.prev_mac
+        assert row["操作"] == "view" and row["結果"] == "success" and row["ファイルSHA-256"] == "ab" * 32
+        assert row["詳細"] == '{"note": "改行\\nあり", "件数": 3}'
+    assert rows[0]["日時"] == "2021-04-01 00:00:00.000000+09:00"
+    assert [r["対象"] for r in rows] == [
+        "user:=cmd",
+        "ファイル 髙橋 ①",
+        "smile \\U0001f600" if encoding == "cp932" else "smile 😀",
+    ]
+    # a spreadsheet does not run the ID typed at the login page as a formula
+    assert '"\'=HYPERLINK(""http://evil"")"' in data.decode(encoding)
+    (logged,) = entries("audit_export")
+    assert logged.sha256 == hashlib.sha256(data).hexdigest() and logged.actor.startswith("os:")
+    assert logged.detail["rows"] == 3 and logged.detail["since"] == "2021-04-01"
+    assert ("WARNING 1" in result.output) == (encoding == "cp932")
+
+
+def test_export_header_is_japanese(dated_entries: list[AuditEntry], tmp_path: Path) -> None:
+    out = tmp_path / "all.csv"
+    assert CliRunner().invoke(main, ["audit", "export", "-o", str(out), "--encoding", "cp932"]).exit_code == 0
+    lines = out.read_bytes().decode("cp932").splitlines()
+    assert lines[0] == ",".join(HEADER)
+    assert len(list(read_csv(out.read_bytes(), encoding="cp932"))) == 5
+
+
+def test_export_refuses_a_period_that_ends_before_it_starts(tmp_path: Path) -> None:
+    args = ["audit", "export", "--since", "2021-05-01", "--until", "2021-04-01", "-o", str(tmp_path / "x.csv")]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2 and not (tmp_path / "x.csv").exists()
+
+
+# --- the auditor's page ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("username", ["sysadmin", "zeimu-manage", "zeimu-view"])
+def test_only_the_auditor_reaches_the_page(login_as: LoginAs, username: str) -> None:
+    client = login_as(username)
+    for query in ("", "?download=csv&encoding=utf-8", "?verify=1"):
+        assert client.get(f"/audit/{query}").status_code == 403
+    assert not entries("audit_export") and not entries("audit_verify")
+
+
+def test_auditor_page_is_japanese_with_wareki_dates(login_as: LoginAs) -> None:
+    page = login_as("auditor").get("/audit/").content.decode()
+    assert "<h1>操作ログ</h1>" in page and "令和" in page and "ログイン (パスワード)" in page
+    assert "style=" not in page and "<script" not in page
+
+
+def test_auditor_page_filters(login_as: LoginAs, dated_entries: list[AuditEntry]) -> None:
+    client = login_as("auditor")
+    record(action="login_failed", actor="zeimu-view", object="user:zeimu-view", outcome="failure")
+
+    def seqs(**query: str) -> list[int]:
+        response = client.get("/audit/", query)
+        assert response.status_code == 200
+        return [e.seq for e in response.context["page"].object_list]
+
+    april = seqs(since="2021-04-01", until="2021-04-30")
+    assert april == [e.seq for e in reversed(dated_entries[1:4])]
+    assert seqs(since="2021-04-01", until="2021-04-30", actor="kokuho-send") == [dated_entries[3].seq]
+    assert seqs(object_contains="髙橋") == [dated_entries[2].seq]
+    failures = seqs(action="login_failed", outcome="failure", actor="zeimu-view")
+    assert failures == [e.seq for e in reversed(entries("login_failed", actor="zeimu-view"))]
+    response = client.get("/audit/", {"since": "2021-05-01", "until": "2021-04-01"})
+    assert "「まで」は「から」と同じ日かそれより後にしてください。" in response.content.decode()
+    assert list(response.context["page"].object_list) == []
+
+
+def test_auditor_page_shows_100_entries_a_page(login_as: LoginAs) -> None:
+    client = login_as("auditor")
+    some_entries(250)
+    total = AuditEntry.objects.filter(action="test").count()
+    first = client.get("/audit/", {"action": "test"}).context["page"]
+    assert len(first.object_list) == 100 and first.paginator.count == total
+    last = client.get("/audit/", {"action": "test", "page": "3"})
+    assert len(last.context["page"].object_list) == 50
+    assert "?action=test&amp;page=2" in last.content.decode()
+
+
+def test_auditor_downloads_the_filtered_rows_as_csv(login_as: LoginAs, dated_entries: list[AuditEntry]) -> None:
+    client = login_as("auditor")
+    query = {"since": "2021-04-01", "until": "2021-04-30", "download": "csv", "encoding": "cp932"}
+    response = client.get("/audit/", query)
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith('attachment; filename="kokin-operation-log-')
+    data = b"".join(response.streaming_content)  # type: ignore[attr-defined]
+    assert [int(r["連番"]) for r in read_csv(data, encoding="cp932")] == [e.seq for e in dated_entries[1:4]]
+    (logged,) = entries("audit_export", actor="auditor")
+    assert logged.detail["since"] == "2021-04-01" and logged.detail["rows"] == 3
+    assert logged.sha256 == hashlib.sha256(data).hexdigest()
+    assert not entries("view", actor="auditor", object__contains="download")  # logged once, as the export
+
+
+def test_csv_download_defaults_to_utf8_with_bom(login_as: LoginAs) -> None:
+    response = login_as("auditor").get("/audit/", {"download": "csv"})
+    data = b"".join(response.streaming_content)  # type: ignore[attr-defined]
+    assert data.startswith(b"\xef\xbb\xbf" + "連番".encode())
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+
+
+def test_auditor_checks_the_chain_from_the_page(login_as: LoginAs) -> None:
+    client = login_as("auditor")
+    some_entries(10)
+    assert "検証の結果: 異常なし" in client.get("/audit/", {"verify": "1"}).content.decode()
+    with triggers_disabled():
+        tamper_update(4)
+    page = client.get("/audit/", {"verify": "1"}).content.decode()
+    assert "連番 4: 内容が記録時から変更されています" in page
+    assert [e.outcome for e in entries("audit_verify", actor="auditor")] == ["success", "failure"]
+
+
+# --- PostgreSQL: concurrent writers ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def flushable_log() -> Iterator[None]:
+    """Lets Django's flush after a transactional test empty the log (set up before, torn down after it)."""
+    with flush_allowed():
+        yield
+
+
+@pytest.fixture
+def committed_db(flushable_log: None, transactional_db: None) -> None:
+    """A database whose writes other connections see; emptied after the test despite the triggers."""
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL (DATABASE_URL=postgres://...)")
+def test_concurrent_writers_keep_one_unbroken_chain(committed_db: None) -> None:
+    assert connection.settings_dict["NAME"].startswith("test_")  # the threads write to the test database
+    threads, each = 8, 25
+    errors: list[BaseException] = []
+    start = threading.Barrier(threads)
+
+    def write(n: int) -> None:
+        try:
+            start.wait()
+            for i in range(each):
+                record(action="concurrent", actor=f"writer-{n}", detail={"i": i})
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    workers = [threading.Thread(target=write, args=(n,)) for n in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert not errors, errors
+    result = check()
+    assert result.ok, [str(b) for b in result.breaks]
+    assert AuditEntry.objects.filter(action="concurrent").count() == threads * each
+    assert result.count == AuditEntry.objects.count()
