@@ -37,7 +37,7 @@ lint: setup
 
 # The whole suite on SQLite, then the hub's tests again on PostgreSQL (started if it is not running).
 test: lint
-	@bash scripts/install-browser.sh
+	@bash scripts/install-test-tools.sh
 	$(UV) run --frozen pytest -n 2 -q
 	@bash scripts/ensure-postgres.sh
 	DATABASE_URL=$(PG_URL) $(UV) run --frozen pytest -n 2 -q tests/hub

@@ -6,7 +6,7 @@ The hub is set up and served exactly as on a fresh machine: ``kokin demo --no-se
 (``--ignore-certificate-errors-spki-list``), so the pages load as a secure context — which WebAuthn
 requires — without turning certificate checks off.
 
-Chromium comes from ``scripts/install-browser.sh`` (``apt-get install chromium``). Without
+Chromium comes from ``scripts/install-test-tools.sh`` (``apt-get install chromium``). Without
 ``/usr/bin/chromium`` these tests fail, so a CI machine cannot pass by skipping them; set
 ``KOKIN_SKIP_BROWSER=1`` to skip them on purpose on a machine where installing it is not possible.
 """
@@ -151,7 +151,7 @@ def _spki_sha256(cert: Path) -> str:
 def browser(hub: Hub) -> Iterator[Any]:
     if not CHROMIUM.exists():
         pytest.fail(
-            f"{CHROMIUM} is missing: run scripts/install-browser.sh (or set KOKIN_SKIP_BROWSER=1 to skip on purpose)"
+            f"{CHROMIUM} is missing: run scripts/install-test-tools.sh (or set KOKIN_SKIP_BROWSER=1 to skip on purpose)"
         )
     from playwright.sync_api import sync_playwright
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install Debian's chromium and a Japanese font for the real-browser test (tests/hub/test_browser.py).
+# Install the Debian packages the tests drive for real: chromium and a Japanese font for the browser
+# test (tests/hub/test_browser.py), 7-Zip to open the hub's AES ZIP packages (tests/hub/test_vault.py).
 # Does nothing when both are there already; otherwise needs apt-get and root (or sudo).
 set -euo pipefail
 
@@ -7,7 +8,7 @@ installed() {
   dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"
 }
 
-if [ -x /usr/bin/chromium ] && installed fonts-noto-cjk; then
+if [ -x /usr/bin/chromium ] && installed fonts-noto-cjk && installed 7zip; then
   exit 0
 fi
 if ! command -v apt-get >/dev/null 2>&1; then
@@ -20,5 +21,5 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends chromium chromium-driver fonts-noto-cjk >/dev/null
-dpkg-query -W chromium fonts-noto-cjk
+$SUDO apt-get install -y -qq --no-install-recommends chromium chromium-driver fonts-noto-cjk 7zip >/dev/null
+dpkg-query -W chromium fonts-noto-cjk 7zip
