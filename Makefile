@@ -40,7 +40,7 @@ test: lint
 	@bash scripts/install-test-tools.sh
 	$(UV) run --frozen pytest -n 2 -q
 	@bash scripts/ensure-postgres.sh
-	DATABASE_URL=$(PG_URL) $(UV) run --frozen pytest -n 2 -q tests/hub
+	DATABASE_URL=$(PG_URL) KOKIN_SKIP_BROWSER=1 $(UV) run --frozen pytest -n 2 -q tests/hub
 
 bench: setup
 	$(UV) run --frozen python benchmarks/bench_formats.py

@@ -1,6 +1,7 @@
 """Japanese names of the operation log's actions and outcomes, for the auditor's page.
 
-An action missing here is shown by its code; every part of the hub may add its own actions.
+An action missing here is shown by its code. A part of the hub that logs actions of its own adds
+their names in its ``AppConfig.ready`` (``labels.ACTION_LABELS.setdefault(code, label)``).
 """
 
 from __future__ import annotations

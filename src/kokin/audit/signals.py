@@ -11,6 +11,7 @@ command or a shell. The entry names what changed, old and new value, never a pas
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from axes.handlers.proxy import AxesProxyHandler
@@ -74,14 +75,10 @@ def locked_out(sender: Any, request: HttpRequest | None, username: str | None, *
     if failures is None or (limit is not None and failures != limit):
         return
     tried = str(username or "")[:150]
-    record(
-        action="lockout",
-        request=request,
-        actor=tried,
-        object=f"user:{tried}",
-        outcome="denied",
-        detail={"failures": failures, "minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)},
-    )
+    detail: dict[str, Any] = {"failures": failures}
+    if isinstance(settings.AXES_COOLOFF_TIME, timedelta):
+        detail["minutes"] = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    record(action="lockout", request=request, actor=tried, object=f"user:{tried}", outcome="denied", detail=detail)
 
 
 # --- account and role changes ------------------------------------------------------------------
