@@ -35,7 +35,7 @@ from types import ModuleType
 from typing import Any
 
 from kokin.formats import base, items
-from kokin.formats.layout import Field, Layout, RecordKind, Total, override
+from kokin.formats.layout import ZENGIN_ORDER, Field, Layout, RecordKind, Total, end_record, override
 
 NAME = "general-receipt"
 WASTE_NAME = "general-receipt-waste"
@@ -111,15 +111,7 @@ TRAILER = RecordKind(
         Field("dummy", 44, 157, "C", "ダミー (予備)", "dummy (reserve)", dummy=True),
     ),
 )
-END = RecordKind(
-    "9",
-    "end",
-    "エンドレコード",
-    (
-        Field("data_kind", 1, 1, "N", "データ区分", "data kind", allowed=("9",)),
-        Field("dummy", 2, 199, "C", "ダミー", "dummy", dummy=True),
-    ),
-)
+END = end_record(200)
 
 LAYOUT = Layout(
     name=NAME,
@@ -127,7 +119,7 @@ LAYOUT = Layout(
     en="General collection data (type code 62)",
     record_length=200,
     kinds=(HEADER, DATA, TRAILER, END),
-    follows={"header": ("", "trailer"), "data": ("header", "data"), "trailer": ("header", "data"), "end": ("trailer",)},
+    follows=ZENGIN_ORDER,
     totals=(
         Total("total_count", "count"),
         Total("total_billed_amount", "sum", "billed_amount"),

@@ -171,6 +171,28 @@ def _layout_issue(kind: RecordKind, f: Field, en: str, ja: str) -> FormatIssue:
     )
 
 
+#: the record order of the Zengin family: header, data…, trailer, (header, data…, trailer)…, end
+ZENGIN_ORDER: Mapping[str, tuple[str, ...]] = {
+    "header": ("", "trailer"),
+    "data": ("header", "data"),
+    "trailer": ("header", "data"),
+    "end": ("trailer",),
+}
+
+
+def end_record(record_length: int) -> RecordKind:
+    """The end record (データ区分 9) of a Zengin-family layout: ``9`` and spaces."""
+    return RecordKind(
+        "9",
+        "end",
+        "エンドレコード",
+        (
+            Field("data_kind", 1, 1, "N", "データ区分", "data kind", allowed=("9",)),
+            Field("dummy", 2, record_length - 1, "C", "ダミー", "dummy", dummy=True),
+        ),
+    )
+
+
 _FIELD_KEYS = {
     "start",
     "length",

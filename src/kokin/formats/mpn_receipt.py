@@ -31,7 +31,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from kokin.formats import base, items
-from kokin.formats.layout import Field, Layout, RecordKind, Total
+from kokin.formats.layout import ZENGIN_ORDER, Field, Layout, RecordKind, Total, end_record
 
 NAME = "mpn-receipt"
 TYPE_CODE = "61"
@@ -107,15 +107,7 @@ TRAILER = RecordKind(
         Field("dummy", 20, 181, "C", "ダミー", "dummy", dummy=True),
     ),
 )
-END = RecordKind(
-    "9",
-    "end",
-    "エンドレコード",
-    (
-        Field("data_kind", 1, 1, "N", "データ区分", "data kind", allowed=("9",)),
-        Field("dummy", 2, 199, "C", "ダミー", "dummy", dummy=True),
-    ),
-)
+END = end_record(200)
 
 LAYOUT = Layout(
     name=NAME,
@@ -123,7 +115,7 @@ LAYOUT = Layout(
     en="MPN (Pay-easy) paid notices (type code 61)",
     record_length=200,
     kinds=(HEADER, DATA, TRAILER, END),
-    follows={"header": ("", "trailer"), "data": ("header", "data"), "trailer": ("header", "data"), "end": ("trailer",)},
+    follows=ZENGIN_ORDER,
     totals=(Total("total_count", "count"), Total("total_amount", "sum", "amount")),
     extra={
         "encoding_field": "code_division",

@@ -27,7 +27,7 @@ from typing import Any
 
 from kokin.formats import base
 from kokin.formats.errors import FormatError, FormatIssue
-from kokin.formats.layout import Field, Layout, RecordKind, Total
+from kokin.formats.layout import ZENGIN_ORDER, Field, Layout, RecordKind, Total, end_record
 
 NAME = "zengin-debit"
 RESULT_CODES = {
@@ -98,15 +98,7 @@ TRAILER = RecordKind(
         Field("dummy", 56, 65, "C", "ダミー", "dummy", dummy=True),
     ),
 )
-END = RecordKind(
-    "9",
-    "end",
-    "エンドレコード",
-    (
-        Field("data_kind", 1, 1, "N", "データ区分", "data kind", allowed=("9",)),
-        Field("dummy", 2, 119, "C", "ダミー", "dummy", dummy=True),
-    ),
-)
+END = end_record(120)
 
 LAYOUT = Layout(
     name=NAME,
@@ -114,7 +106,7 @@ LAYOUT = Layout(
     en="Zengin direct debit (type code 91)",
     record_length=120,
     kinds=(HEADER, DATA, TRAILER, END),
-    follows={"header": ("", "trailer"), "data": ("header", "data"), "trailer": ("header", "data"), "end": ("trailer",)},
+    follows=ZENGIN_ORDER,
     totals=(
         Total("total_count", "count"),
         Total("total_amount", "sum", "amount"),
