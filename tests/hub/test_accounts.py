@@ -586,3 +586,17 @@ def test_admin_password_reset_forces_a_change_and_is_logged(login_as: LoginAs) -
     assert RoleAssignment.objects.filter(user=user).count() == len(roles)
     assert [e.object for e in entries("password_reset", actor="sysadmin")] == ["user:seiso-get"]
     assert entries("admin_change", actor="sysadmin")
+
+
+def test_one_user_cannot_be_both_system_admin_and_auditor(ward) -> None:  # type: ignore[no-untyped-def]
+    from django.core.exceptions import ValidationError
+    from django.db import IntegrityError, transaction
+
+    from kokin.accounts.models import User
+
+    user = User.objects.get(username="auditor")
+    user.is_system_admin = True
+    with pytest.raises(ValidationError, match="システム管理者と監査者"):
+        user.full_clean()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        user.save()

@@ -109,6 +109,14 @@ class User(AbstractUser):  # type: ignore[django-manager-missing]  # WebAuthnDev
 
     class Meta:
         verbose_name = verbose_name_plural = "利用者"
+        constraints = [
+            # the administrator manages accounts, the auditor reads the log: never one person
+            models.CheckConstraint(
+                condition=~(models.Q(is_system_admin=True) & models.Q(is_auditor=True)),
+                name="admin_is_not_auditor",
+                violation_error_message="システム管理者と監査者を同じ利用者に設定することはできません。",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.display_name or self.username} ({self.username})"
