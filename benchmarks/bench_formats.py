@@ -1,27 +1,40 @@
-"""Benchmark: kokin's Zengin debit validator/decoder against the obvious alternatives.
+"""Benchmark: kokin's validators/decoders for every format against the obvious alternatives.
 
-Run by ``make bench`` (``uv run --frozen python benchmarks/bench_formats.py``). It builds a seeded
-1,000,000-record Zengin direct-debit request file (120-byte records, CR LF, real bank/branch codes
-from the bank master), then times in this process, best of ``--repeat``:
+Run by ``make bench`` (``uv run --frozen python benchmarks/bench_formats.py``). For each kind it builds
+a seeded 1,000,000-record file (CR LF, real bank/branch codes from the bank master) and times in this
+process, best of ``--repeat``:
 
-1. kokin validate only      ``zengin_debit.validate(path)`` (streaming, constant memory)
-2. kokin validate + decode  ``zengin_debit.parse(path)`` (Arrow tables)
-3. a per-line Python parser doing the same checks and collecting the same columns into lists
-4. ``pandas.read_fwf`` with the data record's colspecs (no checks at all)
-5. a plain memory copy: read the file into bytes and copy it into a bytearray (the physical floor)
+1. kokin validate            ``module.validate(path)`` (streaming, constant memory)
+2. kokin parse               ``module.parse(path)``: validate + decode into Arrow columns (numbers int64,
+                             other fields fixed-width cp932 bytes)
+3. kokin parse + tables      ``module.parse(path).tables``: text decoded to UTF-8 strings (information)
+4. a per-line Python parser doing the same checks and collecting the same columns into lists
+5. ``pandas.read_fwf`` with the data record's colspecs, no checks at all (zengin-debit only)
+6. a plain memory copy: read the file into bytes and copy it into a bytearray (the physical floor)
 
-Peak memory is measured once per contender in a fresh child process: the child imports everything
-and warms the bank master, resets the kernel's peak-RSS mark (``/proc/self/clear_refs``), runs the
-contender once and reports VmHWM minus its RSS before the run. RSS (not tracemalloc) because Arrow
-allocates outside Python's allocator. Then a ~1 GB file is validated in a child the same way.
+zengin-debit (120-byte records): the file is built with numpy; holder names combine surnames, given
+names and random kana so that most of the million are distinct. Its per-line parser is hand-written
+for the layout. Peak memory is measured once per contender in a fresh child process: the child imports
+everything and warms the bank master, resets the kernel's peak-RSS mark (``/proc/self/clear_refs``),
+runs the contender once and reports VmHWM minus its RSS before the run. RSS (not tracemalloc) because
+Arrow allocates outside Python's allocator. Then a ~1 GB file is validated in a child the same way.
 
-Options: ``--records N`` (default 1,000,000), ``--big-gb X`` (default 1.0; 0 skips the streaming
-test), ``--repeat R`` (default 3), ``--strict`` (exit 1 when a bar fails).
+The five collection kinds (mpn-receipt, general-receipt, general-receipt-waste, special-receipt:
+200-byte records; special-breakdown: 400-byte records with full-width kanji fields): 20,000 records from
+``kokin.formats.sample.generate`` are tiled to 1,000,000 with fresh sequence numbers, in batches of
+250,000 with correct trailers; the file must validate with 0 errors and 0 warnings. Their per-line
+parser is ONE generic validator driven by the Layout's fields (:func:`per_line_validator`).
+
+Bars, per kind: kokin validate and kokin parse ≥ 20× the per-line parser and ≥ 0.3× the memory copy
+(zengin-debit also ≥ 40× read_fwf). Options: ``--records N`` (default 1,000,000), ``--kinds`` (comma
+list), ``--big-gb X`` (default 1.0; 0 skips the streaming test), ``--repeat R`` (default 3),
+``--slow-repeat R`` for the per-line parsers and read_fwf (default 2), ``--strict`` (exit 1 when a bar fails).
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import gc
 import json
 import math
@@ -42,24 +55,51 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc  # noqa: F401 - imported up front: one-time import costs are not the subject
 
-from kokin.formats import zengin_debit
+from kokin.formats import FORMATS, sample, zengin_debit
 from kokin.formats.bankmaster import master
-from kokin.formats.charset import ZENGIN_CHARS, is_zengin_text
+from kokin.formats.charset import ZENGIN_CHARS
 from kokin.formats.codec import encode_record
+from kokin.formats.dates import fiscal_year_of
+from kokin.formats.engine import digits_to_int
 from kokin.formats.kana import NameConversionError, normalise_name
+from kokin.formats.kanji import VALID_PAIRS
+from kokin.formats.layout import Layout
 
 SEED = 20250527
 BATCH_RECORDS = 250_000  # the trailer's count has 6 digits: a batch holds at most 999,999 records
 RECORD = 120
 STRIDE = RECORD + 2  # CR LF
 MB = 1_000_000
+COLLECTION = ("mpn-receipt", "general-receipt", "general-receipt-waste", "special-receipt", "special-breakdown")
+KINDS = ("zengin-debit", *COLLECTION)
+SEED_RECORDS = 20_000  # generated by kokin.formats.sample, then tiled
 
-SURNAMES = ("ﾔﾏﾀﾞ", "ｽｽﾞｷ", "ﾀﾅｶ", "ｻﾄｳ", "ﾀｶﾊｼ", "ﾜﾀﾅﾍﾞ", "ｲﾄｳ", "ﾅｶﾑﾗ", "ｺﾊﾞﾔｼ", "ｶﾄｳ", "ﾖｼﾀﾞ", "ﾔﾏﾓﾄ")
-GIVEN = ("ﾀﾛｳ", "ﾊﾅｺ", "ｲﾁﾛｳ", "ﾖｳｺ", "ｹﾝｼﾞ", "ﾐﾕｷ", "ｻﾄｼ", "ﾕｳｺ", "ｼﾞﾕﾝｲﾁ", "ｹｲｺ")
-COMPANIES = ("ｶ)ﾔﾏﾀﾞｼﾖｳｼﾞ", "ﾕ)ｽｽﾞｷｺｳｷﾞﾖｳ", "ｲ)ｹﾝｺｳｶｲ", "ﾀﾅｶｼﾖｳﾃﾝ(ｶ", "ｶﾞｸ)ｱｵﾊﾞｶﾞｸｴﾝ", "ABCｻ-ﾋﾞｽ(ｶ")
+SURNAMES = (
+    "ｻﾄｳ", "ｽｽﾞｷ", "ﾀｶﾊｼ", "ﾀﾅｶ", "ｲﾄｳ", "ﾜﾀﾅﾍﾞ", "ﾔﾏﾓﾄ", "ﾅｶﾑﾗ", "ｺﾊﾞﾔｼ", "ｶﾄｳ", "ﾖｼﾀﾞ", "ﾔﾏﾀﾞ", "ｻｻｷ",
+    "ﾔﾏｸﾞﾁ", "ﾏﾂﾓﾄ", "ｲﾉｳｴ", "ｷﾑﾗ", "ﾊﾔｼ", "ｻｲﾄｳ", "ｼﾐｽﾞ", "ﾔﾏｻﾞｷ", "ﾓﾘ", "ｲｹﾀﾞ", "ﾊｼﾓﾄ", "ｱﾍﾞ", "ｲｼｶﾜ",
+    "ﾔﾏｼﾀ", "ﾅｶｼﾞﾏ", "ｲｼｲ", "ｵｶﾞﾜ", "ﾏｴﾀﾞ", "ｵｶﾀﾞ", "ﾊｾｶﾞﾜ", "ﾌｼﾞﾀ", "ｺﾞﾄｳ", "ｺﾝﾄﾞｳ", "ﾑﾗｶﾐ", "ｴﾝﾄﾞｳ",
+    "ｱｵｷ", "ｻｶﾓﾄ", "ﾌｸﾀﾞ", "ｵｵﾀ", "ﾆｼﾑﾗ", "ﾌｼﾞｲ", "ｶﾈｺ", "ｵｶﾓﾄ", "ﾌｼﾞﾜﾗ", "ﾐｳﾗ", "ﾅｶﾉ", "ﾅｶｶﾞﾜ",
+    "ﾊﾗﾀﾞ", "ﾏﾂﾀﾞ", "ﾀｹｳﾁ", "ｵﾉ", "ﾀﾑﾗ", "ﾅｶﾔﾏ", "ﾜﾀﾞ", "ｲｼﾀﾞ", "ﾓﾘﾀ", "ｳｴﾀﾞ", "ﾊﾗ", "ｼﾊﾞﾀ", "ｻｶｲ", "ｸﾄﾞｳ",
+    "ﾖｺﾔﾏ", "ﾐﾔｻﾞｷ", "ﾐﾔﾓﾄ", "ｳﾁﾀﾞ", "ﾀｶｷﾞ", "ｱﾝﾄﾞｳ", "ｼﾏﾀﾞ", "ﾀﾆｸﾞﾁ", "ｵｵﾉ", "ﾀｶﾀﾞ", "ﾏﾙﾔﾏ", "ｲﾏｲ",
+    "ｺｳﾉ", "ﾌｼﾞﾓﾄ", "ﾑﾗﾀ", "ﾀｹﾀﾞ", "ｳｴﾉ", "ｽｷﾞﾔﾏ", "ﾏｽﾀﾞ", "ｺﾔﾏ", "ｵｵﾂｶ", "ﾋﾗﾉ", "ｽｶﾞﾜﾗ", "ｸﾎﾞ", "ﾁﾊﾞ",
+    "ﾏﾂｲ", "ｲﾜｻｷ", "ｻｸﾗｲ", "ｷﾉｼﾀ", "ﾉｸﾞﾁ", "ﾏﾂｵ", "ｷｸﾁ", "ﾉﾑﾗ", "ｱﾗｲ", "ﾜﾀﾍﾞ", "ｻﾉ", "ｽｷﾞﾓﾄ", "ｵｵｼﾏ",
+)  # fmt: skip
+GIVEN = (
+    "ﾀﾛｳ", "ﾊﾅｺ", "ｲﾁﾛｳ", "ﾖｳｺ", "ｹﾝｼﾞ", "ﾐﾕｷ", "ｻﾄｼ", "ﾕｳｺ", "ｼﾞﾕﾝｲﾁ", "ｹｲｺ", "ﾋﾛｼ", "ｱｷｺ", "ﾀｶｼ", "ﾏﾕﾐ",
+    "ﾏｺﾄ", "ﾄﾓｺ", "ｼﾖｳﾀ", "ﾐｻｷ", "ﾀﾞｲｽｹ", "ﾕｲ", "ﾅｵｷ", "ｻｸﾗ", "ﾀｸﾔ", "ﾒｸﾞﾐ", "ｶｽﾞﾔ", "ｱﾔｶ", "ﾕｳｷ", "ﾅﾂﾐ",
+    "ｹﾝﾀ", "ﾁｱｷ", "ﾘﾖｳ", "ﾏｲ", "ｼﾕﾝ", "ﾘﾅ", "ﾊﾙﾄ", "ﾋﾅﾀ", "ｿｳﾀ", "ﾕﾅ", "ﾚﾝ", "ｱｵｲ", "ﾐﾉﾙ", "ｶｽﾞｺ", "ｼｹﾞﾙ",
+    "ﾌﾐｺ", "ｵｻﾑ", "ｾﾂｺ", "ﾂﾖｼ", "ﾉﾘｺ", "ﾏｻﾙ", "ｷﾖﾐ",
+)  # fmt: skip
+SYLLABLES = (
+    *"ｱｲｳｴｵｶｷｸｹｺｻｼｽｾｿﾀﾁﾂﾃﾄﾅﾆﾇﾈﾉﾊﾋﾌﾍﾎﾏﾐﾑﾒﾓﾔﾕﾖﾗﾘﾙﾚﾛﾜﾝ",
+    "ｶﾞ", "ｷﾞ", "ｸﾞ", "ｹﾞ", "ｺﾞ", "ｻﾞ", "ｼﾞ", "ｽﾞ", "ｾﾞ", "ｿﾞ", "ﾀﾞ", "ﾃﾞ", "ﾄﾞ", "ﾊﾞ", "ﾋﾞ", "ﾌﾞ", "ﾍﾞ", "ﾎﾞ",
+    "ﾊﾟ", "ﾋﾟ", "ﾌﾟ", "ﾍﾟ", "ﾎﾟ", "ｼﾔ", "ｼﾕ", "ｼﾖ", "ｷﾖ", "ﾁﾖ", "ﾘﾖ",
+)  # fmt: skip
+ENTITIES = ("ｶ)", "ﾕ)", "ｲ)", "ｶﾞｸ)", "ﾄﾞ)", "ﾌｸ)")
+TRADES = ("ｼﾖｳｼﾞ", "ｺｳｷﾞﾖｳ", "ｹﾝｾﾂ", "ﾌﾄﾞｳｻﾝ", "ｼﾖｸﾋﾝ", "ﾃﾞﾝｷ", "ｳﾝﾕ", "ｶｲ", "ｶﾞｸｴﾝ", "ｼﾖｳﾃﾝ", "ｾｲｻｸｼﾖ")
 
 
-# -- the file ----------------------------------------------------------------------------------------
+# -- the zengin-debit file -----------------------------------------------------------------------------
 
 
 def _pad(text: str, width: int) -> bytes:
@@ -93,19 +133,41 @@ def _branch_pool(rng: np.random.Generator, size: int = 2000) -> np.ndarray:
     return np.frombuffer(b"".join(pool), dtype=np.uint8).reshape(len(pool), 37)
 
 
-def _name_pool() -> np.ndarray:
-    names = [f"{s} {g}" for s in SURNAMES for g in GIVEN] + list(COMPANIES)
-    assert all(is_zengin_text(n) for n in names)
-    return np.frombuffer(b"".join(_pad(n, 30) for n in names), dtype=np.uint8).reshape(len(names), 30)
+def holder_names(rng: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` account-holder names (n × 30 bytes), most of them distinct, as a ward's payers are.
+
+    A person is a surname (sometimes lengthened by a random kana, as rarer surnames are) and a given
+    name from the list or made of two or three random kana; 3% are companies (entity abbreviation,
+    random kana, trade).
+    """
+    kind = rng.random(n).tolist()
+    surname = rng.integers(0, len(SURNAMES), n).tolist()
+    given = rng.integers(0, len(GIVEN), n).tolist()
+    syllables = rng.integers(0, len(SYLLABLES), (n, 4)).tolist()
+    entity = rng.integers(0, len(ENTITIES), n).tolist()
+    trade = rng.integers(0, len(TRADES), n).tolist()
+    out = []
+    for i in range(n):
+        k, s = kind[i], syllables[i]
+        if k < 0.03:
+            name = f"{ENTITIES[entity[i]]}{SURNAMES[surname[i]]}{SYLLABLES[s[0]]}{TRADES[trade[i]]}"
+        else:
+            family = SURNAMES[surname[i]] + (SYLLABLES[s[0]] if k < 0.35 else "")
+            first = (
+                GIVEN[given[i]] if k > 0.7 else SYLLABLES[s[1]] + SYLLABLES[s[2]] + (SYLLABLES[s[3]] if k > 0.5 else "")
+            )
+            name = f"{family} {first}"
+        out.append(name.encode("cp932")[:30].ljust(30))
+    return np.frombuffer(b"".join(out), dtype=np.uint8).reshape(n, 30)
 
 
-def _data_rows(rng: np.random.Generator, n: int, branches: np.ndarray, names: np.ndarray) -> np.ndarray:
+def _data_rows(rng: np.random.Generator, n: int, branches: np.ndarray) -> np.ndarray:
     rows = np.full((n, STRIDE), 32, dtype=np.uint8)
     rows[:, 0] = ord("2")
     rows[:, 1:38] = branches[rng.integers(0, len(branches), n)]
     rows[:, 42] = np.frombuffer(b"1111111239", dtype=np.uint8)[rng.integers(0, 10, n)]
     _put_digits(rows, 43, 7, rng.integers(0, 10_000_000, n))
-    rows[:, 50:80] = names[rng.integers(0, len(names), n)]
+    rows[:, 50:80] = holder_names(rng, n)
     amounts = rng.integers(100, 300_000, n)
     _put_digits(rows, 80, 10, amounts)
     rows[:, 90] = np.frombuffer(b"0000000012", dtype=np.uint8)[rng.integers(0, 10, n)]
@@ -117,12 +179,16 @@ def _data_rows(rng: np.random.Generator, n: int, branches: np.ndarray, names: np
     return rows
 
 
-def build_file(path: Path, records: int) -> None:
-    """A valid request file: ``records`` data records in batches of ≤ BATCH_RECORDS, CR LF."""
+def build_file(path: Path, records: int) -> float:
+    """A valid request file: ``records`` data records in batches of ≤ BATCH_RECORDS, CR LF.
+
+    Returns the share of distinct holder names among the data records.
+    """
     rng = np.random.default_rng(SEED)
     layout = zengin_debit.LAYOUT
     header_kind, _, trailer_kind, end_kind = layout.kinds
-    branches, names = _branch_pool(rng), _name_pool()
+    branches = _branch_pool(rng)
+    names: set[bytes] = set()
     with open(path, "wb") as f:
         done, batch = 0, 0
         while done < records or batch == 0:
@@ -142,7 +208,8 @@ def build_file(path: Path, records: int) -> None:
                 "account_number": "7777777",
             }
             f.write(encode_record(layout, header_kind, header) + b"\r\n")
-            rows = _data_rows(rng, n, branches, names)
+            rows = _data_rows(rng, n, branches)
+            names.update(np.ascontiguousarray(rows[:, 50:80]).view("S30").ravel().tolist())
             f.write(rows.tobytes())
             amounts = rows[:, 80:90].astype(np.int64) - 48
             total = int((amounts * (10 ** np.arange(9, -1, -1, dtype=np.int64))).sum())
@@ -151,21 +218,10 @@ def build_file(path: Path, records: int) -> None:
             f.write(encode_record(layout, trailer_kind, trailer) + b"\r\n")
             done += n
         f.write(encode_record(layout, end_kind, {}) + b"\r\n")
+    return len(names) / max(records, 1)
 
 
-# -- the contenders ----------------------------------------------------------------------------------
-
-
-def kokin_validate(path: str) -> int:
-    report = zengin_debit.validate(path)
-    assert report.ok, report.errors[:3]
-    return int(report.error_count)
-
-
-def kokin_parse(path: str) -> int:
-    parsed = zengin_debit.parse(path)
-    assert parsed.report.ok, parsed.report.errors[:3]
-    return len(parsed.tables["data"])
+# -- the zengin-debit contenders -----------------------------------------------------------------------
 
 
 _DAYS = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
@@ -439,21 +495,342 @@ def memory_copy(path: str) -> int:
     return len(copy)
 
 
-CONTENDERS: dict[str, tuple[str, Callable[[str], int]]] = {
-    "validate": ("kokin validate (streaming)", kokin_validate),
-    "parse": ("kokin validate + decode → Arrow", kokin_parse),
-    "per_line": ("per-line Python parser", per_line_parse),
-    "read_fwf": ("pandas.read_fwf (dtype=str)", read_fwf),
-    "memcopy": ("memory copy (read + bytearray)", memory_copy),
+# -- the collection kinds: the file --------------------------------------------------------------------
+
+
+def build_collection_file(kind: str, path: Path, records: int) -> float:
+    """``records`` data records: SEED_RECORDS from the sample generator, tiled, in batches of BATCH_RECORDS.
+
+    Each batch repeats the sample's header, numbers its records 1, 2, … and ends with a trailer whose
+    totals are computed from its records (the layout's Total rules). Returns the seconds spent in
+    ``sample.generate``.
+    """
+    layout = FORMATS[kind].LAYOUT
+    stride = layout.record_length + 2
+    t0 = time.perf_counter()
+    raw, _ = sample.generate(kind, SEED_RECORDS, seed=SEED)
+    generate_s = time.perf_counter() - t0
+    rows = np.frombuffer(raw, dtype=np.uint8).reshape(-1, stride)
+    kpos = layout.kind_position - 1
+    header, data, end = rows[0], rows[1:-2], rows[-1]
+    assert (data[:, kpos] == ord(layout.kind("data").code)).all() and end[kpos] == ord(layout.kind("end").code)
+    data_kind, trailer_kind = layout.kind("data"), layout.kind("trailer")
+    seq = data_kind.field("sequence_number")
+    with open(path, "wb") as f:
+        done = 0
+        while done < records or done == 0:
+            n = min(BATCH_RECORDS, records - done)
+            block = data[(np.arange(n) + done) % len(data)]
+            _put_digits(block, seq.start - 1, seq.length, np.arange(1, n + 1))
+            f.write(header.tobytes())
+            f.write(block.tobytes())
+            trailer: dict[str, int] = {}
+            for total in layout.totals:
+                take = np.ones(n, dtype=np.bool_)
+                if total.where is not None:
+                    fname, op, value = total.where
+                    col = block[:, data_kind.field(fname).slice]
+                    hit = (col == np.frombuffer(value.encode("ascii"), dtype=np.uint8)).all(axis=1)
+                    take = hit if op == "==" else ~hit
+                if total.op == "count":
+                    trailer[total.field] = int(take.sum())
+                else:
+                    values = digits_to_int(block[:, data_kind.field(str(total.source)).slice])
+                    trailer[total.field] = int(values[take].sum())
+            f.write(encode_record(layout, trailer_kind, trailer) + b"\r\n")
+            done += n if n else 1
+        f.write(end.tobytes())
+    return generate_s
+
+
+# -- the collection kinds: the generic per-line parser ---------------------------------------------------
+
+#: every JIS X 0208 character as cp932 decodes it (kokin's VALID_PAIRS, as text), full-width space included
+K_CHARS = frozenset(
+    bytes([int(p) >> 8, int(p) & 0xFF]).decode("cp932") for p in np.flatnonzero(VALID_PAIRS) if int(p) != 0x2020
+)
+_MONTH_DAYS = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def per_line_validator(layout: Layout) -> Callable[[str], int]:
+    """ONE straightforward per-line parser for any layout: what a competent developer writes without numpy.
+
+    It reads the file line by line and checks, driven by the layout's fields: record length and CR LF,
+    the data_kind and record order, digits in N fields (``bytes.isdigit``), allowed values (set
+    membership), dates (``datetime.date`` for YYYYMMDD, month/day tables for MMDD, the fiscal-year
+    range), bank and branch codes in the master (warnings), 期別 ranges per 科目コード, C fields decoded
+    from cp932 and checked against the layout's character set (set membership), K fields decoded from
+    cp932 (strictly: a split double-byte character fails) and checked against the JIS X 0208 characters
+    (set membership), blank dummies (warnings), and the trailer totals (the layout's Total rules).
+    Numeric fields become ints (``int``), the others decoded text; everything is collected into per-kind
+    column lists. Returns the number of data records; raises if the file has any issue (or, given a list
+    ``issues``, adds them there).
+    """
+    length = layout.record_length
+    stride = length + 2
+    kpos = layout.kind_position - 1
+    charset = layout.charset
+    last_fiscal_year = fiscal_year_of(dt.date.today()) + 1
+    code_of = {k.name: k.code.encode("ascii") for k in layout.kinds}
+    final = code_of[layout.extra.get("final_kind", layout.kinds[-1].name)]
+    data_code, header_code, trailer_code = code_of["data"], code_of["header"], code_of["trailer"]
+    follows = {code_of[cur]: {code_of[p] if p else None for p in prevs} for cur, prevs in layout.follows.items()}
+    trailer_fields = [t.field for t in layout.totals]
+    totals = []
+    for t in layout.totals:
+        where = None
+        if t.where is not None:
+            fname, op, value = t.where
+            f = layout.kind("data").field(fname)
+            where = (f.start - 1, f.end, value.encode("ascii"), op == "==")
+        totals.append((t.source, where, t.mode))
+    marker = layout.extra.get("result_marker")
+    marker_slice = layout.kind("data").field(marker).slice if marker else None
+    known_banks, known_branches = _known()
+
+    def plans() -> tuple[dict[bytes, tuple[Any, ...]], dict[bytes, dict[str, list[Any]]]]:
+        """Per record kind: its fields grouped by check, each with the append of a fresh column list."""
+        out: dict[bytes, tuple[Any, ...]] = {}
+        columns: dict[bytes, dict[str, list[Any]]] = {}
+        for kind in layout.kinds:
+            code = kind.code.encode("ascii")
+            cols: dict[str, list[Any]] = {}
+            groups: dict[str, list[tuple[Any, ...]]] = {
+                g: [] for g in ("plain", "numeric", "allowed", "date", "lookup", "range", "text", "wide", "dummy")
+            }
+            for f in kind.fields:
+                s, e = f.start - 1, f.end
+                if s == kpos and f.length == 1:
+                    continue
+                if f.dummy:
+                    groups["dummy"].append((f.name, s, e, b" " * f.length))
+                    continue
+                append = cols.setdefault(f.name, []).append
+                if f.blank_ok or (f.numeric and (f.allowed or f.date or f.lookup or f.ranges)):
+                    raise NotImplementedError(f"{kind.name}.{f.name}: a combination this parser does not handle")
+                if f.type == "K":
+                    groups["wide"].append((f.name, s, e, append))
+                elif f.type == "C":
+                    groups["text"].append((f.name, s, e, append))
+                elif f.date:
+                    groups["date"].append((f.name, s, e, f.date, append))
+                elif f.allowed is not None:
+                    groups["allowed"].append((f.name, s, e, frozenset(v.encode("ascii") for v in f.allowed), append))
+                elif f.lookup:
+                    groups["lookup"].append((f.name, s, e, f.lookup, append))
+                elif f.ranges is not None:
+                    key = kind.field(str(f.range_key))
+                    table = {k.encode("ascii").rjust(key.length, b"0"): v for k, v in f.ranges.items()}
+                    groups["range"].append((f.name, s, e, key.start - 1, key.end, table, append))
+                elif f.numeric:
+                    groups["numeric"].append((f.name, s, e, append))
+                else:
+                    groups["plain"].append((f.name, s, e, append))
+            record_append = cols.setdefault("record_number", []).append
+            batch_append = cols.setdefault("batch", []).append
+            out[code] = (follows.get(code, set()), *groups.values(), record_append, batch_append)
+            columns[code] = cols
+        return out, columns
+
+    def parse(path: str, issues: list[tuple[int, str, str]] | None = None) -> int:
+        errors: list[tuple[int, str, str]] = []
+        warnings: list[tuple[int, str, str]] = []
+        kinds, columns = plans()
+        prev: bytes | None = None
+        batch = 0
+        sums = [0] * len(totals)
+        pending: list[tuple[int, list[int], list[int]]] = []
+        result_marks = 0
+        number = 0
+        with open(path, "rb") as f:
+            for number, line in enumerate(f, 1):
+                if len(line) != stride or line[length:] != b"\r\n":
+                    if line != b"\x1a":
+                        errors.append((number, "length", f"{len(line)} bytes"))
+                    continue
+                code = line[kpos : kpos + 1]
+                plan = kinds.get(code)
+                if plan is None:
+                    errors.append((number, "data_kind", "unknown"))
+                    prev = None
+                    continue
+                allowed_before, plain, numeric, allowed, dates, lookups, ranged, texts, wides, dummies, rec, bat = plan
+                if prev not in allowed_before:
+                    errors.append((number, "record_order", "out of order"))
+                prev = code
+                values: dict[str, int] = {}
+                for name, s, e, append in plain:
+                    raw = line[s:e]
+                    if not raw.isdigit():
+                        errors.append((number, name, "not digits"))
+                    append(raw.decode("ascii", "replace"))
+                for name, s, e, append in numeric:
+                    raw = line[s:e]
+                    if raw.isdigit():
+                        value = int(raw)
+                    else:
+                        errors.append((number, name, "not digits"))
+                        value = 0
+                    values[name] = value
+                    append(value)
+                for name, s, e, ok, append in allowed:
+                    raw = line[s:e]
+                    if raw not in ok:
+                        errors.append((number, name, "not allowed"))
+                    append(raw.decode("ascii", "replace"))
+                for name, s, e, style, append in dates:
+                    raw = line[s:e]
+                    if not raw.isdigit():
+                        errors.append((number, name, "not digits"))
+                    elif style == "yyyymmdd":
+                        try:
+                            if dt.date(int(raw[:4]), int(raw[4:6]), int(raw[6:])).year < 1868:
+                                errors.append((number, name, "before 1868"))
+                        except ValueError:
+                            errors.append((number, name, "not a real date"))
+                    elif style == "fiscal_year":
+                        if not 1989 <= int(raw) <= last_fiscal_year:
+                            errors.append((number, name, "not a fiscal year"))
+                    elif style == "mmdd":
+                        month, day = int(raw[:2]), int(raw[2:])
+                        if not (1 <= month <= 12 and 1 <= day <= _MONTH_DAYS[month]):
+                            errors.append((number, name, "not a real date"))
+                    else:
+                        raise NotImplementedError(style)
+                    append(raw.decode("ascii", "replace"))
+                bank = None
+                for name, s, e, lookup, append in lookups:
+                    raw = line[s:e]
+                    if not raw.isdigit():
+                        errors.append((number, name, "not digits"))
+                        bank = None
+                    elif lookup == "bank":
+                        bank = raw if raw in known_banks else None
+                        if bank is None:
+                            warnings.append((number, name, "not in the master"))
+                    elif bank is not None and bank + raw not in known_branches:
+                        warnings.append((number, name, "not in the master"))
+                    append(raw.decode("ascii", "replace"))
+                for name, s, e, key_s, key_e, table, append in ranged:
+                    raw = line[s:e]
+                    if not raw.isdigit():
+                        errors.append((number, name, "not digits"))
+                    else:
+                        bounds = table.get(line[key_s:key_e])
+                        if bounds is not None and not bounds[0] <= int(raw) <= bounds[1]:
+                            errors.append((number, name, "out of range"))
+                    append(raw.decode("ascii", "replace"))
+                for name, s, e, append in texts:
+                    raw = line[s:e]
+                    try:
+                        text = raw.decode("cp932")
+                    except UnicodeDecodeError:
+                        errors.append((number, name, "not cp932"))
+                        text = raw.decode("cp932", "replace")
+                    else:
+                        if not charset.issuperset(text):
+                            errors.append((number, name, "not in the character set"))
+                    append(text.rstrip(" "))
+                for name, s, e, append in wides:
+                    raw = line[s:e]
+                    try:
+                        text = raw.decode("cp932").rstrip(" ")
+                    except UnicodeDecodeError:
+                        errors.append((number, name, "not cp932 (or a split double-byte character)"))
+                        text = raw.decode("cp932", "replace")
+                    else:
+                        if not K_CHARS.issuperset(text):
+                            errors.append((number, name, "not JIS X 0208"))
+                    append(text.rstrip("\u3000"))
+                for name, s, e, blank in dummies:
+                    if line[s:e] != blank:
+                        warnings.append((number, name, "not blank"))
+                rec(number)
+                if code == data_code:
+                    bat(batch)
+                    for t, (source, where, _mode) in enumerate(totals):
+                        if where is not None and (line[where[0] : where[1]] == where[2]) != where[3]:
+                            continue
+                        sums[t] += 1 if source is None else values[source]
+                    if marker_slice is not None and line[marker_slice] != b"0":
+                        result_marks += 1
+                elif code == header_code:
+                    batch += 1
+                    bat(batch)
+                    sums = [0] * len(totals)
+                elif code == trailer_code:
+                    bat(batch)
+                    pending.append((number, [values[f] for f in trailer_fields], sums))
+        if prev != final:
+            errors.append((number, "record_order", "the file does not end with an end record"))
+        result = result_marks > 0 or any(
+            expected[t] for _, expected, _ in pending for t, (_, _, mode) in enumerate(totals) if mode == "result"
+        )
+        for number, expected, actual in pending:
+            for t, (_, _, mode) in enumerate(totals):
+                want = 0 if (mode == "result" and not result) else actual[t]
+                if expected[t] != want:
+                    errors.append((number, trailer_fields[t], f"{expected[t]} != {want}"))
+        if issues is not None:  # a self-check: report instead of refusing
+            issues += errors + warnings
+        else:
+            assert not errors and not warnings, (errors[:3], warnings[:3])
+        return len(columns[data_code]["record_number"])
+
+    return parse
+
+
+# -- the collection kinds: kokin -----------------------------------------------------------------------
+
+
+def kokin_contenders(kind: str) -> dict[str, Callable[[str], int]]:
+    module = FORMATS[kind]
+
+    def validate(path: str) -> int:
+        report = module.validate(path)
+        assert report.ok and report.warning_count == 0, report.errors[:3]
+        return int(report.error_count)
+
+    def parse(path: str) -> int:
+        parsed = module.parse(path)
+        assert parsed.report.ok, parsed.report.errors[:3]
+        return len(parsed.columns["data"])
+
+    def tables(path: str) -> int:
+        parsed = module.parse(path)
+        assert parsed.report.ok, parsed.report.errors[:3]
+        return len(parsed.tables["data"])
+
+    return {"validate": validate, "parse": parse, "tables": tables}
+
+
+LABELS = {
+    "validate": "kokin validate (streaming)",
+    "parse": "kokin parse (columns: int64 + fixed-width bytes)",
+    "tables": "kokin parse + .tables (UTF-8 strings)",
+    "per_line": "per-line Python parser",
+    "read_fwf": "pandas.read_fwf (dtype=str)",
+    "memcopy": "memory copy (read + bytearray)",
 }
+SLOW = {"per_line", "read_fwf"}
+
+
+def contenders(kind: str) -> dict[str, Callable[[str], int]]:
+    out = kokin_contenders(kind)
+    if kind == "zengin-debit":
+        out.update(per_line=per_line_parse, read_fwf=read_fwf)
+    else:
+        out["per_line"] = per_line_validator(FORMATS[kind].LAYOUT)
+    out["memcopy"] = memory_copy
+    return out
+
+
+# -- memory: one zengin-debit contender in a fresh child ---------------------------------------------
 
 
 def _warm_up() -> None:
     master()
     _known()
-
-
-# -- memory: one contender in a fresh child --------------------------------------------------------
 
 
 def _rss_kb(key: str) -> int:
@@ -464,8 +841,9 @@ def _rss_kb(key: str) -> int:
     raise RuntimeError(f"{key} not in /proc/self/status")
 
 
-def child(name: str, path: str) -> None:
+def child(kind: str, name: str, path: str) -> None:
     """Run one contender once; print JSON with the peak RSS above the RSS after imports and warm-up."""
+    fn = contenders(kind)[name]
     _warm_up()
     gc.collect()
     try:
@@ -479,7 +857,7 @@ def child(name: str, path: str) -> None:
         _rss_kb("VmHWM") if method.startswith("VmHWM") else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     )
     t0 = time.perf_counter()
-    CONTENDERS[name][1](path)
+    fn(path)
     seconds = time.perf_counter() - t0
     peak_kb = _rss_kb("VmHWM") if method.startswith("VmHWM") else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     peak_kb = max(peak_kb, before_max_kb)
@@ -487,9 +865,9 @@ def child(name: str, path: str) -> None:
     print(json.dumps({**result, "seconds": seconds, "method": method}))
 
 
-def measure_child(name: str, path: Path) -> dict[str, Any]:
+def measure_child(kind: str, name: str, path: Path) -> dict[str, Any]:
     out = subprocess.run(
-        [sys.executable, os.path.abspath(__file__), "--child", name, str(path)],
+        [sys.executable, os.path.abspath(__file__), "--child", kind, name, str(path)],
         check=True,
         capture_output=True,
         text=True,
@@ -520,10 +898,17 @@ def machine() -> str:
     except (OSError, StopIteration):
         pass
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9
     return (
-        f"machine: {cpu}; cpu_count {os.cpu_count()} (usable {usable}); {platform.system()} {platform.release()}\n"
+        f"machine: {cpu}; cpu_count {os.cpu_count()} (usable {usable}); {memory:.0f} GB RAM; "
+        f"{platform.system()} {platform.release()}\n"
         f"python {platform.python_version()}; numpy {np.__version__}; pyarrow {pa.__version__}; pandas {pd.__version__}"
     )
+
+
+def load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f}, {five:.2f}, {fifteen:.2f}"
 
 
 def streaming(workdir: Path, small: Path, gb: float) -> tuple[str, bool | None]:
@@ -547,11 +932,11 @@ def streaming(workdir: Path, small: Path, gb: float) -> tuple[str, bool | None]:
         del content, body
         size = big.stat().st_size
         records = size // STRIDE
-        m = measure_child("validate", big)
+        m = measure_child("zengin-debit", "validate", big)
         ok = m["peak_mb"] < 200
         line = (
-            f"streaming validation of {size / 1e9:.2f} GB ({records:,} records, {reps} copies of the file's batches, "
-            f"one end record): {m['seconds']:.2f} s, {records / m['seconds']:,.0f} records/s, "
+            f"zengin-debit: streaming validation of {size / 1e9:.2f} GB ({records:,} records, {reps} copies of the "
+            f"file's batches, one end record): {m['seconds']:.2f} s, {records / m['seconds']:,.0f} records/s, "
             f"peak RSS +{m['peak_mb']:.1f} MB over the child's {m['base_mb']:.0f} MB after imports ({m['method']})"
         )
         return line, ok
@@ -559,78 +944,129 @@ def streaming(workdir: Path, small: Path, gb: float) -> tuple[str, bool | None]:
         big.unlink(missing_ok=True)
 
 
+def describe(kind: str) -> str:
+    layout = FORMATS[kind].LAYOUT
+    wide = sum(f.type == "K" for f in layout.kind("data").fields)
+    fields = sum(not f.dummy for f in layout.kind("data").fields)
+    extra = f", {wide} full-width kanji fields" if wide else ""
+    return f"{layout.record_length}-byte records, {fields} data fields{extra}"
+
+
+def run_kind(kind: str, workdir: Path, args: argparse.Namespace) -> tuple[list[tuple[str, bool]], list[str]]:
+    """Build, check and time one kind; print its table; return its bars and information lines."""
+    module = FORMATS[kind]
+    stride = module.LAYOUT.record_length + 2
+    path = workdir / f"{kind}.dat"
+    t0 = time.perf_counter()
+    if kind == "zengin-debit":
+        distinct = build_file(path, args.records)
+        how = f"built with numpy, {distinct:.1%} of holder names distinct"
+    else:
+        generate_s = build_collection_file(kind, path, args.records)
+        how = f"{SEED_RECORDS:,} records from sample.generate ({generate_s:.1f} s) tiled"
+    build_s = time.perf_counter() - t0
+    size = path.stat().st_size
+    records = size // stride
+    report = module.validate(path)
+    assert report.error_count == 0 and report.warning_count == 0, (report.errors[:3], report.warnings[:3])
+    print(f"### {kind} ({describe(kind)})")
+    print()
+    print(
+        f"file: {args.records:,} data records, {records:,} records in all, {size / MB:.1f} MB, CR LF; "
+        f"{how}; built in {build_s:.1f} s; validate: 0 errors, 0 warnings"
+    )
+    print()
+    results: dict[str, dict[str, Any]] = {}
+    for key, fn in contenders(kind).items():
+        repeat = args.slow_repeat if key in SLOW else args.repeat
+        seconds, value = best_of(fn, str(path), repeat)
+        results[key] = {"seconds": seconds, "rate": records / seconds, "value": value}
+        if kind == "zengin-debit":
+            results[key]["peak_mb"] = measure_child(kind, key, path)["peak_mb"]
+    assert results["parse"]["value"] == results["tables"]["value"] == results["per_line"]["value"] == args.records
+    baselines = ["per_line", "read_fwf", "memcopy"] if kind == "zengin-debit" else ["per_line", "memcopy"]
+    peak = kind == "zengin-debit"
+    head = "| contender | seconds | records/s | MB/s |" + (" peak MB |" if peak else "")
+    head += "".join(f" × {LABELS[b].split(' (')[0]} |" for b in baselines)
+    print(head)
+    print("|---|" + "---:|" * (3 + peak + len(baselines)))
+    for key, r in results.items():
+        ratios = "".join(f" {r['rate'] / results[b]['rate']:.2f} |" for b in baselines)
+        mem = f" {r['peak_mb']:.1f} |" if peak else ""
+        mbs = size / MB / r["seconds"]
+        print(f"| {LABELS[key]} | {r['seconds']:.3f} | {r['rate']:,.0f} | {mbs:,.0f} |{mem}{ratios}")
+    print()
+    bars: list[tuple[str, bool]] = []
+    needs = [("per_line", 20.0), ("memcopy", 0.3)] + ([("read_fwf", 40.0)] if kind == "zengin-debit" else [])
+    for key in ("validate", "parse"):
+        for b, need in needs:
+            got = results[key]["rate"] / results[b]["rate"]
+            bars.append((f"{kind}: {LABELS[key]} ≥ {need:g}× {LABELS[b]}: {got:.2f}×", got >= need))
+    info = [
+        f"{kind}: {LABELS['tables']}: "
+        + ", ".join(f"{results['tables']['rate'] / results[b]['rate']:.2f}× {LABELS[b]}" for b in baselines)
+    ]
+    if kind == "zengin-debit":
+        if args.big_gb > 0:
+            line, ok_big = streaming(workdir, path, args.big_gb)
+            if ok_big is None:
+                info.append(f"SKIP {line}")
+            else:
+                bars.append((f"{line} < 200 MB", ok_big))
+        else:
+            info.append("SKIP streaming test (--big-gb 0)")
+    path.unlink()
+    return bars, info
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--records", type=int, default=1_000_000)
+    ap.add_argument("--kinds", default=",".join(KINDS), help="comma-separated kinds (default: all six)")
     ap.add_argument("--big-gb", type=float, default=1.0)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--slow-repeat", type=int, default=2, help="repeats of the per-line parsers and read_fwf")
     ap.add_argument("--strict", action="store_true", help="exit 1 when a bar fails")
-    ap.add_argument("--child", nargs=2, metavar=("CONTENDER", "PATH"), help=argparse.SUPPRESS)
+    ap.add_argument("--child", nargs=3, metavar=("KIND", "CONTENDER", "PATH"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         child(*args.child)
         return 0
+    kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
+    unknown = set(kinds) - set(KINDS)
+    if unknown:
+        ap.error(f"unknown kind(s): {', '.join(sorted(unknown))}")
 
+    started = time.perf_counter()
     print(machine())
+    print(f"{load()} at the start (1, 5, 15 minutes)")
+    print(
+        f"timing: best of {args.repeat} in this process (per-line parsers and read_fwf: best of {args.slow_repeat}); "
+        "records/s counts every record (header, data, trailer, end); MB = 10^6 bytes"
+    )
+    print(
+        "peak MB (zengin-debit): one run in a fresh child process; peak RSS (VmHWM, reset via /proc/self/clear_refs "
+        "after imports and bank-master warm-up) minus RSS before the run"
+    )
+    print()
     _warm_up()
+    bars: list[tuple[str, bool]] = []
+    info: list[str] = []
     with tempfile.TemporaryDirectory(prefix="kokin-bench-") as tmp:
-        workdir = Path(tmp)
-        path = workdir / "request.dat"
-        t0 = time.perf_counter()
-        build_file(path, args.records)
-        build_s = time.perf_counter() - t0
-        size = path.stat().st_size
-        records = size // STRIDE
-        t0 = time.perf_counter()
-        report = zengin_debit.validate(path)
-        assert report.error_count == 0 and report.warning_count == 0, (report.errors[:3], report.warnings[:3])
-        print(
-            f"file: {args.records:,} data records, {records:,} records in all, {size / MB:.1f} MB "
-            f"(built in {build_s:.1f} s, seeded; zengin_debit.validate: 0 errors, 0 warnings)"
-        )
-        print(f"timing: best of {args.repeat} in this process; records/s counts all {records:,} records")
-        print(
-            "peak MB: one run in a fresh child process; peak RSS (VmHWM, reset via /proc/self/clear_refs after "
-            "imports and bank-master warm-up) minus RSS before the run; MB = 10^6 bytes"
-        )
-        print()
-
-        results: dict[str, dict[str, Any]] = {}
-        for key, (_, fn) in CONTENDERS.items():
-            seconds, value = best_of(fn, str(path), args.repeat)
-            mem = measure_child(key, path)
-            results[key] = {"seconds": seconds, "rate": records / seconds, "peak_mb": mem["peak_mb"], "value": value}
-        assert results["parse"]["value"] == results["per_line"]["value"] == args.records
-        assert results["read_fwf"]["value"] == records
-
-        base = {k: results[k]["rate"] for k in ("per_line", "read_fwf", "memcopy")}
-        print("| contender | seconds | records/s | peak MB | × per-line | × read_fwf | × memory copy |")
-        print("|---|---:|---:|---:|---:|---:|---:|")
-        for key, (label, _) in CONTENDERS.items():
-            r = results[key]
-            ratios = " | ".join(f"{r['rate'] / base[b]:.2f}" for b in ("per_line", "read_fwf", "memcopy"))
-            print(f"| {label} | {r['seconds']:.3f} | {r['rate']:,.0f} | {r['peak_mb']:.1f} | {ratios} |")
-        print()
-
-        bars: list[tuple[str, bool]] = []
-        for key in ("parse", "validate"):
-            label = CONTENDERS[key][0]
-            rate = results[key]["rate"]
-            for b, need in (("per_line", 20.0), ("read_fwf", 40.0), ("memcopy", 0.3)):
-                got = rate / base[b]
-                bars.append((f"{label} ≥ {need:g}× {CONTENDERS[b][0]}: {got:.2f}×", got >= need))
-        print("## bars")
-        for text, ok in bars:
-            print(f"- {'PASS' if ok else 'FAIL'}  {text}")
-        if args.big_gb > 0:
-            line, ok_big = streaming(workdir, path, args.big_gb)
-            if ok_big is None:
-                print(f"- SKIP  {line}")
-            else:
-                print(f"- {'PASS' if ok_big else 'FAIL'}  {line} < 200 MB")
-                bars.append((line, ok_big))
-        else:
-            print("- SKIP  streaming test (--big-gb 0)")
+        for kind in kinds:
+            kind_bars, kind_info = run_kind(kind, Path(tmp), args)
+            bars += kind_bars
+            info += kind_info
+    print("## bars")
+    print()
+    for text, ok in bars:
+        print(f"- {'PASS' if ok else 'FAIL'}  {text}")
+    print()
+    print("information (no bar):")
+    for line in info:
+        print(f"- {line}")
+    print()
+    print(f"{load()} at the end; whole run {time.perf_counter() - started:.0f} s")
     failed = [text for text, ok in bars if not ok]
     return 1 if (failed and args.strict) else 0
 
