@@ -103,6 +103,8 @@ class _KindPlan:
     need: np.ndarray
     plain: list[Field] = field(default_factory=list)
     special: list[Field] = field(default_factory=list)
+    #: fields whose digits / characters the one-pass scan checks (plain ones and most special ones)
+    scanned: list[Field] = field(default_factory=list)
     numeric: list[Field] = field(default_factory=list)
 
     @classmethod
@@ -114,10 +116,11 @@ class _KindPlan:
                 continue  # the data_kind byte chose this kind
             if f.numeric:
                 plan.numeric.append(f)
-            if f.allowed or f.date or f.lookup or f.blank_ok or f.ranges or f.name in keys or f.type == "K":
-                plan.special.append(f)
-                continue
-            plan.plain.append(f)
+            special = f.allowed or f.date or f.lookup or f.blank_ok or f.ranges or f.name in keys or f.type == "K"
+            (plan.special if special else plan.plain).append(f)
+            if f.type == "K" or f.blank_ok:
+                continue  # checked column by column
+            plan.scanned.append(f)
             plan.need[f.slice] = 4 if f.dummy else (1 if f.type == "N" else 2)
         return plan
 
@@ -290,7 +293,7 @@ class Engine:
         faulty: dict[str, np.ndarray] = {}
         if len(flagged):
             fsub, fnums = sub[flagged], nums[flagged]
-            for f in plan.plain:
+            for f in plan.scanned:
                 bad = self._field_faults(f, fsub[:, f.slice], fsub, fnums)
                 if bad is not None and bad.any():
                     faulty[f.name] = flagged[bad]
@@ -299,8 +302,13 @@ class Engine:
             col = sub[:, f.slice]
             if f.name == self.layout.extra.get("encoding_field") and self.ebcdic is not None:
                 self._check_encoding_flag(f, col, sub, nums)
-            bad = self._field_faults(f, col, sub, nums)
-            ok = ~bad if bad is not None else np.ones(len(sub), dtype=np.bool_)
+            if f in plan.scanned:
+                ok = np.ones(len(sub), dtype=np.bool_)
+                if f.name in faulty:
+                    ok[faulty[f.name]] = False
+            else:
+                bad = self._field_faults(f, col, sub, nums)
+                ok = ~bad if bad is not None else np.ones(len(sub), dtype=np.bool_)
             if f.allowed is not None:
                 self._check_allowed(f, col, ok, sub, nums)
             if f.date:
@@ -309,7 +317,7 @@ class Engine:
                 self._check_lookup(f, col, ok, sub, nums, values)
             if f.ranges is not None:
                 ranged.append((f, col, ok))
-            if f.type == "N" and not ok.all():
+            if f.type == "N" and f.name not in faulty and not ok.all():
                 faulty[f.name] = np.flatnonzero(~ok)
             if not f.numeric:
                 values[f.name] = col
@@ -393,6 +401,10 @@ class Engine:
             for v in f.allowed:
                 table[ord(v)] = True
             good = table[col[:, 0]]
+        elif f.type == "N" and f.length <= 6 and all(v.isdigit() and len(v) == f.length for v in f.allowed):
+            table = np.zeros(10**f.length, dtype=np.bool_)
+            table[[int(v) for v in f.allowed]] = True
+            good = table[np.clip(digits_to_int(col), 0, 10**f.length - 1)]
         else:
             good = np.zeros(len(col), dtype=np.bool_)
             for v in f.allowed:
@@ -450,11 +462,15 @@ class Engine:
             return
         number = digits_to_int(col)
         width = key.shape[1]
-        lo = np.full(len(col), -1, dtype=np.int64)
-        hi = np.full(len(col), -1, dtype=np.int64)
+        # (first, last) per key value, looked up by the key as a number; -1 where the key has no range
+        size = 10 ** min(width, 6)
+        lo_table = np.full(size, -1, dtype=np.int64)
+        hi_table = np.full(size, -1, dtype=np.int64)
         for code, (first, last) in f.ranges.items():
-            hit = (key == np.frombuffer(code.encode("ascii").rjust(width, b"0"), dtype=np.uint8)).all(axis=1)
-            lo[hit], hi[hit] = first, last
+            if code.isdigit() and int(code) < size:
+                lo_table[int(code)], hi_table[int(code)] = first, last
+        key_number = np.clip(digits_to_int(key), 0, size - 1)
+        lo, hi = lo_table[key_number], hi_table[key_number]
         bad = ok & (lo >= 0) & ((number < lo) | (number > hi))
         if bad.any():
             key_field = f.range_key
