@@ -168,6 +168,11 @@ def test_openapi_document_is_served_and_there_is_no_cdn_docs_page(db) -> None:  
         "/api/businesses",
         "/api/businesses/{code}/data-kinds",
         "/api/audit/entries",
+        "/api/businesses/{code}/files",  # the file exchange (kokin.api.exchange)
+        "/api/files/{file_id}",
+        "/api/files/{file_id}/original",
+        "/api/files/{file_id}/csv",
+        "/api/files/{file_id}/package",
     }
     assert schema["components"]["securitySchemes"]["TokenAuth"] == {"type": "http", "scheme": "bearer"}
     assert Client().get("/api/docs").status_code == 404

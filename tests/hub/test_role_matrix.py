@@ -73,7 +73,7 @@ def cases() -> Iterator[Any]:
         for username in PRINCIPALS:
             for business in TARGETS if endpoint.business_scoped else [None]:
                 allowed = expected_allowed(endpoint, username, business)
-                name = f"{endpoint.method} {endpoint.path(business)} as {username} → {'allow' if allowed else 'deny'}"
+                name = f"{endpoint.method} {endpoint.label(business)} as {username} → {'allow' if allowed else 'deny'}"
                 yield pytest.param(endpoint, username, business, allowed, id=name)
 
 

@@ -182,3 +182,13 @@ def audit_entries(request: HttpRequest, query: Query[AuditQuery]) -> AuditPage:
         offset=query.offset,
         items=[AuditEntryOut.model_validate(e) for e in items],
     )
+
+
+def _mount_routers() -> None:
+    """Routers of other apps, imported here so that they can use this module's ``api``."""
+    from kokin.api.exchange import router as exchange_router
+
+    api.add_router("", exchange_router)
+
+
+_mount_routers()

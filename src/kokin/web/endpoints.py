@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
 
+from django.utils.module_loading import import_string
+
 from kokin.accounts.permissions import BUSINESS_ACTIONS, Action
 
 
@@ -24,24 +26,47 @@ class Access(StrEnum):
     AUTHENTICATED = "authenticated"  # any logged-in user; shows only the caller's own things
 
 
+#: route parameters that name an object of the business under test: what → the function (dotted path)
+#: that makes one in that business and returns what goes in the URL
+SAMPLES: dict[str, str] = {
+    "file": "kokin.exchange.testing.sample_file",  # a file from the bank, available
+    "pending_file": "kokin.exchange.testing.pending_file",  # a debit request awaiting approval
+    "certificate": "kokin.exchange.testing.sample_certificate",  # the deletion certificate of an erased file
+}
+
+
 @dataclass(frozen=True)
 class Endpoint:
     route: str  # as the URLconf spells it, e.g. "api/businesses/<code>/data-kinds"
     kind: Literal["page", "api"]
     needs: Action | Access
-    #: route parameter → what to put there; "business" is the code of the business under test
+    #: route parameter → what to put there; "business" is the code of the business under test, a key
+    #: of :data:`SAMPLES` an object of that business made for the call
     params: dict[str, str] = field(default_factory=dict)
     method: str = "GET"
 
     @property
     def business_scoped(self) -> bool:
-        return "business" in self.params.values()
+        return any(v == "business" or v in SAMPLES for v in self.params.values())
+
+    def label(self, business: str | None = None) -> str:
+        """The URL for ``business`` with sample parameters shown as ``<what>`` (no database needed)."""
+
+        def fill(match: re.Match[str]) -> str:
+            what = self.params[match.group(1)]
+            return f"<{what}>" if what in SAMPLES else (business or "")
+
+        return "/" + re.sub(r"<(?:\w+:)?(\w+)>", fill, self.route)
 
     def path(self, business: str | None = None) -> str:
+        """The URL for ``business``; a sample parameter makes its object now (needs the database)."""
         values = {"business": business or ""}
 
         def fill(match: re.Match[str]) -> str:
-            return values[self.params[match.group(1)]]
+            what = self.params[match.group(1)]
+            if what in SAMPLES:
+                return str(import_string(SAMPLES[what])(business or ""))
+            return values[what]
 
         return "/" + re.sub(r"<(?:\w+:)?(\w+)>", fill, self.route)
 
@@ -62,6 +87,23 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("api/businesses", "api", Access.AUTHENTICATED),
     Endpoint("api/businesses/<code>/data-kinds", "api", Action.VIEW_FILES, {"code": "business"}),
     Endpoint("api/audit/entries", "api", Action.READ_AUDIT),
+    # the file exchange (kokin.exchange, docs/exchange.md); the pages that change a file answer GET with
+    # a confirmation page and POST with the change, under the same permission
+    Endpoint("files/", "page", Access.AUTHENTICATED),  # only files of the caller's businesses
+    Endpoint("files/upload/<slug:business>/", "page", Action.UPLOAD_FILE, {"business": "business"}),
+    Endpoint("files/certificates/", "page", Access.AUTHENTICATED),  # only the caller's businesses
+    Endpoint("files/certificates/<slug:number>/", "page", Action.VIEW_FILES, {"number": "certificate"}),
+    Endpoint("files/<uuid:file_id>/", "page", Action.VIEW_FILES, {"file_id": "file"}),
+    Endpoint("files/<uuid:file_id>/approve/", "page", Action.APPROVE_FILE, {"file_id": "pending_file"}),
+    Endpoint("files/<uuid:file_id>/withdraw/", "page", Action.UPLOAD_FILE, {"file_id": "pending_file"}),
+    Endpoint("files/<uuid:file_id>/download/", "page", Action.DOWNLOAD_FILE, {"file_id": "file"}),
+    Endpoint("files/<uuid:file_id>/inspect/", "page", Action.DOWNLOAD_FILE, {"file_id": "file"}),
+    # GET lists (view_files); POST on the same route uploads (upload_file): tests/hub/test_exchange_api.py
+    Endpoint("api/businesses/<code>/files", "api", Action.VIEW_FILES, {"code": "business"}),
+    Endpoint("api/files/<file_id>", "api", Action.VIEW_FILES, {"file_id": "file"}),
+    Endpoint("api/files/<file_id>/original", "api", Action.DOWNLOAD_FILE, {"file_id": "file"}),
+    Endpoint("api/files/<file_id>/csv", "api", Action.DOWNLOAD_FILE, {"file_id": "file"}),
+    Endpoint("api/files/<file_id>/package", "api", Action.DOWNLOAD_FILE, {"file_id": "file"}, method="POST"),
 ]
 
 

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "kokin.audit",
     "kokin.api",
     "kokin.vault",
+    "kokin.exchange",
     "kokin.web",
 ]
 
@@ -187,6 +188,12 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG
 
 EMAIL_BACKEND = os.environ.get("KOKIN_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+
+# uploads (kokin.exchange): anything over 64 KiB is received into a temporary file under KOKIN_HOME,
+# never held in memory; the exchange's own handler also limits the size (docs/exchange.md)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
+FILE_UPLOAD_TEMP_DIR = str(HOME / "tmp" / "uploads")
+Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True, mode=0o700)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/", include("kokin.accounts.urls")),
     path("audit/", include("kokin.audit.urls")),
+    path("files/", include("kokin.exchange.urls")),
     path("manage/", admin_site.urls),  # system administrators only; no file or log model
     path("api/", api.urls),
 ]

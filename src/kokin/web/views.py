@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from kokin.accounts.models import RoleAssignment
+from kokin.exchange.selectors import new_inbound_for
 
 
 @login_required
@@ -21,5 +22,9 @@ def home(request: HttpRequest) -> HttpResponse:
     for a in assignments:
         entry = businesses.setdefault(a.business_id, {"business": a.business, "roles": []})
         entry["roles"].append(a.get_role_display())  # type: ignore[attr-defined]
-    context = {"businesses": list(businesses.values()), "today": timezone.localdate()}
+    context = {
+        "businesses": list(businesses.values()),
+        "today": timezone.localdate(),
+        "new_files": list(new_inbound_for(request.user)[:20]),  # type: ignore[arg-type]
+    }
     return render(request, "kokin/home.html", context)

@@ -1,0 +1,120 @@
+"""What an operator takes away: the original file, a CSV of its data records, or an AES-256 password
+ZIP for the USB hand-off. Each is produced from the vault as a stream, never whole in memory.
+
+The CSV has the columns and quoting of ``kokin convert --to csv`` (:func:`kokin.formats.convert.write_csv`)
+but is written record by record, so its size does not matter. It goes to an unnamed temporary file
+under ``KOKIN_HOME/tmp`` (gone when closed), which lets its SHA-256 be known before it is sent.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import tempfile
+from pathlib import Path
+from typing import IO, Any, BinaryIO, cast
+
+from django.conf import settings
+
+from kokin.exchange.models import ExchangeFile
+from kokin.formats import FORMATS
+from kokin.vault.export import ExportPackage, export_zip
+from kokin.vault.services import BlobReader, open_blob
+
+CSV_ENCODINGS = {"cp932": "Shift_JIS (cp932)", "utf-8-sig": "UTF-8 (BOM付き)"}
+BUFFER = 1 << 20
+
+
+def _tmp() -> Path:
+    folder = Path(settings.HOME) / "tmp" / "downloads"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return folder
+
+
+def open_original(file: ExchangeFile) -> BlobReader:
+    """The file as received, decrypted while it is read (integrity checked to the last byte)."""
+    return open_blob(file.blob_id)
+
+
+def csv_name(file: ExchangeFile) -> str:
+    stem = file.original_name.rsplit(".", 1)[0] if "." in file.original_name else file.original_name
+    return f"{stem}.csv"
+
+
+class _Hashing(io.RawIOBase):
+    """Writes through to ``inner`` and keeps the SHA-256 and size of what passed."""
+
+    def __init__(self, inner: IO[bytes]) -> None:
+        super().__init__()
+        self.inner = inner
+        self.digest = hashlib.sha256()
+        self.size = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)
+        self.digest.update(chunk)
+        self.size += len(chunk)
+        self.inner.write(chunk)
+        return len(chunk)
+
+
+def data_columns(fmt: str) -> list[str]:
+    kind = FORMATS[fmt].LAYOUT.kind("data")
+    return ["batch", *(f.name for f in kind.fields if not f.dummy), "record_number"]
+
+
+def write_csv(file: ExchangeFile, out: IO[bytes], *, encoding: str) -> None:
+    """The data records of ``file`` as CSV (one row each, with the batch number) into ``out``."""
+    if encoding not in CSV_ENCODINGS:
+        raise ValueError(f"unknown CSV encoding {encoding!r}")
+    module = FORMATS[file.format]
+    names = data_columns(file.format)
+    header_kind = module.LAYOUT.kind("header").name
+    data_kind = module.LAYOUT.kind("data").name
+    text = io.TextIOWrapper(out, encoding=encoding, newline="", errors="strict", write_through=False)
+    writer = csv.writer(text, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\r\n")
+    writer.writerow(names)
+    batch = 0
+    with open_original(file) as reader:
+        buffered = io.BufferedReader(reader, BUFFER)
+        for rec in module.iter_records(buffered):
+            kind = rec["record_kind"]
+            if kind == header_kind:
+                batch += 1
+            elif kind == data_kind:
+                rec["batch"] = batch
+                writer.writerow([rec[name] for name in names])
+    text.flush()
+    text.detach()
+
+
+def csv_export(file: ExchangeFile, *, encoding: str) -> tuple[BinaryIO, str, int]:
+    """The CSV in an unnamed temporary file (read from the start; closing it removes it), its SHA-256
+    and size."""
+    spool = tempfile.TemporaryFile(dir=_tmp())  # noqa: SIM115 - the response closes it
+    try:
+        hashing = _Hashing(spool)
+        buffered = io.BufferedWriter(hashing, BUFFER)
+        write_csv(file, buffered, encoding=encoding)
+        buffered.flush()
+        buffered.detach()
+        spool.seek(0)
+    except BaseException:
+        spool.close()
+        raise
+    return spool, hashing.digest.hexdigest(), hashing.size
+
+
+def package(file: ExchangeFile, *, password: str | None) -> ExportPackage:
+    """An AES-256 ZIP with the original file and a ``.sha256`` line to check it by
+    (``password=None``: a generated one)."""
+    checksum = f"{file.sha256}  {file.original_name}\n".encode()
+    with open_original(file) as reader:
+        return export_zip(
+            [(file.original_name, cast(IO[bytes], reader)), (f"{file.original_name}.sha256", io.BytesIO(checksum))],
+            password,
+        )

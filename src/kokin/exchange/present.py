@@ -1,0 +1,101 @@
+"""Turning a file's summary into rows for the screens (labels for codes, bank names), so templates
+only loop and print."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from kokin.formats import FORMATS
+from kokin.formats.bankmaster import master
+from kokin.formats.items import ITEMS
+from kokin.formats.zengin_debit import RESULT_CODES
+
+#: how the groups of each ``by_<field>`` are named on screen
+GROUP_TITLES = {
+    "result_code": "振替結果コード別",
+    "bank_code": "引落金融機関別",
+    "collecting_bank_code": "収納金融機関別",
+    "agent_bank_code": "取りまとめ金融機関別",
+    "item_code": "科目別",
+    "instalment": "期別",
+}
+BANK_FIELDS = {"bank_code", "collecting_bank_code", "agent_bank_code"}
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    code: str
+    label: str
+    count: int
+    amount: int
+
+
+@dataclass(frozen=True)
+class Group:
+    field: str
+    title: str
+    rows: list[GroupRow]
+
+
+def _label(field: str, code: str) -> str:
+    if field == "result_code":
+        return RESULT_CODES.get(code, ("不明", ""))[0]
+    if field in BANK_FIELDS:
+        bank = master().bank(code)
+        return bank.name if bank is not None else "金融機関マスタにないコード"
+    if field == "item_code":
+        item = ITEMS.get(code)
+        return item.ja if item is not None else ""
+    return ""
+
+
+def groups(summary: dict[str, Any], fmt: str) -> list[Group]:
+    """The summary's ``by_<field>`` tables with a title and a label per code."""
+    mode = str(summary.get("mode", ""))
+    out = []
+    fields = FORMATS[fmt].LAYOUT.extra.get("summary_by", ()) if fmt in FORMATS else ()
+    for name in fields:
+        if name == "result_code" and mode == "request":
+            continue  # a request has no results yet
+        table = summary.get(f"by_{name}") or {}
+        rows = [
+            GroupRow(code, _label(name, code), int(v.get("count", 0)), int(v.get("amount", 0)))
+            for code, v in table.items()
+        ]
+        out.append(Group(name, GROUP_TITLES.get(name, name), rows))
+    return out
+
+
+def issue_rows(issues: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Stored issue dicts with a printable byte position."""
+    rows = []
+    for issue in issues:
+        start, end = issue.get("start"), issue.get("end")
+        where = "" if start is None else (f"{start}-{end}" if end != start else str(start))
+        rows.append({**issue, "where": where})
+    return rows
+
+
+def batch_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per batch: its header record number, who made it (consignor, ward or collector), its date."""
+    rows = []
+    for b in summary.get("batch_list", []):
+        party = b.get("consignor_code") or b.get("municipality_code") or b.get("collector_number") or ""
+        if b.get("debit_date"):
+            resolved = f" ({b['debit_date_resolved']})" if b.get("debit_date_resolved") else ""
+            date = f"引落日 {b['debit_date']}{resolved}"
+        elif b.get("creation_date"):
+            date = f"作成日 {b['creation_date']}"
+        else:
+            date = ""
+        rows.append(
+            {
+                "record": b.get("record"),
+                "party": party,
+                "date": date,
+                "count": b.get("count", 0),
+                "amount": b.get("amount", 0),
+            }
+        )
+    return rows
