@@ -390,6 +390,9 @@ def demo(host: str, port: int, reset_logins: bool, no_serve: bool) -> None:
         )
     else:
         click.echo("デモ用ログインは作成済みです (再発行: kokin demo --reset-logins) / demo logins exist already")
+    click.echo("デモ用ファイル / demo files:")
+    for line in demo_ward.seed_files(home() / "demo"):
+        click.echo(line)
     if not no_serve:
         from kokin.web.server import serve
 

@@ -35,3 +35,19 @@ def test_pages_send_csp_without_inline_script_and_frame_denial() -> None:
     csp = response["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
     assert response["X-Frame-Options"] == "DENY"
+
+
+def test_demo_places_todays_collection_data_and_writes_a_valid_debit_request(ward, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from kokin.accounts.models import DataKind
+    from kokin.exchange.models import ExchangeFile
+    from kokin.formats import zengin_debit
+    from kokin.web.demo import seed_files
+
+    lines = seed_files(tmp_path)
+    inbound = DataKind.objects.filter(direction=DataKind.Direction.INBOUND).exclude(format="zengin-debit")
+    assert ExchangeFile.objects.count() == inbound.count()
+    assert all("配置 placed" in line for line in lines[:-1])
+    report = zengin_debit.validate(tmp_path / "debit-request.dat", mode="request")
+    assert report.ok, report.errors[:3]
+    assert seed_files(tmp_path)[-1] == lines[-1]  # a second start places nothing twice
+    assert ExchangeFile.objects.count() == inbound.count()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -135,3 +136,38 @@ def load(*, reset_logins: bool = False) -> list[Login]:
         device = TOTPDevice.objects.create(user=user, name="認証アプリ (デモ)", confirmed=True)
         created.append(Login(username, display, password, _base32(device)))
     return created
+
+
+def seed_files(folder: Path) -> list[str]:
+    """Today's collection data in every inbound mailbox (once) and a debit request ready to upload.
+
+    Sample files come from :mod:`kokin.formats.sample`; they are placed as the bank link will deliver
+    them. Returns lines for the operator, in Japanese and English.
+    """
+    from django.utils import timezone
+
+    from kokin.audit.services import command_actor
+    from kokin.exchange import bankdays, services
+    from kokin.exchange.models import ExchangeFile
+    from kokin.formats import sample
+
+    folder.mkdir(parents=True, exist_ok=True)
+    lines: list[str] = []
+    today = timezone.localdate()
+    if not ExchangeFile.objects.exists():
+        for kind in DataKind.objects.filter(direction=IN).exclude(format="zengin-debit").order_by("pk"):
+            raw, _ = sample.generate(kind.format, 40, seed=kind.pk, base_date=today)
+            path = folder / f"{kind.business.code}-{kind.format}-{kind.pk}.dat"
+            path.write_bytes(raw)
+            received = services.received_from_path(path, name=path.name)
+            outcome = services.place(data_kind=kind, received=received, actor=command_actor(), allow_duplicate=True)
+            state = "配置 placed" if outcome.file is not None else "未配置 not placed"
+            lines.append(f"  {state}: {kind.business.name} / {kind.label} ({kind.format})")
+    debit_date = bankdays.add_business_days(today, 5)
+    request = folder / "debit-request.dat"
+    raw, _ = sample.generate("zengin-debit", 200, seed=1, base_date=debit_date)
+    request.write_bytes(raw)
+    lines.append(
+        f"  口座振替請求 (引落日 {debit_date:%Y-%m-%d}) をアップロードできます / a debit request to upload: {request}"
+    )
+    return lines
