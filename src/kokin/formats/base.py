@@ -22,7 +22,7 @@ from kokin.formats.codec import iter_records as _iter_records
 from kokin.formats.engine import Mode, Parsed, run
 from kokin.formats.errors import FormatError, FormatIssue, Report
 from kokin.formats.framing import EBCDIC_TO_CP932
-from kokin.formats.layout import Layout
+from kokin.formats.layout import Layout, RecordKind
 
 Source = bytes | str | os.PathLike[str] | BinaryIO
 
@@ -122,6 +122,30 @@ def build(
     if end_kind is not None:
         out.append(encode_record(layout, end_kind, {}, len(out) + 1))
     return join_records(out, separator=separator, eof_mark=eof_mark, ebcdic=ebcdic)
+
+
+def fixed_values(kind: RecordKind) -> dict[str, str]:
+    """The fields of ``kind`` that allow one value only, with that value."""
+    return {f.name: f.allowed[0] for f in kind.fields if f.allowed is not None and len(f.allowed) == 1}
+
+
+def build_numbered(
+    batches: Sequence[Mapping[str, Any]], *, layout: Layout, separator: str = "crlf", eof_mark: bool = False
+) -> bytes:
+    """:func:`build` for the collection layouts: fixed values, code_division 0, file_number 1 and each
+    record's sequence_number (1, 2, … per batch) are filled in unless given; code_division 1 writes EBCDIC."""
+    fixed_header = {"code_division": "0", "file_number": 1, **fixed_values(layout.kind("header"))}
+    fixed_data = fixed_values(layout.kind("data"))
+    prepared = [
+        {
+            **batch,
+            "header": {**fixed_header, **batch["header"]},
+            "records": [{**fixed_data, "sequence_number": i, **rec} for i, rec in enumerate(batch["records"], 1)],
+        }
+        for batch in batches
+    ]
+    ebcdic = any(batch["header"]["code_division"] == "1" for batch in prepared)
+    return build(prepared, layout=layout, separator=separator, eof_mark=eof_mark, ebcdic=ebcdic)
 
 
 def summary(parsed: Parsed) -> dict[str, Any]:

@@ -148,20 +148,4 @@ def build(
     does not fit raises :class:`~kokin.formats.errors.FormatError` naming the record and the field.
     code_division 1 writes EBCDIC.
     """
-    fixed_header = {"code_division": "0", "file_number": 1, **_fixed(layout.kind("header"))}
-    fixed_data = _fixed(layout.kind("data"))
-    prepared = [
-        {
-            **batch,
-            "header": {**fixed_header, **batch["header"]},
-            "records": [{**fixed_data, "sequence_number": i, **rec} for i, rec in enumerate(batch["records"], 1)],
-        }
-        for batch in batches
-    ]
-    ebcdic = any(batch["header"]["code_division"] == "1" for batch in prepared)
-    return base.build(prepared, layout=layout, separator=separator, eof_mark=eof_mark, ebcdic=ebcdic)
-
-
-def _fixed(kind: RecordKind) -> dict[str, str]:
-    """The fields of ``kind`` that allow one value only, with that value."""
-    return {f.name: f.allowed[0] for f in kind.fields if f.allowed is not None and len(f.allowed) == 1}
+    return base.build_numbered(batches, layout=layout, separator=separator, eof_mark=eof_mark)
