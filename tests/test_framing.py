@@ -10,6 +10,7 @@ import pytest
 from conftest import CRLF, join, request_file, split, where
 from kokin.formats import zengin_debit
 from kokin.formats.charset import ZENGIN_CHARS, describe_byte
+from kokin.formats.engine import run
 from kokin.formats.errors import Report
 from kokin.formats.framing import CP932_TO_EBCDIC, EBCDIC_TO_CP932, RecordReader
 
@@ -231,8 +232,10 @@ def test_eof_mark_after_a_short_last_record_is_not_read_as_data_at_a_block_bound
 
 def test_cr_inside_a_record_before_crlf_is_a_separator_fault_in_any_block_size() -> None:
     records = split(request_file(1))
-    records[1] = records[1][:-1] + b"\r"  # 119 bytes, then CR CR LF
+    records[1] = records[1][:-1] + b"\r"  # 119 bytes, then CR CR LF: the record holds a CR
     data = join(records)
-    expected = [(2, "separator", "lone_newline"), (2, "length", "record_length"), (3, "length", "record_length")]
     for size in (1, 2, 4096):
-        assert issues(cut(data, block_records=size)[2]) == expected, size
+        assert issues(cut(data, block_records=size)[2]) == [], size
+        report = run(zengin_debit.LAYOUT, io.BytesIO(data), block_records=size).report
+        errors = [(i.record, i.field, i.code, i.start) for i in report.errors if i.field == "separator"]
+        assert errors == [(2, "separator", "newline_inside", 120)], size

@@ -293,6 +293,7 @@ class Engine:
         faulty: dict[str, np.ndarray] = {}
         if len(flagged):
             fsub, fnums = sub[flagged], nums[flagged]
+            self._newlines_inside(fsub, fnums)
             for f in plan.scanned:
                 bad = self._field_faults(f, fsub[:, f.slice], fsub, fnums)
                 if bad is not None and bad.any():
@@ -339,6 +340,24 @@ class Engine:
                 cols.setdefault(f.name, []).append(values[f.name])
             cols.setdefault("_record", []).append(nums)
         return values
+
+    def _newlines_inside(self, rows: np.ndarray, nums: np.ndarray) -> None:
+        """A CR or LF inside a record (not as its separator) is a separator fault, whatever field it is in."""
+        hits = (rows == 13) | (rows == 10)
+        for i in np.flatnonzero(hits.any(axis=1)):
+            at = int(np.argmax(hits[i]))
+            which = "CR" if rows[i, at] == 13 else "LF"
+            self.report.add(
+                FormatIssue(
+                    int(nums[i]),
+                    "separator",
+                    "newline_inside",
+                    f"レコードの {at + 1} バイト目に {which} があります (区切りはレコードの後の CR LF だけです)",
+                    f"a {which} at byte {at + 1} inside the record (the only separator is CR LF after a record)",
+                    at + 1,
+                    at + 1,
+                )
+            )
 
     def _field_faults(self, f: Field, col: np.ndarray, sub: np.ndarray, nums: np.ndarray) -> np.ndarray | None:
         """Word the digit, character-set and dummy faults of one field; return the bad-row mask."""
