@@ -670,8 +670,8 @@ class Engine:
             cols = self.columns.get(plan.kind.name) or {}
             if not cols.get("_rows"):
                 continue
-            rows = np.concatenate(cols["_rows"]) if len(cols["_rows"]) > 1 else cols["_rows"][0]
-            n = len(rows)
+            blocks = cols["_rows"]
+            n = sum(len(b) for b in blocks)
             arrays: dict[str, pa.Array] = {}
             if "batch" in cols:
                 arrays["batch"] = pa.array(np.concatenate(cols["batch"]).astype(np.int64))
@@ -681,7 +681,8 @@ class Engine:
                 if f.numeric:
                     arrays[f.name] = pa.array(np.concatenate(cols[f.name]))
                 else:
-                    data = np.ascontiguousarray(rows[:, f.slice])
+                    # one copy per field, straight from the blocks into a contiguous column
+                    data = np.concatenate([b[:, f.slice] for b in blocks]) if blocks else np.empty((0, f.length))
                     arrays[f.name] = pa.FixedSizeBinaryArray.from_buffers(
                         pa.binary(f.length), n, [None, pa.py_buffer(data)]
                     )
