@@ -35,12 +35,13 @@ lint: setup
 	$(UV) run --frozen ruff format --check .
 	$(UV) run --frozen mypy
 
-# The whole suite on SQLite, then the hub's tests again on PostgreSQL (started if it is not running).
+# The whole suite on SQLite with the local blob store, then the hub's tests again on PostgreSQL
+# (started if it is not running) with the shared database blob store, so both stores run on CI.
 test: lint
 	@bash scripts/install-test-tools.sh
 	$(UV) run --frozen pytest -n 2 -q
 	@bash scripts/ensure-postgres.sh
-	DATABASE_URL=$(PG_URL) KOKIN_SKIP_BROWSER=1 $(UV) run --frozen pytest -n 2 -q tests/hub
+	DATABASE_URL=$(PG_URL) KOKIN_BLOB_STORE=database KOKIN_SKIP_BROWSER=1 $(UV) run --frozen pytest -n 2 -q tests/hub
 
 bench: setup
 	$(UV) run --frozen python benchmarks/bench_formats.py
