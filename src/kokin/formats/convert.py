@@ -115,30 +115,45 @@ def write_parquet(parsed: Parsed, path: str | Path) -> None:
 
 def summary_text(summary: dict[str, Any], parsed: Parsed) -> str:
     """The summary of ``kokin inspect`` for people: Japanese labels with English beside."""
+    from kokin.formats.bankmaster import master
+    from kokin.formats.items import ITEMS
+    from kokin.formats.zengin_debit import RESULT_CODES
+
+    layout = parsed.layout
+    kind = ""
+    if "result_marker" in layout.extra:
+        kind = f"種類 kind: {'結果 result' if summary.get('mode') == 'result' else '請求 request'} / "
     lines = [
         f"形式 format: {summary['format']} ({summary['detected_because']})",
-        f"種類 kind: {'結果 result' if summary.get('mode') == 'result' else '請求 request'}"
-        + (" / EBCDIC" if parsed.ebcdic else "")
-        + f" / 区切り separator: {'CR LF' if parsed.convention == 'crlf' else 'なし none'}",
+        kind
+        + ("EBCDIC / " if parsed.ebcdic else "")
+        + f"区切り separator: {'CR LF' if parsed.convention == 'crlf' else 'なし none'}",
         f"レコード records: {summary['records']:,}  バッチ batches: {summary['batches']}  "
         f"データ data: {summary['data_records']:,}  合計金額 total: {summary['total_amount']:,} 円",
     ]
-    if summary.get("by_result_code"):
-        from kokin.formats.zengin_debit import RESULT_CODES
-
-        lines.append("振替結果コード別 by result code:")
-        for code, v in summary["by_result_code"].items():
-            ja, en = RESULT_CODES.get(code, ("?", "?"))
-            lines.append(f"  {code} {ja} ({en}): {v['count']:,} 件 {v['amount']:,} 円")
-    if summary.get("by_bank_code"):
-        from kokin.formats.bankmaster import master
-
-        m = master()
-        lines.append("金融機関別 by bank:")
-        for code, v in summary["by_bank_code"].items():
-            bank = m.bank(code)
-            lines.append(
-                f"  {code} {bank.name if bank else '(マスタにない unknown)'}: {v['count']:,} 件 {v['amount']:,} 円"
-            )
+    data_fields = {f.name: f for f in layout.kind("data").fields}
+    for column in layout.extra.get("summary_by", ()):
+        groups = summary.get(f"by_{column}")
+        if not groups:
+            continue
+        f = data_fields[column]
+        if column == "result_code":
+            lines.append("振替結果コード別 by result code:")
+        elif f.lookup == "bank":
+            lines.append("金融機関別 by bank:" if column == "bank_code" else f"{f.ja}別 by {f.en}:")
+        else:
+            lines.append(f"{f.ja}別 by {f.en}:")
+        for code, v in groups.items():
+            if column == "result_code":
+                ja, en = RESULT_CODES.get(code, ("?", "?"))
+                label = f"{ja} ({en})"
+            elif f.lookup == "bank":
+                bank = master().bank(code)
+                label = bank.name if bank else "(マスタにない unknown)"
+            elif column == "item_code" and code in ITEMS:
+                label = ITEMS[code].ja
+            else:
+                label = ""
+            lines.append(f"  {code} {label}: {v['count']:,} 件 {v['amount']:,} 円".replace(" :", ":"))
     lines.append(f"エラー errors: {summary['errors']:,}  警告 warnings: {summary['warnings']:,}")
     return "\n".join(lines)
