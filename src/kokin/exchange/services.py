@@ -146,6 +146,19 @@ def _move(file: ExchangeFile, target: State, *, by: str, at: dt.datetime, **extr
     file.note(target, at, by, **extra)
 
 
+def _log_file(action: str, file: ExchangeFile, *, actor: Any, request: HttpRequest | None, **extra: Any) -> None:
+    """The operation-log entry of an operation on one file: its id, its SHA-256, the actor's role there."""
+    record(
+        action=action,
+        request=request,
+        actor=actor,
+        role=role_on(actor, file.data_kind.business),
+        object=f"file:{file.id}",
+        sha256=file.sha256,
+        **extra,
+    )
+
+
 def _locked(file: ExchangeFile) -> ExchangeFile:
     return ExchangeFile.objects.select_for_update().get(pk=file.pk)
 
@@ -445,13 +458,11 @@ def approve(*, file: ExchangeFile, user: User, request: HttpRequest | None = Non
         locked.approved_by = user
         locked.approved_at = now
         locked.save()
-        record(
-            action="exchange_approve",
-            request=request,
+        _log_file(
+            "exchange_approve",
+            locked,
             actor=user,
-            role=role_on(user, business),
-            object=f"file:{locked.id}",
-            sha256=locked.sha256,
+            request=request,
             detail={"uploaded_by": locked.received_by, "records": locked.total_count, "amount": locked.total_amount},
         )
     return file
@@ -477,15 +488,7 @@ def withdraw(*, file: ExchangeFile, user: User, reason: str = "", request: HttpR
         locked.withdraw_reason = reason
         _set_due(locked)
         locked.save()
-        record(
-            action="exchange_withdraw",
-            request=request,
-            actor=user,
-            role=role_on(user, business),
-            object=f"file:{locked.id}",
-            sha256=locked.sha256,
-            detail={"from": previous, "reason": reason},
-        )
+        _log_file("exchange_withdraw", locked, actor=user, request=request, detail={"from": previous, "reason": reason})
     return file
 
 
@@ -565,13 +568,11 @@ def inspect(*, file: ExchangeFile, user: User, request: HttpRequest | None = Non
         locked.inspected_at = now
         _set_due(locked)
         locked.save()
-        record(
-            action="exchange_inspect",
-            request=request,
+        _log_file(
+            "exchange_inspect",
+            locked,
             actor=user,
-            role=role_on(user, business),
-            object=f"file:{locked.id}",
-            sha256=locked.sha256,
+            request=request,
             detail={"retention_due": locked.retention_due.isoformat() if locked.retention_due else None},
         )
     return file
@@ -654,13 +655,11 @@ def erase(*, file: ExchangeFile, reason: str, actor: Any, request: HttpRequest |
         locked.retention_due = None
         locked.save()
         cert.save()
-        record(
-            action="exchange_erase",
-            request=request,
+        _log_file(
+            "exchange_erase",
+            locked,
             actor=actor,
-            role=role_on(actor, business),
-            object=f"file:{locked.id}",
-            sha256=locked.sha256,
+            request=request,
             detail={
                 "certificate": cert.number,
                 "certificate_sha256": cert.pdf_sha256,
