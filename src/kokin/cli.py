@@ -17,6 +17,8 @@ from typing import Any
 import click
 
 from kokin.audit import commands as audit_commands
+from kokin.bank import commands as bank_commands
+from kokin.banklink import commands as banklink_commands
 from kokin.exchange import commands as exchange_commands
 from kokin.formats import FORMATS, detect
 from kokin.formats.errors import FormatError, FormatIssue, Report
@@ -536,6 +538,8 @@ def keys_destroy_retired(key_id: str) -> None:
 main.add_command(audit_commands.audit)  # kokin audit verify / export (kokin.audit.commands)
 main.add_command(exchange_commands.exchange)  # kokin exchange place / policy (kokin.exchange.commands)
 main.add_command(exchange_commands.retention)  # kokin retention run [--dry-run]
+main.add_command(bank_commands.bank)  # kokin bank agent / history / simulate (kokin.bank.commands)
+main.add_command(banklink_commands.banklink)  # kokin banklink account … (kokin.banklink.commands)
 
 
 if __name__ == "__main__":

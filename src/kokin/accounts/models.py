@@ -6,6 +6,7 @@ import ipaddress
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django_otp.models import Device, TimestampMixin
 
@@ -68,6 +69,20 @@ class DataKind(models.Model):
     direction = models.CharField("方向", max_length=10, choices=Direction.choices)
     label = models.CharField("データ名", max_length=100)
     yearly_volume = models.PositiveIntegerField("年間件数", default=0)
+    #: the name the bank link knows this mailbox by (HULFT's ファイルID): the bank agent's spool
+    #: folders and uploads name it; unset for a kind that is not exchanged over the link
+    transfer_id = models.CharField(
+        "転送ファイルID",
+        max_length=50,
+        unique=True,
+        null=True,
+        blank=True,
+        validators=[RegexValidator(r"^[A-Z0-9][A-Z0-9_-]*$", "英大文字・数字・-・_ で指定してください")],
+    )
+    #: for a debit request (outbound): the inbound kind its result file comes back to
+    reply_kind = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="結果の受信先"
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "データ種別"

@@ -80,6 +80,26 @@ OPERATORS: list[tuple[str, str, str | None, dict[str, list[str]], bool, bool]] =
 ]  # fmt: skip
 
 
+#: how a transfer ID names the format (HULFT-style file IDs: upper case, digits, hyphens)
+_ABBREVIATION = {
+    "mpn-receipt": "MPN",
+    "general-receipt": "GEN",
+    "general-receipt-waste": "WASTE",
+    "special-receipt": "SPR",
+    "special-breakdown": "SPB",
+}
+
+
+def transfer_id_for(business_code: str, fmt: str, direction: str, n: int) -> str:
+    """The bank link's name for a demo mailbox, e.g. ``ZEIMU-SHUNO-MPN1`` or ``KOKUHO-FURIKAE-REQ2``;
+    the n-th debit request of a business is answered in the n-th result kind (``…-RES2``)."""
+    if fmt == "zengin-debit":
+        part = "REQ" if direction == OUT else "RES"
+    else:
+        part = _ABBREVIATION.get(fmt, fmt.upper().replace("-", ""))
+    return f"{business_code.upper()}-{part}{n}"
+
+
 @dataclass(frozen=True)
 class Login:
     username: str
@@ -107,10 +127,21 @@ def load(*, reset_logins: bool = False) -> list[Login]:
         for bcode, bname, kinds in business_list:
             business, _ = Business.objects.get_or_create(code=bcode, defaults={"name": bname, "department": department})
             businesses[bcode] = business
+            seen: dict[tuple[str, str], int] = {}
+            requests: dict[int, DataKind] = {}
             for fmt, direction, label, volume in kinds:
-                DataKind.objects.get_or_create(
+                kind, _ = DataKind.objects.get_or_create(
                     business=business, format=fmt, direction=direction, label=label, defaults={"yearly_volume": volume}
                 )
+                n = seen[fmt, direction] = seen.get((fmt, direction), 0) + 1
+                if not kind.transfer_id:
+                    kind.transfer_id = transfer_id_for(bcode, fmt, direction, n)
+                    kind.save(update_fields=["transfer_id"])
+                if fmt == "zengin-debit" and direction == OUT:
+                    requests[n] = kind
+                elif fmt == "zengin-debit" and n in requests and requests[n].reply_kind_id is None:
+                    requests[n].reply_kind = kind
+                    requests[n].save(update_fields=["reply_kind"])
     created: list[Login] = []
     for username, display, department_code, roles, admin, auditor in OPERATORS:
         user = User.objects.filter(username=username).first()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import ssl
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -36,6 +37,10 @@ def serve(host: str = "localhost", port: int = 8443, workers: int = 2, threads: 
             "threads": threads,
             "certfile": str(files.server_cert),
             "keyfile": str(files.server_key),
+            # mutual TLS: a client certificate is asked for and, when presented, must be one the hub's
+            # CA issued (bank link accounts, bound terminals); browsers without one still connect
+            "ca_certs": str(files.ca_cert),
+            "cert_reqs": ssl.CERT_OPTIONAL,
             "accesslog": "-",
             "errorlog": "-",
             "graceful_timeout": 10,
