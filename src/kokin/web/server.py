@@ -26,7 +26,7 @@ class HubServer(BaseApplication):  # type: ignore[misc]
         return application
 
 
-def serve(host: str = "localhost", port: int = 8443, workers: int = 2, threads: int = 8) -> None:
+def serve(host: str = "localhost", port: int = 8443, workers: int = 2, threads: int = 8, access_log: str = "-") -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kokin.web.settings")
     files = ensure()
     HubServer(
@@ -41,7 +41,7 @@ def serve(host: str = "localhost", port: int = 8443, workers: int = 2, threads: 
             # CA issued (bank link accounts, bound terminals); browsers without one still connect
             "ca_certs": str(files.ca_cert),
             "cert_reqs": ssl.CERT_OPTIONAL,
-            "accesslog": "-",
+            "accesslog": access_log,
             "errorlog": "-",
             "graceful_timeout": 10,
             "proc_name": "kokin-hub",
