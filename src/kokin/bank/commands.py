@@ -37,8 +37,13 @@ def history(config_path: Path, limit: int, as_json: bool) -> None:
 @click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True)
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option("--once", is_flag=True, help="1 回だけ処理して終了 / one round, then exit")
-def simulate(config_path: Path, seed: int, once: bool) -> None:
+@click.option(
+    "--advance",
+    is_flag=True,
+    help="先に模擬日を次の営業日 (scale=month なら翌月) に進める / first move to the next business day (or month)",
+)
+def simulate(config_path: Path, seed: int, once: bool, advance: bool) -> None:
     """金融機関シミュレータ / the bank simulator: collection data into outbox/, debit results for inbox/."""
     from kokin.bank.simulator import main
 
-    raise SystemExit(main(config_path, seed=seed, once=once))
+    raise SystemExit(main(config_path, seed=seed, once=once, advance=advance))

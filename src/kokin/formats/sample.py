@@ -814,3 +814,25 @@ def _set(data: bytearray, offset: int, f: Field, value: bytes | str) -> None:
     encoded = value.encode("cp932") if isinstance(value, str) else value
     assert len(encoded) == f.length, (f.name, value)
     data[offset + f.start - 1 : offset + f.end] = encoded
+
+
+# -- building blocks the bank simulator (kokin.bank.sim_collect) reuses -----------------------------
+# Public names for the calendar, amount and naming helpers above, so the simulator draws its synthetic
+# payers from the same model as the sample files instead of a copy of it.
+
+#: how likely a payment on a date is for (item, fiscal year, instalment) — the billing calendar's weight
+payment_weight = _weight
+first_payable = _first_payable
+item_amount = _item_amount
+special_amounts = _special_amounts
+employer_details = _employer
+bank_kanji = _bank_kanji
+branch_kanji = _branch_kanji
+aggregating_branch = _aggregating_branch
+branches_of = _branches_of
+with_check_digit = _with_check_digit
+
+
+def ward_header(day: dt.date, *, wide: bool = False) -> dict[str, Any]:
+    """The demo ward's collection-file header fields (designated bank 0001/001) for a file of ``day``."""
+    return _ward_header(Generator(random.Random(0), day), wide=wide)
