@@ -1,0 +1,154 @@
+"""The agent's spool: outbox/ (to send), inbox/ (received), sent/, failed/ and its own state in .agent/.
+
+Every file the agent makes visible is written under a temporary name, flushed to disk and renamed, so
+the bank's core system never sees half a file; every state file is written the same way so that a
+kill at any point leaves either the old or the new state.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+#: names the agent never picks up from outbox/: files still being written or editor leftovers
+_TEMP_SUFFIXES = (".tmp", ".temp", ".part", ".partial", ".swp", ".filepart", ".crdownload", "~")
+_TRANSFER_ID = re.compile(r"^[A-Z0-9_-]+$")
+
+
+@dataclass(frozen=True)
+class OutboxFile:
+    """A file waiting in ``outbox/<transfer_id>/<name>``; ``bank_file_id`` is the name's stem."""
+
+    path: Path
+    transfer_id: str
+    name: str
+
+    @property
+    def bank_file_id(self) -> str:
+        return bank_file_id(self.name)
+
+
+def bank_file_id(name: str) -> str:
+    """The bank's file ID for a spool file name: its stem (``R20250527-0001.dat`` → ``R20250527-0001``)."""
+    stem = Path(name).stem
+    return stem or name
+
+
+def is_candidate(name: str) -> bool:
+    """Is this outbox name a finished file? Hidden names and temporary/partial files are skipped."""
+    if not name or name.startswith(".") or name.startswith("~"):
+        return False
+    lower = name.lower()
+    return not lower.endswith(_TEMP_SUFFIXES)
+
+
+class Spool:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.outbox = root / "outbox"
+        self.inbox = root / "inbox"
+        self.sent = root / "sent"
+        self.failed = root / "failed"
+        self.state = root / ".agent"
+        self.partial = self.state / "partial"
+        self.uploads = self.state / "uploads"
+        self.acks = self.state / "acks"
+        self.staging = self.state / "staging"
+        self.history_db = self.state / "history.sqlite3"
+
+    def create(self) -> None:
+        for folder in (
+            self.outbox,
+            self.inbox,
+            self.sent,
+            self.failed,
+            self.partial,
+            self.uploads,
+            self.acks,
+            self.staging,
+        ):
+            folder.mkdir(parents=True, exist_ok=True)
+
+    def scan_outbox(self) -> list[OutboxFile]:
+        """Finished files in ``outbox/<TRANSFER_ID>/``, oldest first (then by name), so the bank's order holds."""
+        found: list[tuple[float, str, OutboxFile]] = []
+        if not self.outbox.is_dir():
+            return []
+        for folder in self.outbox.iterdir():
+            if not folder.is_dir() or not _TRANSFER_ID.match(folder.name):
+                continue
+            for entry in os.scandir(folder):
+                if not is_candidate(entry.name) or not entry.is_file(follow_symlinks=False):
+                    continue
+                try:
+                    mtime = entry.stat().st_mtime
+                except FileNotFoundError:  # taken away while we looked
+                    continue
+                found.append((mtime, entry.name, OutboxFile(Path(entry.path), folder.name, entry.name)))
+        found.sort(key=lambda item: (item[0], item[1]))
+        return [item[2] for item in found]
+
+    def place(self, source: Path, folder: Path, name: str) -> Path:
+        """Move ``source`` to ``folder/name`` (replacing an older copy) and make the rename durable."""
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / name
+        os.replace(source, target)
+        fsync_dir(folder)
+        with contextlib.suppress(OSError):
+            fsync_dir(source.parent)
+        return target
+
+
+def fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``path`` through a hidden temporary file, fsync it, rename it and fsync the folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, path)
+    fsync_dir(path.parent)
+
+
+def write_json(path: Path, value: Any) -> None:
+    write_atomic(path, (json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8"))
+
+
+def read_json(path: Path) -> dict[str, Any] | None:
+    """A state file's contents, or ``None`` if it is missing or unreadable (a torn write is impossible, a
+    hand-edited file is not)."""
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def iter_state(folder: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
+    if not folder.is_dir():
+        return
+    for path in sorted(folder.glob("*.json")):
+        value = read_json(path)
+        if value is not None:
+            yield path, value
+
+
+def safe_component(value: str) -> str:
+    """A string fit to be one file name (IDs come from the hub and the bank: never let them climb out)."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]", "_", value).lstrip(".")
+    return cleaned or "_"
