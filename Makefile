@@ -5,7 +5,7 @@ DEMO := var/demo
 KOKIN := $(UV) run --frozen kokin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: setup demo demo-formats test lint bench clean
+.PHONY: setup demo demo-formats test lint bench bench-exchange clean
 
 setup:
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -45,6 +45,14 @@ test: lint
 
 bench: setup
 	$(UV) run --frozen python benchmarks/bench_formats.py
+
+# A 100 MB file up to and down from the HTTPS hub against nginx on loopback (needs Debian's nginx and curl).
+bench-exchange: setup
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
+	  echo "bench-exchange: installing nginx (apt-get)"; \
+	  $$( [ "$$(id -u)" -eq 0 ] || echo sudo ) apt-get update -qq && \
+	  $$( [ "$$(id -u)" -eq 0 ] || echo sudo ) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx curl >/dev/null; }
+	$(UV) run --frozen python benchmarks/bench_exchange.py
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

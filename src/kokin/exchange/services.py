@@ -259,9 +259,14 @@ def place(
     actor: Any,
     allow_duplicate: bool = False,
     request: HttpRequest | None = None,
+    require_request: bool = False,
 ) -> Outcome:
     """A file from the bank (collection data, debit results) arrives in an inbound mailbox, as the
-    bank link will deliver it; valid files become available and the download operators are told."""
+    bank link delivers it; valid files become available and the download operators are told.
+
+    ``require_request`` (the bank link): a debit result is stored only if it matches a request of the
+    business that the bank collected (:mod:`kokin.exchange.matching`); otherwise it is rejected with
+    the first record and field that differ."""
     if data_kind.direction != DataKind.Direction.INBOUND:
         raise Refused("金融機関へ送るデータ種別には配置できません", "files from the bank go to inbound mailboxes only")
     return _receive(
@@ -272,6 +277,7 @@ def place(
         confirm_warnings=True,  # a bank's file is taken as it is; its warnings are shown on the file
         log="exchange_place",
         request=request,
+        require_request=require_request,
     )
 
 
@@ -284,12 +290,15 @@ def _receive(
     confirm_warnings: bool,
     log: str,
     request: HttpRequest | None,
+    require_request: bool = False,
 ) -> Outcome:
     business = data_kind.business
     arrived = timezone.now()
     policy = ExchangePolicy.for_business(business)
     today = timezone.localdate()
     checked = check_file(received.path, data_kind=data_kind, today=today, lead_business_days=policy.lead_business_days)
+    if require_request and checked.ok and checked.format == "zengin-debit":
+        _match_request(checked, received)
     outcome = Outcome(checked)
     role = role_on(by, business)
     where = f"mailbox:{business.code}/{data_kind.pk}"
@@ -336,9 +345,12 @@ def _receive(
         )
         return outcome
     with open(received.path, "rb") as fh:
-        blob = vault.store(fh, expected_sha256=received.sha256)
+        sealed = vault.seal(fh, expected_sha256=received.sha256)
     try:
+        # the blob's row commits with the file's row: a crash in between leaves only a body with no
+        # row, which vault.sweep removes (never a kept blob that no file refers to)
         with transaction.atomic():
+            blob = sealed.save()
             file = _new_file(data_kind=data_kind, by=by, received=received, checked=checked, blob=blob, at=arrived)
             file.save()
             record(
@@ -363,10 +375,29 @@ def _receive(
             if file.direction == DataKind.Direction.INBOUND:
                 transaction.on_commit(lambda: notify_arrival(file=file), robust=True)
     except BaseException:
-        vault.shred(blob, reason="exchange: the file's row was not written")
+        sealed.discard()
         raise
     outcome.file = file
     return outcome
+
+
+def _match_request(checked: Checked, received: Received) -> None:
+    """A debit result that answers no collected request gets an error naming why (so it is rejected)."""
+    from kokin.exchange import matching
+
+    found = matching.match_result(
+        received.path,
+        data_kind=checked.data_kind,
+        consignor_code=checked.first_batch_value("consignor_code"),
+        debit_mmdd=checked.first_batch_value("debit_date"),
+        count=int(checked.summary.get("data_records", 0)),
+        amount=int(checked.summary.get("total_amount", 0)),
+    )
+    if found.ok:
+        assert found.request is not None
+        checked.summary["request_file"] = str(found.request.id)
+    else:
+        checked.report.add(found.issue())
 
 
 def _new_file(

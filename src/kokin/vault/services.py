@@ -154,7 +154,49 @@ def _chunks(stream: BinaryIO | Iterable[bytes]) -> Iterable[bytes]:
                 yield chunk
 
 
-def store(
+@dataclass
+class Sealed:
+    """An encrypted body written and committed under its blob id, whose :class:`Blob` row is not
+    written yet (:func:`seal`). :meth:`save` writes the row (inside the caller's transaction, so a
+    caller can commit it together with its own row); :meth:`discard` removes the body. A body whose
+    row never comes (the process died) has no row and is removed by :func:`sweep`."""
+
+    id: UUID
+    size: int
+    sha256: str
+    wrapped_key: bytes
+    master_key_id: str
+    backend: str
+
+    def save(self, *, request: HttpRequest | None = None, actor: Any = None, role: str = "") -> Blob:
+        """Write the blob's row and its log entry (one transaction, or the caller's)."""
+        with transaction.atomic():
+            blob = Blob.objects.create(
+                id=self.id,
+                size=self.size,
+                sha256=self.sha256,
+                wrapped_key=self.wrapped_key,
+                master_key_id=self.master_key_id,
+                scheme=SCHEME,
+                backend=self.backend,
+            )
+            _log(
+                action="vault_store",
+                request=request,
+                actor=actor,
+                role=role,
+                blob_id=self.id,
+                sha256=self.sha256,
+                detail={"size": self.size, "backend": self.backend},
+            )
+        return blob
+
+    def discard(self) -> None:
+        """Remove the body (the row was not written, or its transaction rolled back)."""
+        get_store(self.backend).delete(self.id)
+
+
+def seal(
     stream: BinaryIO | Iterable[bytes],
     *,
     expected_sha256: str | None = None,
@@ -162,15 +204,9 @@ def store(
     actor: Any = None,
     role: str = "",
     backend: str | None = None,
-) -> Blob:
-    """Encrypt and keep a file of any size, read from ``stream`` (a binary file object, read
-    :data:`READ_SIZE` bytes at a time, or an iterable of ``bytes``) in constant memory.
-
-    The SHA-256 of the plaintext is computed on the way. With ``expected_sha256`` a different file
-    is refused with :class:`ChecksumMismatch` and nothing is kept. The body becomes visible under
-    its id only when complete (atomic rename / chunks with no row until the row is committed), and
-    the row and its log entry are committed together.
-    """
+) -> Sealed:
+    """Encrypt ``stream`` into a new body (see :func:`store`) and commit the body only; the row is
+    written by :meth:`Sealed.save`. Nothing is kept on a SHA-256 mismatch or any failure."""
     if expected_sha256 is not None:
         expected_sha256 = expected_sha256.strip().lower()
         if not _HEX64.match(expected_sha256):
@@ -211,30 +247,35 @@ def store(
                 detail={"reason": "sha256_mismatch", "expected": exc.expected, "size": size},
             )
         raise
+    return Sealed(
+        id=blob_id, size=size, sha256=digest, wrapped_key=wrapped, master_key_id=master.key_id, backend=target.name
+    )
+
+
+def store(
+    stream: BinaryIO | Iterable[bytes],
+    *,
+    expected_sha256: str | None = None,
+    request: HttpRequest | None = None,
+    actor: Any = None,
+    role: str = "",
+    backend: str | None = None,
+) -> Blob:
+    """Encrypt and keep a file of any size, read from ``stream`` (a binary file object, read
+    :data:`READ_SIZE` bytes at a time, or an iterable of ``bytes``) in constant memory.
+
+    The SHA-256 of the plaintext is computed on the way. With ``expected_sha256`` a different file
+    is refused with :class:`ChecksumMismatch` and nothing is kept. The body becomes visible under
+    its id only when complete (atomic rename / chunks with no row until the row is committed), and
+    the row and its log entry are committed together. A caller that must commit the blob's row
+    together with its own uses :func:`seal` and :meth:`Sealed.save` instead.
+    """
+    sealed = seal(stream, expected_sha256=expected_sha256, request=request, actor=actor, role=role, backend=backend)
     try:
-        with transaction.atomic():
-            blob = Blob.objects.create(
-                id=blob_id,
-                size=size,
-                sha256=digest,
-                wrapped_key=wrapped,
-                master_key_id=master.key_id,
-                scheme=SCHEME,
-                backend=target.name,
-            )
-            _log(
-                action="vault_store",
-                request=request,
-                actor=actor,
-                role=role,
-                blob_id=blob_id,
-                sha256=digest,
-                detail={"size": size, "backend": target.name},
-            )
+        return sealed.save(request=request, actor=actor, role=role)
     except BaseException:
-        target.delete(blob_id)
+        sealed.discard()
         raise
-    return blob
 
 
 # --- read --------------------------------------------------------------------------------------
@@ -265,16 +306,14 @@ class BlobReader(io.RawIOBase):
         self._done = True
         return IntegrityError(self.blob_id, reason_ja, reason_en)
 
-    def readinto(self, buffer: Any) -> int:
+    def _next(self, want: int) -> bytes:
+        """Up to ``want`` authenticated bytes, counted and hashed; ``b""`` at the (checked) end."""
         if self.closed:
             raise ValueError("read from a closed blob reader")
-        if self._done:
-            return 0
-        want = len(buffer)
-        if want == 0:
-            return 0
+        if self._done or want == 0:
+            return b""
         try:
-            data = self._inner.read(want)
+            data: bytes = self._inner.read(want)
         except (tink.TinkError, ValueError, OSError) as exc:
             raise self._fail(
                 f"暗号文の認証に失敗しました ({self._read:,} バイト目以降)",
@@ -282,13 +321,30 @@ class BlobReader(io.RawIOBase):
             ) from exc
         if not data:
             self._finish()
-            return 0
+            return b""
         self._read += len(data)
         if self._read > self.size:
             raise self._fail("記録より長い内容です", "it is longer than recorded")
         self._hash.update(data)
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._next(len(buffer))
         buffer[: len(data)] = data
         return len(data)
+
+    def read(self, size: int | None = -1) -> bytes:
+        """Like :meth:`io.RawIOBase.read`, without copying each piece through a buffer twice (a
+        download streams 1 MiB pieces straight from the decryption)."""
+        if size is None or size < 0:
+            return self.readall()
+        return self._next(size)
+
+    def readall(self) -> bytes:
+        parts = []
+        while data := self._next(1 << 20):
+            parts.append(data)
+        return b"".join(parts)
 
     def _finish(self) -> None:
         self._done = True
