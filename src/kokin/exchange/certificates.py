@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pylopdf_fonts_jp
 from django.utils import timezone
-from fpdf import FPDF
 
 from kokin.exchange.models import DeletionCertificate
 from kokin.formats.dates import wareki_text
@@ -34,6 +32,10 @@ def when(value: dt.datetime | None) -> str:
 
 def render(cert: DeletionCertificate) -> bytes:
     """The certificate's PDF (A4, one page)."""
+    # imported here: fpdf and the font package weigh ~35 MiB in every worker that never renders a PDF
+    import pylopdf_fonts_jp
+    from fpdf import FPDF
+
     pdf = FPDF(format="A4")
     pdf.set_creator("kokin 公金収納ネットワークサービス")
     pdf.set_title(f"消去証明書 {cert.number}")
