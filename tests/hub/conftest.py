@@ -6,7 +6,7 @@ The suite runs on SQLite by default and on PostgreSQL when ``DATABASE_URL`` poin
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 from django.test import Client
@@ -15,6 +15,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kokin.accounts.models import User
 from kokin.web import demo
+
+from .live import LiveHub
 
 
 @pytest.fixture
@@ -61,3 +63,14 @@ def login_as(ward: dict[str, demo.Login]) -> Callable[..., Client]:
         return client
 
     return make
+
+
+@pytest.fixture(scope="session")
+def live_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
+    """A real hub (``kokin hub serve``: gunicorn, HTTPS, its own CA) with the demo ward, shared by the
+    tests of one worker; tests that stop or kill it make their own :class:`LiveHub` instead."""
+    hub = LiveHub(tmp_path_factory.mktemp("live-hub"))
+    try:
+        yield hub.start()
+    finally:
+        hub.close()

@@ -2,9 +2,124 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import click
+
+DEFAULT_NETWORKS = "127.0.0.1/32,::1/128"
+
+
+def _django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kokin.web.settings")
+    import django
+
+    django.setup()
 
 
 @click.group()
 def banklink() -> None:
     """金融機関連携 (ハブ側) / the hub side of the bank link."""
+
+
+@banklink.group()
+def account() -> None:
+    """金融機関システムアカウント / bank system accounts (certificate + token + addresses)."""
+
+
+@account.command("create")
+@click.option("--name", required=True, help="アカウント名 / account name (letters, digits, . _ -)")
+@click.option(
+    "--networks",
+    default=DEFAULT_NETWORKS,
+    show_default=True,
+    help="接続を許可するアドレス範囲 (CIDR, カンマ区切り) / allowed client addresses (CIDR, comma-separated)",
+)
+@click.option(
+    "--out",
+    "folder",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="証明書・鍵・トークンの出力先 / folder for the certificate, key and token",
+)
+def account_create(name: str, networks: str, folder: Path) -> None:
+    """アカウントを作成し、クライアント証明書とトークンを発行 / create an account, issue its certificate and token."""
+    _django()
+    from kokin.audit.services import command_actor
+    from kokin.banklink import services
+
+    try:
+        made = services.create_account(name=name, networks=networks, folder=folder, actor=command_actor())
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"金融機関システムアカウント {name} を作成しました / created bank system account {name}")
+    click.echo(f"  クライアント証明書 / client certificate: {made.cert}")
+    click.echo(f"  秘密鍵 / private key:                   {made.key}")
+    click.echo(f"  トークン (0600) / token file (0600):     {made.token_path}")
+    click.echo(f"  証明書の SHA-256 / certificate SHA-256:  {made.account.cert_fingerprint}")
+    click.echo(f"  接続元 / allowed networks:              {made.account.allowed_networks}")
+    click.echo("トークン (この表示は一度だけ。ハブには SHA-256 だけが残ります)")
+    click.echo("token (shown once; the hub keeps only its SHA-256):")
+    click.echo(f"  {made.token}")
+
+
+@account.command("list")
+def account_list() -> None:
+    """アカウントの一覧 / list the accounts."""
+    _django()
+    from django.utils import timezone
+
+    from kokin.banklink.models import BankAccount
+
+    rows = list(BankAccount.objects.order_by("name"))
+    if not rows:
+        click.echo("アカウントはありません / no accounts")
+        return
+    click.echo(f"{'名前 name':<24}{'状態 state':<16}{'トークン token':<22}{'最終接続 last seen':<20}接続元 networks")
+    for row in rows:
+        state = "有効 active" if row.active else "失効 revoked"
+        seen = f"{timezone.localtime(row.last_seen):%Y-%m-%d %H:%M}" if row.last_seen else "-"
+        click.echo(f"{row.name:<24}{state:<16}{'kb_' + row.token_prefix + '_…':<22}{seen:<20}{row.allowed_networks}")
+
+
+@account.command("revoke")
+@click.argument("name")
+def account_revoke(name: str) -> None:
+    """アカウントを失効 (証明書とトークンを無効に) / revoke an account (its certificate and token stop working)."""
+    _django()
+    from kokin.audit.services import command_actor
+    from kokin.banklink import services
+
+    found = services.revoke_account(name=name, actor=command_actor())
+    if found is None:
+        raise click.ClickException(f"アカウント {name} はありません / no account named {name}")
+    click.echo(f"{name} を失効しました / revoked {name}")
+
+
+@banklink.command("history")
+@click.option("--limit", type=click.IntRange(1, 100_000), default=50, show_default=True)
+def history(limit: int) -> None:
+    """転送履歴 (新しい順) / the transfer history, newest first."""
+    _django()
+    from django.utils import timezone
+
+    from kokin.audit.services import COMMAND_ROLE, command_actor, record
+    from kokin.banklink import services
+
+    rows = services.history(limit=limit)
+    record(
+        action="banklink_history",
+        actor=command_actor(),
+        role=COMMAND_ROLE,
+        object="banklink",
+        detail={"rows": len(rows)},
+    )
+    if not rows:
+        click.echo("転送履歴はありません / no transfers")
+        return
+    for row in rows:
+        click.echo(
+            f"{timezone.localtime(row.finished):%Y-%m-%d %H:%M:%S}  {row.get_direction_display():<16} "
+            f"{row.account.name:<14} {row.transfer_id:<22} {row.filename:<24} {row.bytes:>12,} B "
+            f"{row.duration_ms:>7} ms  再試行 {row.retries}  {row.outcome:<10} {row.reason}"
+        )

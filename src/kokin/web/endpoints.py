@@ -141,6 +141,17 @@ EXCLUDED: list[tuple[str, str]] = [
         "POST-only JSON WebAuthn ceremonies on one's own keys; each checks the session itself "
         "(tests/hub/test_webauthn.py)",
     ),
+    (
+        r"banklink/v1/.+",
+        "the bank link (docs/banklink.md): bank system accounts only (client certificate + kb_ token + address), "
+        "no operator role may call it; tests/hub/test_banklink_api.py calls every route as every demo role "
+        "(session and API token) and as anonymous, and checks that each is refused",
+    ),
+    (
+        r"banklink/history/",
+        "the transfer history page is for the system administrator and the auditor (two hub-wide roles, one "
+        "Action per entry here); tests/hub/test_banklink_api.py calls it as every demo role",
+    ),
     (r"static/.*", "static assets (WhiteNoise), no data"),
     (r"api/", "django-ninja's root: always 404, it only names the API's base path"),
     (

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "kokin.api",
     "kokin.vault",
     "kokin.exchange",
+    "kokin.banklink",
     "kokin.web",
 ]
 

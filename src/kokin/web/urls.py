@@ -11,4 +11,5 @@ urlpatterns = [
     path("files/", include("kokin.exchange.urls")),
     path("manage/", admin_site.urls),  # system administrators only; no file or log model
     path("api/", api.urls),
+    path("banklink/", include("kokin.banklink.urls")),  # the bank link (docs/banklink.md)
 ]

@@ -1,0 +1,946 @@
+"""The hub side of the bank link (docs/banklink.md): bank system accounts and their authentication,
+files for the bank (list, ranged download, acknowledgement) and files from the bank (tus uploads whose
+parts are kept in the vault), and the transfer history.
+
+Every refusal and every change writes an operation-log entry (:func:`kokin.audit.services.record`);
+every finished transfer a :class:`~kokin.banklink.models.BankTransfer` row.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import hashlib
+import hmac
+import ipaddress
+import os
+import re
+import secrets
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.encoding import escape_uri_path
+
+from kokin.accounts.models import DataKind
+from kokin.accounts.network import client_cert_fingerprint, client_ip
+from kokin.audit.services import COMMAND_ROLE, record
+from kokin.banklink.models import BankAccount, BankTransfer, BankUpload, BankUploadPart, Direction, Outcome
+from kokin.banklink.models import parse_networks as parse_networks
+from kokin.exchange import selectors as exchange_selectors
+from kokin.exchange import services as exchange
+from kokin.exchange.errors import ExchangeError
+from kokin.exchange.models import ExchangeFile, ExchangePolicy
+from kokin.exchange.states import State
+from kokin.vault import services as vault
+
+ROLE = "金融機関"
+TOKEN_PREFIX = "kb"
+TUS_VERSION = "1.0.0"
+#: the largest upload announced in OPTIONS; each mailbox's own limit (ExchangePolicy) applies too
+MAX_UPLOAD_BYTES = int(getattr(settings, "BANKLINK_MAX_UPLOAD_BYTES", 2 * 1024**3))
+#: how much of a request body or a blob is handled at a time
+CHUNK = 1 << 20
+#: a finishing upload whose request died (server killed) may be finished again after this
+FINISH_STALE = dt.timedelta(minutes=10)
+#: errors kept on an upload (all are counted in the log)
+KEEP_ERRORS = 100
+LAST_SEEN_RESOLUTION = dt.timedelta(minutes=1)
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+_TRANSFER_ID = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,49}$")
+
+
+class Refusal(Exception):
+    """A request the bank link answers with an error: HTTP status and the reason in Japanese and English."""
+
+    def __init__(self, status: int, ja: str, en: str, *, headers: dict[str, str] | None = None) -> None:
+        super().__init__(f"{ja} / {en}")
+        self.status = status
+        self.ja = ja
+        self.en = en
+        self.headers = headers or {}
+
+
+def _call(request: HttpRequest | None) -> str:
+    return f"{request.method} {escape_uri_path(request.path)}" if request is not None else ""
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def _ms(delta: dt.timedelta) -> int:
+    return max(0, int(delta.total_seconds() * 1000))
+
+
+# --- accounts ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    account: BankAccount
+    token: str
+    cert: Path
+    key: Path
+    token_path: Path
+
+
+def create_account(*, name: str, networks: str, folder: Path, actor: str) -> NewAccount:
+    """A bank system account: a client certificate from the hub's CA (bound by its fingerprint), a token
+    (only its prefix and the secret's SHA-256 are kept) written to ``folder/token`` with mode 0600."""
+    from kokin.web.tls import issue_client_cert
+
+    if not _NAME.match(name):
+        raise ValueError(
+            "名前は英数字・.・_・- で 100 文字までです / the name is letters, digits, '.', '_', '-' (at most 100)"
+        )
+    try:
+        ranges = parse_networks(networks)
+    except ValueError as exc:
+        raise ValueError(f"アドレス範囲が正しくありません / not a CIDR range: {exc}") from exc
+    if not ranges:
+        raise ValueError("接続を許可するアドレス範囲を指定してください / give at least one CIDR range")
+    if BankAccount.objects.filter(name=name).exists():
+        raise ValueError(f"{name} は既にあります / an account named {name} exists already")
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    cert, key, fingerprint = issue_client_cert(name, folder)
+    prefix = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    token = f"{TOKEN_PREFIX}_{prefix}_{secret}"
+    with transaction.atomic():
+        account = BankAccount.objects.create(
+            name=name,
+            cert_fingerprint=fingerprint,
+            token_prefix=prefix,
+            token_sha256=_digest(secret),
+            allowed_networks=",".join(str(r) for r in ranges),
+        )
+        record(
+            action="banklink_account_create",
+            actor=actor,
+            role=COMMAND_ROLE,
+            object=f"bank:{name}",
+            detail={"token_prefix": prefix, "cert_fingerprint": fingerprint, "networks": account.allowed_networks},
+        )
+    token_path = folder / "token"
+    fd = os.open(token_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(token + "\n")
+    os.chmod(token_path, 0o600)  # an existing file keeps its mode through O_TRUNC
+    return NewAccount(account, token, cert, key, token_path)
+
+
+def revoke_account(*, name: str, actor: str) -> BankAccount | None:
+    """Stop an account for good (its certificate and token no longer open anything); ``None`` if unknown."""
+    with transaction.atomic():
+        account = BankAccount.objects.select_for_update().filter(name=name).first()
+        if account is None:
+            return None
+        if account.active:
+            account.active = False
+            account.revoked_at = timezone.now()
+            account.save(update_fields=["active", "revoked_at"])
+            record(
+                action="banklink_account_revoke",
+                actor=actor,
+                role=COMMAND_ROLE,
+                object=f"bank:{name}",
+                detail={"token_prefix": account.token_prefix},
+            )
+    return account
+
+
+# --- authentication ------------------------------------------------------------------------------
+
+
+def _token_parts(request: HttpRequest) -> tuple[str, str] | None:
+    header = str(request.META.get("HTTP_AUTHORIZATION", ""))
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    parts = value.strip().split("_", 2)
+    if len(parts) != 3 or parts[0] != TOKEN_PREFIX or not parts[2]:
+        return None
+    prefix = parts[1]
+    if not prefix or len(prefix) > 16 or not prefix.isascii() or not prefix.isalnum():
+        return None
+    return prefix, parts[2]
+
+
+def _deny(request: HttpRequest, status: int, reason: str, ja: str, en: str, *, account: BankAccount | None) -> Refusal:
+    parts = _token_parts(request)
+    record(
+        action="banklink_auth",
+        request=request,
+        actor=account.actor if account is not None else "",
+        role=ROLE,
+        object=_call(request),
+        outcome="denied",
+        detail={"reason": reason, "status": status, **({"token_prefix": parts[0]} if parts else {})},
+    )
+    headers = {"WWW-Authenticate": 'Bearer realm="kokin-banklink"'} if status == 401 else {}
+    return Refusal(status, ja, en, headers=headers)
+
+
+def authenticate(request: HttpRequest) -> BankAccount:
+    """The bank account the request proves, all three: token, certificate bound to the account, address
+    in its allow-list. Otherwise :class:`Refusal` (401 token, 403 the rest), logged as ``banklink_auth``."""
+    parts = _token_parts(request)
+    if parts is None:
+        raise _deny(
+            request,
+            401,
+            "no_token",
+            "トークン (Authorization: Bearer kb_…) がありません",
+            "a bearer token (kb_…) is required",
+            account=None,
+        )
+    prefix, secret = parts
+    account = BankAccount.objects.filter(token_prefix=prefix).first()
+    if account is None or not hmac.compare_digest(account.token_sha256, _digest(secret)):
+        raise _deny(request, 401, "bad_token", "トークンが正しくありません", "the token is not valid", account=None)
+    if not account.active:
+        raise _deny(
+            request, 403, "inactive", "このアカウントは失効しています", "this account has been revoked", account=account
+        )
+    presented = client_cert_fingerprint(request)
+    bound = account.cert_fingerprint.replace(":", "").upper()
+    if not presented or not hmac.compare_digest(presented, bound):
+        raise _deny(
+            request,
+            403,
+            "certificate" if presented else "no_certificate",
+            "このアカウントに登録されたクライアント証明書ではありません",
+            "the client certificate is not the one bound to this account",
+            account=account,
+        )
+    try:
+        address = ipaddress.ip_address(client_ip(request))
+        allowed = any(address in net for net in account.networks())
+    except ValueError:
+        allowed = False
+    if not allowed:
+        raise _deny(
+            request,
+            403,
+            "address",
+            "この接続元アドレスからの接続は許可されていません",
+            "connections from this address are not allowed for this account",
+            account=account,
+        )
+    now = timezone.now()
+    if account.last_seen is None or now - account.last_seen > LAST_SEEN_RESOLUTION:
+        BankAccount.objects.filter(pk=account.pk).update(last_seen=now)
+        account.last_seen = now
+    return account
+
+
+def _log(
+    action: str,
+    account: BankAccount,
+    request: HttpRequest | None,
+    *,
+    object: str,
+    sha256: str = "",
+    outcome: str = "success",
+    **detail: Any,
+) -> None:
+    record(
+        action=action,
+        request=request,
+        actor=account.actor,
+        role=ROLE,
+        object=object,
+        sha256=sha256,
+        outcome=outcome,
+        detail=detail,
+    )
+
+
+def _transfer(
+    account: BankAccount,
+    request: HttpRequest | None,
+    *,
+    direction: str,
+    started: dt.datetime,
+    outcome: str,
+    file: ExchangeFile | None = None,
+    **values: Any,
+) -> BankTransfer:
+    finished = timezone.now()
+    return BankTransfer.objects.create(
+        account=account,
+        direction=direction,
+        file=file,
+        started=started,
+        finished=finished,
+        duration_ms=values.pop("duration_ms", _ms(finished - started)),
+        outcome=outcome,
+        client_ip=client_ip(request)[:45] if request is not None else "",
+        **values,
+    )
+
+
+# --- files for the bank --------------------------------------------------------------------------
+
+
+def files_for_bank() -> list[ExchangeFile]:
+    return list(exchange_selectors.files_for_bank().select_related("data_kind__reply_kind"))
+
+
+def entry(file: ExchangeFile) -> dict[str, Any]:
+    kind = file.data_kind
+    reply = kind.reply_kind
+    return {
+        "id": str(file.id),
+        "transfer_id": kind.transfer_id or "",
+        "reply_transfer_id": (reply.transfer_id or "") if reply is not None else "",
+        "name": file.original_name,
+        "format": file.format,
+        "size": file.size,
+        "sha256": file.sha256,
+        "consignor_code": file.consignor_code,
+        "debit_date": file.debit_date.isoformat() if file.debit_date else None,
+        "records": file.total_count,
+        "amount": file.total_amount,
+        "approved_at": file.approved_at.isoformat() if file.approved_at else None,
+    }
+
+
+def waiting_file(file_id: Any) -> ExchangeFile:
+    """An approved outbound file the bank has not collected yet, or :class:`Refusal` 404."""
+    try:
+        found = exchange_selectors.files_for_bank().filter(pk=file_id).first()
+    except (ValueError, TypeError):
+        found = None
+    if found is None:
+        raise Refusal(404, "金融機関の取得待ちのファイルではありません", "no such file is waiting for the bank")
+    return found
+
+
+def digest_headers(sha256_hex: str) -> dict[str, str]:
+    """``ETag``, ``Repr-Digest`` (RFC 9530) and ``Digest`` (RFC 3230) of the whole representation."""
+    b64 = base64.b64encode(bytes.fromhex(sha256_hex)).decode("ascii")
+    return {"ETag": f'"{sha256_hex}"', "Repr-Digest": f"sha-256=:{b64}:", "Digest": f"SHA-256={b64}"}
+
+
+def parse_range(header: str, size: int) -> tuple[int, int] | None:
+    """``Range: bytes=N-``, ``N-M`` or ``-K`` → (first, last) inclusive; ``None`` without a header;
+    :class:`Refusal` 416 for a range that cannot be served (several ranges, past the end, malformed)."""
+    if not header:
+        return None
+    bad = Refusal(
+        416,
+        "範囲指定 (Range) が正しくありません",
+        "the requested range cannot be served",
+        headers={"Content-Range": f"bytes */{size}"},
+    )
+    found = re.fullmatch(r"\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*", header)
+    if found is None:
+        raise bad
+    first_text, last_text = found.groups()
+    if not first_text:
+        if not last_text or int(last_text) == 0:
+            raise bad
+        first, last = max(0, size - int(last_text)), size - 1
+    else:
+        first = int(first_text)
+        last = min(int(last_text), size - 1) if last_text else size - 1
+        if last_text and int(last_text) < first:
+            raise bad
+    if first >= size:
+        raise bad
+    return first, last
+
+
+def stream_file(file: ExchangeFile, first: int, last: int) -> Iterator[bytes]:
+    """Bytes ``first..last`` of the file, decrypted from the vault as they are sent; the bytes before
+    ``first`` are decrypted and skipped (the vault's segments are authenticated in order)."""
+    reader = vault.open_blob(file.blob_id)
+    try:
+        skip = first
+        while skip:
+            got = reader.read(min(CHUNK, skip))
+            if not got:
+                return
+            skip -= len(got)
+        left = last - first + 1
+        while left > 0:
+            chunk = reader.read(min(CHUNK, left))
+            if not chunk:
+                return
+            left -= len(chunk)
+            yield chunk
+        if last == file.size - 1:
+            reader.read(1)  # reach the end, so the reader checks the whole file's length and SHA-256
+    finally:
+        reader.close()
+
+
+def log_download(account: BankAccount, file: ExchangeFile, request: HttpRequest, first: int, last: int) -> None:
+    _log(
+        "banklink_download",
+        account,
+        request,
+        object=f"file:{file.id}",
+        sha256=file.sha256,
+        transfer_id=file.data_kind.transfer_id or "",
+        range=[first, last],
+        size=file.size,
+    )
+
+
+def acknowledge(*, account: BankAccount, file_id: Any, body: dict[str, Any], request: HttpRequest) -> dict[str, Any]:
+    """The bank has the file: check its SHA-256 and mark it collected (idempotent for a collected file)."""
+    sha256 = str(body.get("sha256", "")).strip().lower()
+    try:
+        size = int(body.get("bytes", 0) or 0)
+        duration = int(body.get("duration_ms", 0) or 0)
+        retries = int(body.get("retries", 0) or 0)
+    except (TypeError, ValueError) as exc:
+        raise Refusal(
+            400, "bytes・duration_ms・retries は整数です", "bytes, duration_ms and retries are integers"
+        ) from exc
+    if not _HEX64.match(sha256):
+        raise Refusal(400, "sha256 (16進64桁) が必要です", "sha256 (64 hex digits) is required")
+    try:
+        file = ExchangeFile.objects.select_related("data_kind").get(pk=file_id, direction=DataKind.Direction.OUTBOUND)
+    except (ExchangeFile.DoesNotExist, ValueError, TypeError) as exc:
+        raise Refusal(404, "金融機関向けのファイルではありません", "no such file for the bank") from exc
+    started = timezone.now() - dt.timedelta(milliseconds=max(0, duration))
+    common = {
+        "bank_file_id": "",
+        "transfer_id": file.data_kind.transfer_id or "",
+        "filename": file.original_name,
+        "bytes": size,
+        "sha256": sha256,
+        "duration_ms": max(0, duration),
+        "retries": max(0, retries),
+    }
+    if file.state not in (State.APPROVED, State.COLLECTED):
+        raise Refusal(
+            409,
+            f"このファイルは取得できる状態ではありません ({file.state_label})",
+            f"the file is not waiting for the bank (state {file.state})",
+        )
+    if not hmac.compare_digest(sha256, file.sha256):
+        with transaction.atomic():
+            _transfer(
+                account,
+                request,
+                direction=Direction.TO_BANK,
+                started=started,
+                outcome="failed",
+                file=file,
+                reason="sha256_mismatch",
+                **common,
+            )
+            _log(
+                "banklink_ack",
+                account,
+                request,
+                object=f"file:{file.id}",
+                sha256=sha256,
+                outcome="failure",
+                reason="sha256_mismatch",
+                expected=file.sha256,
+            )
+        raise Refusal(
+            409,
+            "SHA-256 がハブのファイルと一致しません。もう一度取得してください",
+            "the SHA-256 does not match the hub's file; download it again",
+        )
+    if file.state == State.COLLECTED:
+        _log("banklink_ack", account, request, object=f"file:{file.id}", sha256=sha256, repeated=True)
+        return {"state": State.COLLECTED.value, "file_id": str(file.id)}
+    try:
+        with transaction.atomic():
+            exchange.mark_collected(file, account.actor, request=request)
+            _transfer(
+                account, request, direction=Direction.TO_BANK, started=started, outcome="collected", file=file, **common
+            )
+            _log("banklink_ack", account, request, object=f"file:{file.id}", sha256=sha256, bytes=size, retries=retries)
+    except ExchangeError as exc:
+        file.refresh_from_db()
+        if file.state == State.COLLECTED:  # a concurrent ack of the same file won
+            return {"state": State.COLLECTED.value, "file_id": str(file.id)}
+        raise Refusal(409, exc.message_ja, exc.message_en) from exc
+    return {"state": State.COLLECTED.value, "file_id": str(file.id)}
+
+
+# --- files from the bank (tus) -------------------------------------------------------------------
+
+
+def parse_metadata(header: str) -> dict[str, str]:
+    """tus ``Upload-Metadata``: ``key base64,key base64``; :class:`Refusal` 400 if malformed."""
+    values: dict[str, str] = {}
+    for pair in header.split(","):
+        pair = pair.strip()
+        if not pair:
+            continue
+        key, _, encoded = pair.partition(" ")
+        try:
+            values[key] = base64.b64decode(encoded.strip(), validate=True).decode("utf-8") if encoded else ""
+        except (binascii.Error, UnicodeDecodeError) as exc:
+            raise Refusal(
+                400, f"Upload-Metadata の {key} が base64 ではありません", f"Upload-Metadata {key} is not base64"
+            ) from exc
+    return values
+
+
+def inbound_kind(transfer_id: str) -> DataKind:
+    kind = DataKind.objects.select_related("business").filter(transfer_id=transfer_id).first()
+    if kind is None or not _TRANSFER_ID.match(transfer_id):
+        raise Refusal(400, f"転送ファイルID {transfer_id} はありません", f"unknown transfer ID {transfer_id}")
+    if kind.direction != DataKind.Direction.INBOUND:
+        raise Refusal(
+            400,
+            f"転送ファイルID {transfer_id} はハブから金融機関へ送るデータです",
+            f"transfer ID {transfer_id} is for files to the bank, not from it",
+        )
+    return kind
+
+
+def create_upload(
+    *, account: BankAccount, length_header: str, metadata_header: str, request: HttpRequest
+) -> BankUpload:
+    """tus creation, idempotent by ``bank_file_id``: the same ID and SHA-256 → that upload; another
+    SHA-256 → 409."""
+    if request.META.get("HTTP_UPLOAD_DEFER_LENGTH"):
+        raise Refusal(400, "Upload-Defer-Length には対応していません", "Upload-Defer-Length is not supported")
+    try:
+        length = int(length_header)
+    except ValueError as exc:
+        raise Refusal(400, "Upload-Length が必要です", "Upload-Length is required") from exc
+    if length < 1:
+        raise Refusal(400, "空のファイルは受け付けません", "an empty file is not accepted")
+    meta = parse_metadata(metadata_header)
+    missing = [k for k in ("filename", "transfer_id", "bank_file_id", "sha256") if not meta.get(k)]
+    if missing:
+        raise Refusal(
+            400,
+            f"Upload-Metadata に {', '.join(missing)} がありません",
+            f"Upload-Metadata lacks {', '.join(missing)}",
+        )
+    sha256 = meta["sha256"].strip().lower()
+    if not _HEX64.match(sha256):
+        raise Refusal(400, "sha256 は 16進64桁です", "sha256 must be 64 hex digits")
+    bank_file_id = meta["bank_file_id"].strip()[:200]
+    existing = BankUpload.objects.filter(account=account, bank_file_id=bank_file_id).first()
+    if existing is not None:
+        return _same_upload(existing, sha256, length)
+    kind = inbound_kind(meta["transfer_id"].strip())
+    limit = min(MAX_UPLOAD_BYTES, ExchangePolicy.for_business(kind.business).max_upload_bytes)
+    if length > limit:
+        raise Refusal(
+            413,
+            f"ファイルが大きすぎます (上限 {limit:,} バイト)",
+            f"the file is too large (at most {limit:,} bytes)",
+            headers={"Tus-Max-Size": str(limit)},
+        )
+    filename = Path(meta["filename"].replace("\\", "/")).name[:255] or "from-bank.dat"
+    try:
+        with transaction.atomic():
+            upload = BankUpload.objects.create(
+                account=account,
+                bank_file_id=bank_file_id,
+                transfer_id=kind.transfer_id or "",
+                data_kind=kind,
+                filename=filename,
+                length=length,
+                sha256=sha256,
+                client_ip=client_ip(request)[:45],
+            )
+            _log(
+                "banklink_upload_create",
+                account,
+                request,
+                object=f"upload:{upload.id}",
+                sha256=sha256,
+                bank_file_id=bank_file_id,
+                transfer_id=upload.transfer_id,
+                filename=filename,
+                length=length,
+            )
+    except IntegrityError:  # the same bank_file_id created concurrently: that one it is
+        existing = BankUpload.objects.get(account=account, bank_file_id=bank_file_id)
+        return _same_upload(existing, sha256, length)
+    return upload
+
+
+def _same_upload(existing: BankUpload, sha256: str, length: int) -> BankUpload:
+    if existing.sha256 != sha256 or existing.length != length:
+        raise Refusal(
+            409,
+            "同じ bank_file_id で内容の異なるファイルが既に送られています",
+            "a different file was already sent with this bank_file_id",
+        )
+    return existing
+
+
+def upload_for(account: BankAccount, upload_id: Any) -> BankUpload:
+    try:
+        found = BankUpload.objects.select_related("data_kind__business", "file").filter(pk=upload_id).first()
+    except (ValueError, TypeError):
+        found = None
+    if found is None or found.account_id != account.pk:
+        raise Refusal(404, "このアップロードはありません", "no such upload")
+    return found
+
+
+class _Body:
+    """The request body read in chunks, at most ``limit`` bytes; a cut connection ends it early."""
+
+    def __init__(self, read: Callable[[int], bytes], limit: int) -> None:
+        self.read_chunk = read
+        self.left = limit
+        self.received = 0
+        self.cut = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        while self.left > 0:
+            try:
+                chunk = self.read_chunk(min(CHUNK, self.left))
+            except (OSError, ValueError):  # the client went away mid-body; keep what arrived
+                self.cut = True
+                return
+            if not chunk:
+                self.cut = True
+                return
+            self.left -= len(chunk)
+            self.received += len(chunk)
+            yield chunk
+
+
+def _shred_parts(upload: BankUpload, reason: str) -> None:
+    for part in list(upload.parts.all()):
+        vault.shred(part.blob_id, reason=reason)
+        part.delete()
+
+
+def write_part(
+    *,
+    account: BankAccount,
+    upload: BankUpload,
+    offset: int,
+    content_length: int,
+    read: Callable[[int], bytes],
+    request: HttpRequest,
+) -> BankUpload:
+    """tus PATCH: the bytes at ``offset`` are encrypted into the vault as one part; the last byte
+    finishes the upload (:func:`finish`)."""
+    if upload.outcome != Outcome.INCOMPLETE or upload.offset == upload.length:
+        if offset == upload.length and content_length == 0:
+            return finish(account=account, upload=upload, request=request)
+        raise Refusal(
+            409,
+            "このアップロードは完了しています",
+            "this upload is complete",
+            headers={"Upload-Offset": str(upload.offset)},
+        )
+    if offset != upload.offset:
+        BankUpload.objects.filter(pk=upload.pk).update(retries=upload.retries + 1)
+        raise Refusal(
+            409,
+            f"Upload-Offset がハブの受信済みバイト数 ({upload.offset}) と違います",
+            f"Upload-Offset does not match the server's offset ({upload.offset})",
+            headers={"Upload-Offset": str(upload.offset)},
+        )
+    if content_length > upload.length - offset:
+        raise Refusal(
+            413,
+            "Upload-Length を超えるデータです",
+            "the body goes past Upload-Length",
+            headers={"Upload-Offset": str(upload.offset)},
+        )
+    body = _Body(read, content_length)
+    chunks = iter(body)
+    first = next(chunks, b"")
+    if not first:
+        return upload
+
+    def all_chunks() -> Iterator[bytes]:
+        yield first
+        yield from chunks
+
+    blob = vault.store(all_chunks())
+    try:
+        with transaction.atomic():
+            locked = BankUpload.objects.select_for_update().get(pk=upload.pk)
+            if locked.offset != offset or locked.outcome != Outcome.INCOMPLETE:
+                raise Refusal(
+                    409,
+                    "同じアップロードへの別の送信と重なりました",
+                    "another PATCH of this upload came first",
+                    headers={"Upload-Offset": str(locked.offset)},
+                )
+            BankUploadPart.objects.create(upload=locked, start=offset, size=blob.size, blob=blob)
+            locked.offset = offset + blob.size
+            locked.patches += 1
+            locked.retries += 1 if body.cut else 0
+            locked.updated = timezone.now()
+            locked.save(update_fields=["offset", "patches", "retries", "updated"])
+            _log(
+                "banklink_upload_part",
+                account,
+                request,
+                object=f"upload:{locked.id}",
+                offset=offset,
+                bytes=blob.size,
+                cut=body.cut,
+                blob=str(blob.id),
+            )
+    except BaseException:
+        vault.shred(blob, reason="banklink: the part was not recorded")
+        raise
+    upload = locked
+    if upload.offset == upload.length:
+        return finish(account=account, upload=upload, request=request)
+    return upload
+
+
+def _claim(upload: BankUpload) -> bool:
+    now = timezone.now()
+    return bool(
+        BankUpload.objects.filter(pk=upload.pk, outcome=Outcome.INCOMPLETE, offset=upload.length)
+        .filter(Q(finishing_since__isnull=True) | Q(finishing_since__lt=now - FINISH_STALE))
+        .update(finishing_since=now)
+    )
+
+
+def _assemble(upload: BankUpload, target: Any) -> tuple[str, int]:
+    """Decrypt the parts in order into ``target``; their SHA-256 and size."""
+    digest = hashlib.sha256()
+    size = 0
+    for part in upload.parts.order_by("start"):
+        if part.start != size:
+            raise Refusal(500, "受信データの断片が連続していません", "the parts of the upload are not contiguous")
+        with vault.open_blob(part.blob_id) as reader:
+            while chunk := reader.read(CHUNK):
+                digest.update(chunk)
+                target.write(chunk)
+                size += len(chunk)
+    return digest.hexdigest(), size
+
+
+class ChecksumRefusal(Refusal):
+    """The whole file's SHA-256 is not the announced one: 460, and the upload starts again at 0."""
+
+
+def _issues(outcome: exchange.Outcome) -> list[dict[str, Any]]:
+    return [
+        {"record": i.record, "field": i.field, "message_ja": i.message_ja, "message_en": i.message_en}
+        for i in outcome.checked.report.errors[:KEEP_ERRORS]
+    ]
+
+
+def finish(*, account: BankAccount, upload: BankUpload, request: HttpRequest | None) -> BankUpload:
+    """The last byte is in: check the whole file's SHA-256, then validate and route it as the exchange
+    does (:func:`kokin.exchange.services.place`; a debit result must match its request). Only one
+    request finishes an upload; the parts are shredded afterwards either way."""
+    if not _claim(upload):
+        upload.refresh_from_db()
+        return upload
+    folder = Path(settings.FILE_UPLOAD_TEMP_DIR or Path(settings.HOME) / "tmp" / "uploads")
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # the exchange checks a file on disk (as an upload from the web UI arrives); the plaintext lives
+    # only while it is checked and stored, in a 0600 file under KOKIN_HOME, removed in any case
+    fd, name = tempfile.mkstemp(prefix="banklink-", suffix=".upload", dir=folder)
+    path = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            sha256, size = _assemble(upload, fh)
+        if sha256 != upload.sha256 or size != upload.length:
+            _restart(account, upload, request, sha256)
+            raise ChecksumRefusal(
+                460,
+                "ファイル全体の SHA-256 が申告と一致しません。最初から送り直してください",
+                "the SHA-256 of the whole file does not match the announced one; send it again from the start",
+                headers={"Upload-Offset": "0"},
+            )
+        received = exchange.Received(path=path, name=upload.filename, size=size, sha256=sha256)
+        placed = exchange.place(
+            data_kind=upload.data_kind,
+            received=received,
+            actor=account.actor,
+            request=request,
+            require_request=upload.data_kind.format == "zengin-debit",
+        )
+        _close(account, upload, request, placed)
+    except BaseException:
+        BankUpload.objects.filter(pk=upload.pk).update(finishing_since=None)
+        raise
+    finally:
+        path.unlink(missing_ok=True)
+    upload.refresh_from_db()
+    return upload
+
+
+def _restart(account: BankAccount, upload: BankUpload, request: HttpRequest | None, actual: str) -> None:
+    with transaction.atomic():
+        locked = BankUpload.objects.select_for_update().get(pk=upload.pk)
+        _shred_parts(locked, "banklink: the whole file's SHA-256 did not match")
+        locked.offset = 0
+        locked.retries += 1
+        locked.finishing_since = None
+        locked.updated = timezone.now()
+        locked.reason = "sha256_mismatch"
+        locked.save(update_fields=["offset", "retries", "finishing_since", "updated", "reason"])
+        _transfer(
+            account,
+            request,
+            direction=Direction.FROM_BANK,
+            started=locked.created,
+            outcome="failed",
+            bank_file_id=locked.bank_file_id,
+            transfer_id=locked.transfer_id,
+            filename=locked.filename,
+            bytes=locked.length,
+            sha256=actual,
+            retries=locked.retries,
+            reason="SHA-256 がアップロード開始時の申告と一致しません / SHA-256 mismatch",
+        )
+        _log(
+            "banklink_upload_finish",
+            account,
+            request,
+            object=f"upload:{locked.id}",
+            sha256=actual,
+            outcome="failure",
+            reason="sha256_mismatch",
+            expected=locked.sha256,
+        )
+
+
+def _reason(placed: exchange.Outcome) -> str:
+    if placed.file is not None:
+        return ""
+    if not placed.checked.ok:
+        first = placed.checked.report.errors[:1]
+        if first:
+            issue = first[0]
+            where = f"レコード {issue.record} " if issue.record is not None else ""
+            return f"{where}{issue.field}: {issue.message_ja} / {issue.message_en}"[:500]
+        return "検証エラー / invalid"
+    if "duplicate" in placed.needs:
+        ids = ", ".join(str(f.id) for f in placed.duplicates[:3])
+        return f"同じ内容のファイルを受信済みです ({ids}) / the same file was received already ({ids})"[:500]
+    return f"受け付けられません ({', '.join(placed.needs)}) / not accepted"[:500]
+
+
+def _close(account: BankAccount, upload: BankUpload, request: HttpRequest | None, placed: exchange.Outcome) -> None:
+    now = timezone.now()
+    stored = placed.file is not None
+    reason = _reason(placed)
+    with transaction.atomic():
+        locked = BankUpload.objects.select_for_update().get(pk=upload.pk)
+        _shred_parts(locked, "banklink: the upload is finished")
+        locked.outcome = Outcome.STORED if stored else Outcome.REJECTED
+        locked.file = placed.file
+        locked.errors = _issues(placed)
+        if not stored and not locked.errors:
+            locked.errors = [{"record": None, "field": "file", "message_ja": reason, "message_en": reason}]
+        locked.reason = reason
+        locked.finished = now
+        locked.updated = now
+        locked.finishing_since = None
+        locked.save()
+        _transfer(
+            account,
+            request,
+            direction=Direction.FROM_BANK,
+            started=locked.created,
+            outcome=locked.outcome,
+            file=placed.file,
+            bank_file_id=locked.bank_file_id,
+            transfer_id=locked.transfer_id,
+            filename=locked.filename,
+            bytes=locked.length,
+            sha256=locked.sha256,
+            retries=locked.retries,
+            reason=reason,
+        )
+        _log(
+            "banklink_upload_finish",
+            account,
+            request,
+            object=f"upload:{locked.id}",
+            sha256=locked.sha256,
+            outcome="success" if stored else "failure",
+            result=locked.outcome,
+            file=str(placed.file.id) if placed.file is not None else None,
+            reason=reason,
+            errors=placed.checked.report.error_count,
+        )
+
+
+def finish_if_due(account: BankAccount, upload: BankUpload, request: HttpRequest | None) -> BankUpload:
+    """An upload whose last byte arrived but whose finishing died with its server is finished now."""
+    if upload.outcome == Outcome.INCOMPLETE and upload.offset == upload.length:
+        try:
+            return finish(account=account, upload=upload, request=request)
+        except ChecksumRefusal:
+            upload.refresh_from_db()
+    return upload
+
+
+def delete_upload(*, account: BankAccount, upload: BankUpload, request: HttpRequest) -> None:
+    """tus termination: an unfinished upload is dropped with its parts; a finished one stays."""
+    with transaction.atomic():
+        locked = BankUpload.objects.select_for_update().get(pk=upload.pk)
+        if locked.outcome != Outcome.INCOMPLETE:
+            raise Refusal(409, "完了したアップロードは取り消せません", "a finished upload cannot be terminated")
+        _shred_parts(locked, "banklink: the upload was terminated")
+        _transfer(
+            account,
+            request,
+            direction=Direction.FROM_BANK,
+            started=locked.created,
+            outcome="cancelled",
+            bank_file_id=locked.bank_file_id,
+            transfer_id=locked.transfer_id,
+            filename=locked.filename,
+            bytes=locked.offset,
+            sha256=locked.sha256,
+            retries=locked.retries,
+            reason="金融機関による取消し / terminated by the bank",
+        )
+        _log(
+            "banklink_upload_delete",
+            account,
+            request,
+            object=f"upload:{locked.id}",
+            sha256=locked.sha256,
+            bank_file_id=locked.bank_file_id,
+            offset=locked.offset,
+        )
+        locked.delete()
+
+
+def status(upload: BankUpload) -> dict[str, Any]:
+    return {
+        "id": str(upload.id),
+        "bank_file_id": upload.bank_file_id,
+        "transfer_id": upload.transfer_id,
+        "filename": upload.filename,
+        "offset": upload.offset,
+        "length": upload.length,
+        "sha256": upload.sha256,
+        "outcome": upload.outcome,
+        "file_id": str(upload.file_id) if upload.file_id else None,
+        "reason": upload.reason,
+        "errors": upload.errors[:KEEP_ERRORS],
+    }
+
+
+def history(*, limit: int = 50) -> list[BankTransfer]:
+    return list(BankTransfer.objects.select_related("account").order_by("-finished", "-pk")[:limit])

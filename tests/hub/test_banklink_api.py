@@ -1,0 +1,383 @@
+"""The bank link in process (Django test client): tus uploads, routing, files for the bank, refusals of
+operators, the ``kokin banklink`` commands. The TLS layer is stood in for by the fingerprint that
+:mod:`kokin.web.wsgi` would put into the request; tests/hub/test_banklink_live.py does it for real.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from django.test import Client
+
+from kokin.accounts.models import DataKind, User
+from kokin.audit.models import AuditEntry
+from kokin.banklink import services
+from kokin.banklink.models import BankAccount, BankTransfer, BankUpload, BankUploadPart
+from kokin.cli import main as cli
+from kokin.exchange import services as exchange
+from kokin.exchange.models import ExchangeFile
+from kokin.exchange.states import State
+from kokin.exchange.testing import debit_file, upload
+from kokin.formats import sample
+from kokin.vault.models import Blob
+from kokin.vault.services import read_all
+from kokin.web.wsgi import FINGERPRINT_KEY
+
+from .test_role_matrix import PRINCIPALS
+
+TUS = {"HTTP_TUS_RESUMABLE": "1.0.0"}
+
+
+class Bank:
+    """A bank account and a test client that presents its certificate fingerprint and token."""
+
+    def __init__(self, tmp: Path, name: str = "bank", networks: str = "127.0.0.0/8") -> None:
+        made = services.create_account(name=name, networks=networks, folder=tmp / name, actor="os:test")
+        self.account = made.account
+        self.token = made.token
+        self.folder = tmp / name
+        self.client = Client()
+        self.auth = {"HTTP_AUTHORIZATION": f"Bearer {made.token}", FINGERPRINT_KEY: made.account.cert_fingerprint}
+
+    def get(self, path: str, **extra: Any) -> Any:
+        return self.client.get(path, **{**self.auth, **extra})
+
+    def call(self, method: str, path: str, data: bytes = b"", content_type: str = "", **extra: Any) -> Any:
+        return self.client.generic(method, path, data, content_type or "application/octet-stream", **self.auth, **extra)
+
+    def create(self, data: bytes, transfer_id: str, bank_file_id: str, sha256: str | None = None) -> Any:
+        meta = {
+            "filename": "kekka.dat",
+            "transfer_id": transfer_id,
+            "bank_file_id": bank_file_id,
+            "sha256": sha256 or hashlib.sha256(data).hexdigest(),
+        }
+        header = ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in meta.items())
+        return self.call(
+            "POST", "/banklink/v1/uploads", HTTP_UPLOAD_LENGTH=str(len(data)), HTTP_UPLOAD_METADATA=header, **TUS
+        )
+
+    def patch(self, location: str, data: bytes, offset: int) -> Any:
+        return self.call(
+            "PATCH", location, data, "application/offset+octet-stream", HTTP_UPLOAD_OFFSET=str(offset), **TUS
+        )
+
+    def send(self, data: bytes, transfer_id: str, bank_file_id: str, *, chunk: int = 1 << 20) -> Any:
+        created = self.create(data, transfer_id, bank_file_id)
+        assert created.status_code == 201, created.content
+        location = created["Location"]
+        offset = int(created["Upload-Offset"])
+        answer = created
+        while offset < len(data):
+            answer = self.patch(location, data[offset : offset + chunk], offset)
+            assert answer.status_code == 204, answer.content
+            offset = int(answer["Upload-Offset"])
+        return answer
+
+
+@pytest.fixture
+def bank(ward: Any, tmp_path: Path) -> Bank:
+    return Bank(tmp_path)
+
+
+def collected_request(records: int = 4) -> ExchangeFile:
+    kind = DataKind.objects.get(transfer_id="ZEIMU-FURIKAE-REQ1")
+    file = upload(kind, User.objects.get(username="zeimu-send"), debit_file(records))
+    exchange.approve(file=file, user=User.objects.get(username="zeimu-approve"))
+    return file
+
+
+# --- authentication ------------------------------------------------------------------------------
+
+
+def test_every_request_needs_token_certificate_and_address_and_refusals_are_logged(bank: Bank, tmp_path: Path) -> None:
+    assert bank.get("/banklink/v1/files").status_code == 200
+    no_token = Client().get("/banklink/v1/files", **{FINGERPRINT_KEY: bank.account.cert_fingerprint})
+    assert no_token.status_code == 401 and "WWW-Authenticate" in no_token
+    assert no_token.json()["error"]["ja"] and no_token.json()["error"]["en"]
+    wrong = bank.get("/banklink/v1/files", HTTP_AUTHORIZATION=bank.auth["HTTP_AUTHORIZATION"][:-2] + "xx")
+    assert wrong.status_code == 401
+    other = Bank(tmp_path, "other")
+    swapped = bank.get("/banklink/v1/files", **{FINGERPRINT_KEY: other.account.cert_fingerprint})
+    assert swapped.status_code == 403
+    far = bank.get("/banklink/v1/files", REMOTE_ADDR="192.0.2.7")
+    assert far.status_code == 403 and "address" in far.json()["error"]["en"]
+    services.revoke_account(name="bank", actor="os:test")
+    assert bank.get("/banklink/v1/files").status_code == 403
+    denied = list(AuditEntry.objects.filter(action="banklink_auth").order_by("seq"))
+    assert [e.detail["reason"] for e in denied] == ["no_token", "bad_token", "certificate", "address", "inactive"]
+    assert all(e.outcome == "denied" for e in denied)
+    assert denied[3].client_ip == "192.0.2.7" and denied[4].actor == "bank:bank"
+
+
+def endpoints_for_refusal() -> list[tuple[str, str]]:
+    some = "00000000-0000-0000-0000-000000000000"
+    return [
+        ("GET", "/banklink/v1/files"),
+        ("GET", f"/banklink/v1/files/{some}"),
+        ("POST", f"/banklink/v1/files/{some}/ack"),
+        ("OPTIONS", "/banklink/v1/uploads"),
+        ("POST", "/banklink/v1/uploads"),
+        ("HEAD", f"/banklink/v1/uploads/{some}"),
+        ("PATCH", f"/banklink/v1/uploads/{some}"),
+        ("GET", f"/banklink/v1/uploads/{some}"),
+        ("DELETE", f"/banklink/v1/uploads/{some}"),
+    ]
+
+
+@pytest.mark.parametrize("username", PRINCIPALS)
+def test_operators_of_every_role_are_refused_on_the_bank_link(username: str, login_as: Any) -> None:
+    from kokin.api.services import create_token
+
+    if username == "anonymous":
+        clients = [(Client(), {})]
+    else:
+        _, token = create_token(user=User.objects.get(username=username), name="banklink refusal")
+        clients = [(login_as(username), {}), (Client(), {"HTTP_AUTHORIZATION": f"Bearer {token}"})]
+    for client, headers in clients:
+        for method, path in endpoints_for_refusal():
+            response = client.generic(method, path, **headers)
+            assert response.status_code == 401, (method, path, response.status_code)
+
+
+def test_a_bank_account_can_do_nothing_in_the_operator_ui_or_api(bank: Bank) -> None:
+    assert bank.get("/api/me").status_code == 401
+    for page in ("/", "/files/", "/audit/", "/manage/"):
+        response = bank.get(page)
+        to_login = response.status_code == 302 and "/login/" in response["Location"]
+        assert to_login or response.status_code == 403, page
+
+
+# --- files for the bank --------------------------------------------------------------------------
+
+
+def test_files_list_download_range_and_idempotent_ack(bank: Bank) -> None:
+    file = collected_request()
+    data = read_all(file.blob)
+    listed = bank.get("/banklink/v1/files").json()["files"]
+    assert [f["id"] for f in listed] == [str(file.id)]
+    entry = listed[0]
+    assert entry["transfer_id"] == "ZEIMU-FURIKAE-REQ1" and entry["reply_transfer_id"] == "ZEIMU-FURIKAE-RES1"
+    assert entry["sha256"] == file.sha256 and entry["records"] == 4 and entry["debit_date"]
+    whole = bank.get(f"/banklink/v1/files/{file.id}")
+    assert whole.status_code == 200 and b"".join(whole.streaming_content) == data
+    digest = base64.b64encode(hashlib.sha256(data).digest()).decode()
+    assert whole["ETag"] == f'"{file.sha256}"' and whole["Repr-Digest"] == f"sha-256=:{digest}:"
+    assert whole["Digest"] == f"SHA-256={digest}" and whole["Accept-Ranges"] == "bytes"
+    assert whole["Kokin-Transfer-Id"] == "ZEIMU-FURIKAE-REQ1"
+    part = bank.get(f"/banklink/v1/files/{file.id}", HTTP_RANGE="bytes=130-249")
+    assert part.status_code == 206 and b"".join(part.streaming_content) == data[130:250]
+    assert part["Content-Range"] == f"bytes 130-249/{len(data)}" and part["Content-Length"] == "120"
+    tail = bank.get(f"/banklink/v1/files/{file.id}", HTTP_RANGE="bytes=300-")
+    assert b"".join(tail.streaming_content) == data[300:]
+    assert bank.get(f"/banklink/v1/files/{file.id}", HTTP_RANGE=f"bytes={len(data)}-").status_code == 416
+
+    def ack(sha: str) -> Any:
+        body = f'{{"sha256": "{sha}", "bytes": {len(data)}, "duration_ms": 12, "retries": 1}}'.encode()
+        return bank.call("POST", f"/banklink/v1/files/{file.id}/ack", body, "application/json")
+
+    assert ack("0" * 64).status_code == 409
+    file.refresh_from_db()
+    assert file.state == State.APPROVED
+    assert ack(file.sha256).json()["state"] == "collected"
+    assert ack(file.sha256).status_code == 200  # again: idempotent
+    file.refresh_from_db()
+    assert file.state == State.COLLECTED and file.collected_by == "bank:bank"
+    assert bank.get("/banklink/v1/files").json()["files"] == []
+    assert bank.get(f"/banklink/v1/files/{file.id}").status_code == 404
+    rows = list(BankTransfer.objects.order_by("pk").values_list("direction", "outcome", "retries", "duration_ms"))
+    assert rows == [("to_bank", "failed", 1, 12), ("to_bank", "collected", 1, 12)]
+
+
+# --- files from the bank (tus) -------------------------------------------------------------------
+
+
+def collection(kind: DataKind, records: int = 30) -> bytes:
+    return sample.generate(kind.format, records, seed=kind.pk + 7)[0]
+
+
+def test_options_announce_tus_1_0_0_with_creation_and_termination(bank: Bank) -> None:
+    response = bank.call("OPTIONS", "/banklink/v1/uploads")
+    assert response.status_code == 204 and response["Tus-Version"] == "1.0.0"
+    assert response["Tus-Extension"] == "creation,termination" and int(response["Tus-Max-Size"]) > 0
+    assert response["Tus-Resumable"] == "1.0.0"
+
+
+def test_upload_in_several_chunks_is_checked_and_routed_by_transfer_id(bank: Bank) -> None:
+    kind = DataKind.objects.get(transfer_id="ZEIMU-SHUNO-MPN1")
+    data = collection(kind)
+    created = bank.create(data, kind.transfer_id or "", "B-0001")
+    assert created.status_code == 201 and created["Upload-Offset"] == "0"
+    location = created["Location"]
+    assert re.fullmatch(r"/banklink/v1/uploads/[0-9a-f-]{36}", location)
+    first = bank.patch(location, data[:1000], 0)
+    assert first.status_code == 204 and first["Upload-Offset"] == "1000" and "Kokin-Outcome" not in first
+    head = bank.call("HEAD", location, **TUS)
+    assert head["Upload-Offset"] == "1000" and head["Upload-Length"] == str(len(data))
+    assert head["Cache-Control"] == "no-store"
+    # parts are kept encrypted in the vault
+    part = BankUploadPart.objects.get()
+    assert part.size == 1000 and data[:1000] not in Path(part.blob.backend).as_posix().encode()
+    assert read_all(part.blob) == data[:1000]
+    wrong = bank.patch(location, data[2000:3000], 2000)
+    assert wrong.status_code == 409 and wrong["Upload-Offset"] == "1000"
+    bank.patch(location, data[1000:2000], 1000)
+    last = bank.patch(location, data[2000:], 2000)
+    assert last.status_code == 204 and last["Kokin-Outcome"] == "stored"
+    file = ExchangeFile.objects.get(pk=last["Kokin-File-Id"])
+    assert file.data_kind == kind and file.state == State.AVAILABLE and read_all(file.blob) == data
+    assert file.received_by == "bank:bank"
+    assert not BankUploadPart.objects.exists()  # the parts are shredded once the file is stored
+    status = bank.get(location).json()
+    assert status["outcome"] == "stored" and status["file_id"] == str(file.id) and status["offset"] == len(data)
+    transfer = BankTransfer.objects.get()
+    assert (transfer.direction, transfer.outcome, transfer.bytes, transfer.bank_file_id) == (
+        "from_bank",
+        "stored",
+        len(data),
+        "B-0001",
+    )
+    actions = list(AuditEntry.objects.filter(action__startswith="banklink_upload").values_list("action", flat=True))
+    assert actions == ["banklink_upload_create", *["banklink_upload_part"] * 3, "banklink_upload_finish"]
+
+
+def test_the_same_bank_file_id_twice_stores_one_file_and_other_content_is_409(bank: Bank) -> None:
+    kind = DataKind.objects.get(transfer_id="ZEIMU-SHUNO-GEN1")
+    data = collection(kind)
+    bank.send(data, kind.transfer_id or "", "B-7")
+    again = bank.create(data, kind.transfer_id or "", "B-7")
+    assert again.status_code == 201 and again["Upload-Offset"] == str(len(data))
+    assert again["Kokin-Outcome"] == "stored" and ExchangeFile.objects.count() == 1
+    other = bank.create(data + b"", kind.transfer_id or "", "B-7", sha256="a" * 64)
+    assert other.status_code == 409 and "bank_file_id" in other.json()["error"]["en"]
+
+
+def test_a_wrong_sha256_answers_460_and_the_upload_starts_again_at_zero(bank: Bank) -> None:
+    kind = DataKind.objects.get(transfer_id="ZEIMU-SHUNO-SPR1")
+    data = collection(kind)
+    created = bank.create(data, kind.transfer_id or "", "B-460", sha256=hashlib.sha256(b"other").hexdigest())
+    answer = bank.patch(created["Location"], data, 0)
+    assert answer.status_code == 460 and answer["Upload-Offset"] == "0"
+    assert "SHA-256" in answer.json()["error"]["ja"]
+    assert bank.call("HEAD", created["Location"], **TUS)["Upload-Offset"] == "0"
+    assert not ExchangeFile.objects.exists() and not BankUploadPart.objects.exists()
+    assert BankTransfer.objects.get().outcome == "failed"
+
+
+def test_termination_drops_an_unfinished_upload_with_its_parts(bank: Bank) -> None:
+    kind = DataKind.objects.get(transfer_id="ZEIMU-SHUNO-SPB1")
+    data = collection(kind)
+    created = bank.create(data, kind.transfer_id or "", "B-del")
+    bank.patch(created["Location"], data[:500], 0)
+    blob = BankUploadPart.objects.get().blob_id
+    assert bank.call("DELETE", created["Location"], **TUS).status_code == 204
+    assert bank.call("HEAD", created["Location"], **TUS).status_code == 404
+    assert Blob.objects.get(pk=blob).shredded_at is not None and not BankUpload.objects.exists()
+    assert BankTransfer.objects.get().outcome == "cancelled"
+
+
+def test_tus_requests_need_tus_resumable_and_valid_metadata(bank: Bank) -> None:
+    missing = bank.call("POST", "/banklink/v1/uploads", HTTP_UPLOAD_LENGTH="10")
+    assert missing.status_code == 412 and missing["Tus-Version"] == "1.0.0"
+    no_meta = bank.call("POST", "/banklink/v1/uploads", HTTP_UPLOAD_LENGTH="10", **TUS)
+    assert no_meta.status_code == 400 and "bank_file_id" in no_meta.json()["error"]["en"]
+    outbound = bank.create(b"x" * 10, "ZEIMU-FURIKAE-REQ1", "B-out")
+    assert outbound.status_code == 400 and "to the bank" in outbound.json()["error"]["en"]
+    assert bank.create(b"x" * 10, "NO-SUCH-ID", "B-none").status_code == 400
+
+
+def test_every_collection_kind_is_routed_to_its_mailbox(bank: Bank) -> None:
+    kinds = DataKind.objects.filter(direction="inbound").exclude(format="zengin-debit").order_by("pk")
+    for kind in kinds:
+        answer = bank.send(collection(kind, 5), kind.transfer_id or "", f"route-{kind.pk}")
+        assert answer["Kokin-Outcome"] == "stored", bank.get(answer.wsgi_request.path).json()
+        assert ExchangeFile.objects.get(pk=answer["Kokin-File-Id"]).data_kind == kind
+    assert ExchangeFile.objects.filter(direction="inbound").count() == kinds.count()
+
+
+def test_a_broken_file_is_rejected_with_its_errors(bank: Bank) -> None:
+    kind = DataKind.objects.get(transfer_id="ZEIMU-SHUNO-MPN1")
+    answer = bank.send(collection(kind)[:-40], kind.transfer_id or "", "B-broken")
+    assert answer["Kokin-Outcome"] == "rejected" and "Kokin-File-Id" not in answer
+    status = bank.get(answer.wsgi_request.path).json()
+    assert status["outcome"] == "rejected" and status["errors"][0]["message_en"]
+    assert BankTransfer.objects.get().outcome == "rejected"
+
+
+def test_a_debit_result_is_stored_only_if_it_matches_the_collected_request(bank: Bank) -> None:
+    request = collected_request(4)
+    data = read_all(request.blob)
+    bank.call(
+        "POST",
+        f"/banklink/v1/files/{request.id}/ack",
+        f'{{"sha256": "{request.sha256}"}}'.encode(),
+        "application/json",
+    )
+    debit_date = request.debit_date
+    assert debit_date is not None
+    wrong = debit_file(4, debit_date=debit_date, result=True, holder_name="ｻﾄｳ ｼﾞﾛｳ")
+    rejected = bank.send(wrong, "ZEIMU-FURIKAE-RES1", "R-1")
+    assert rejected["Kokin-Outcome"] == "rejected"
+    reason = bank.get(rejected.wsgi_request.path).json()["errors"][0]
+    assert reason["record"] == 2 and reason["field"] == "holder_name"
+    result = data.replace(b"\r\n8", b"\r\n8")  # same bytes: every result code 0
+    right = debit_file(4, debit_date=debit_date, result=True)
+    assert right[:240] == result[:240]
+    stored = bank.send(right, "ZEIMU-FURIKAE-RES1", "R-2")
+    assert stored["Kokin-Outcome"] == "stored"
+    file = ExchangeFile.objects.get(pk=stored["Kokin-File-Id"])
+    assert file.summary["request_file"] == str(request.id)
+
+
+# --- commands ------------------------------------------------------------------------------------
+
+
+def test_account_commands_create_list_revoke_and_history(ward: Any, tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = tmp_path / "agent"
+    made = runner.invoke(cli, ["banklink", "account", "create", "--name", "shinkin", "--out", str(out)])
+    assert made.exit_code == 0, made.output
+    token = (out / "token").read_text().strip()
+    assert stat.S_IMODE((out / "token").stat().st_mode) == 0o600
+    assert token in made.output and "一度だけ" in made.output and "shown once" in made.output
+    assert (out / "shinkin.crt").exists() and (out / "shinkin.key").exists()
+    account = BankAccount.objects.get(name="shinkin")
+    assert token.split("_")[1] == account.token_prefix and token.split("_")[2] not in str(account.__dict__)
+    assert runner.invoke(cli, ["banklink", "account", "create", "--name", "shinkin", "--out", str(out)]).exit_code == 1
+    listed = runner.invoke(cli, ["banklink", "account", "list"])
+    assert "shinkin" in listed.output and "有効 active" in listed.output
+    revoked = runner.invoke(cli, ["banklink", "account", "revoke", "shinkin"])
+    assert revoked.exit_code == 0 and not BankAccount.objects.get(name="shinkin").active
+    assert runner.invoke(cli, ["banklink", "account", "revoke", "nobody"]).exit_code == 1
+    history = runner.invoke(cli, ["banklink", "history", "--limit", "5"])
+    assert history.exit_code == 0 and "no transfers" in history.output
+    logged = set(AuditEntry.objects.filter(action__startswith="banklink_").values_list("action", flat=True))
+    assert {"banklink_account_create", "banklink_account_revoke", "banklink_history"} <= logged
+    assert AuditEntry.objects.get(action="banklink_account_create").actor.startswith("os:")
+
+
+# --- the transfer history page -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("username", PRINCIPALS)
+def test_transfer_history_page_is_for_the_system_administrator_and_the_auditor(
+    username: str, login_as: Any, tmp_path: Path
+) -> None:
+    bank = Bank(tmp_path, "hist")
+    kind = DataKind.objects.get(transfer_id="ZEIMU-SHUNO-MPN1")
+    bank.send(collection(kind), "ZEIMU-SHUNO-MPN1", "H-1")
+    client = Client() if username == "anonymous" else login_as(username)
+    response = client.get("/banklink/history/")
+    if username in ("sysadmin", "auditor"):
+        page = response.content.decode()
+        assert response.status_code == 200 and "転送履歴" in page and "ZEIMU-SHUNO-MPN1" in page and "hist" in page
+        assert AuditEntry.objects.filter(action="banklink_history", actor=username).exists()
+    else:
+        assert response.status_code in (302, 403)

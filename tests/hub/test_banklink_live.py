@@ -1,0 +1,348 @@
+"""The bank link against a real hub (``kokin hub serve``: gunicorn, HTTPS, mutual TLS with the hub's CA)
+with real client certificates: authentication, collection of approved files with ranged resume,
+resumable tus uploads (also with the independent ``tuspy`` client), routing and result matching.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from kokin.exchange.testing import collection_file, debit_file
+from kokin.formats import sample
+
+from .live import LiveHub
+
+BANKLINK = "/banklink/v1"
+TUS = {"Tus-Resumable": "1.0.0"}
+#: the demo ward's inbound collection mailboxes (kokin.web.demo.transfer_id_for)
+COLLECTION_KINDS = {
+    "ZEIMU-SHUNO-MPN1": "mpn-receipt",
+    "ZEIMU-SHUNO-MPN2": "mpn-receipt",
+    "ZEIMU-SHUNO-GEN1": "general-receipt",
+    "ZEIMU-SHUNO-SPR1": "special-receipt",
+    "ZEIMU-SHUNO-SPB1": "special-breakdown",
+    "KOKUHO-SHUNO-MPN1": "mpn-receipt",
+    "KOKUHO-SHUNO-GEN1": "general-receipt",
+    "KOKUHO-SHUNO-GEN2": "general-receipt",
+    "KAIGO-SHUNO-GEN1": "general-receipt",
+    "SEISO-SHUNO-WASTE1": "general-receipt-waste",
+}
+
+
+class Bank:
+    def __init__(self, hub: LiveHub, name: str, folder: Path, networks: str = "127.0.0.1/32,::1/128") -> None:
+        self.hub = hub
+        self.name = name
+        self.cert, self.key, self.token = hub.create_bank_account(name, folder, networks=networks)
+
+    def http(self, **kw: Any) -> httpx.Client:
+        return self.hub.client(self.cert, self.key, self.token, **kw)
+
+    def create(self, http: httpx.Client, data: bytes, transfer_id: str, bank_file_id: str, sha: str = "") -> Any:
+        meta = {
+            "filename": f"{bank_file_id}.dat",
+            "transfer_id": transfer_id,
+            "bank_file_id": bank_file_id,
+            "sha256": sha or hashlib.sha256(data).hexdigest(),
+        }
+        encoded = ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in meta.items())
+        return http.post(
+            f"{BANKLINK}/uploads", headers={**TUS, "Upload-Length": str(len(data)), "Upload-Metadata": encoded}
+        )
+
+    def patch(self, http: httpx.Client, location: str, data: bytes, offset: int) -> Any:
+        headers = {**TUS, "Upload-Offset": str(offset), "Content-Type": "application/offset+octet-stream"}
+        return http.patch(location, content=data, headers=headers)
+
+    def send(self, data: bytes, transfer_id: str, bank_file_id: str, chunk: int = 4096) -> Any:
+        with self.http() as http:
+            created = self.create(http, data, transfer_id, bank_file_id)
+            assert created.status_code == 201, created.text
+            location = created.headers["Location"]
+            offset = int(created.headers["Upload-Offset"])
+            answer = created
+            while offset < len(data):
+                answer = self.patch(http, location, data[offset : offset + chunk], offset)
+                assert answer.status_code == 204, answer.text
+                offset = int(answer.headers["Upload-Offset"])
+            return answer, http.get(location).json()
+
+
+_count = iter(range(1_000_000))
+
+
+@pytest.fixture
+def bank(live_hub: LiveHub, tmp_path: Path) -> Bank:
+    return Bank(live_hub, f"bank{next(_count)}-{tmp_path.name[-8:]}".replace("_", "-"), tmp_path / "bank")
+
+
+def foreign_certificate(folder: Path) -> tuple[Path, Path]:
+    """A self-signed client certificate the hub's CA did not issue."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "intruder")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "intruder.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (folder / "intruder.key").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return folder / "intruder.crt", folder / "intruder.key"
+
+
+# --- authentication ------------------------------------------------------------------------------
+
+
+def test_auth_matrix_over_mutual_tls_each_refusal_answered_and_logged(
+    live_hub: LiveHub, bank: Bank, tmp_path: Path
+) -> None:
+    before = {e["seq"] for e in live_hub.audit("banklink_auth", last=500)}
+    with bank.http() as http:
+        assert http.get(f"{BANKLINK}/files").status_code == 200
+    with live_hub.client(None, None, bank.token) as http:  # no certificate
+        assert http.get(f"{BANKLINK}/files").status_code == 403
+    other = Bank(live_hub, f"{bank.name}-other", tmp_path / "other")
+    with live_hub.client(other.cert, other.key, bank.token) as http:  # another account's certificate
+        refused = http.get(f"{BANKLINK}/files")
+        assert refused.status_code == 403 and "certificate" in refused.json()["error"]["en"]
+    with live_hub.client(bank.cert, bank.key, bank.token[:-3] + "abc") as http:  # a wrong token
+        assert http.get(f"{BANKLINK}/files").status_code == 401
+    with live_hub.client(bank.cert, bank.key) as http:  # no token
+        assert http.get(f"{BANKLINK}/files").status_code == 401
+    far = Bank(live_hub, f"{bank.name}-far", tmp_path / "far", networks="192.0.2.0/24")
+    with far.http() as http:  # an address outside the account's allow-list
+        assert http.get(f"{BANKLINK}/files").status_code == 403
+    cert, key = foreign_certificate(tmp_path / "intruder")
+    with live_hub.client(cert, key, bank.token) as http, pytest.raises(httpx.TransportError):
+        http.get(f"{BANKLINK}/files")  # the TLS handshake refuses a certificate the CA did not issue
+    live_hub.run("banklink", "account", "revoke", other.name)
+    with other.http() as http:
+        assert http.get(f"{BANKLINK}/files").status_code == 403
+    new = [e for e in live_hub.audit("banklink_auth", last=500) if e["seq"] not in before]
+    assert [e["detail"]["reason"] for e in new] == [
+        "no_certificate",
+        "certificate",
+        "bad_token",
+        "no_token",
+        "address",
+        "inactive",
+    ]
+    assert all(e["outcome"] == "denied" and e["client_ip"] == "127.0.0.1" for e in new)
+    assert new[1]["cert_fingerprint"] and new[1]["actor"] == f"bank:{bank.name}"
+
+
+# --- files for the bank --------------------------------------------------------------------------
+
+
+def test_collect_an_approved_request_resuming_with_range_then_ack(live_hub: LiveHub, bank: Bank) -> None:
+    file_id = live_hub.approve_debit_request(records=200)
+    with bank.http() as http:
+        listed = {f["id"]: f for f in http.get(f"{BANKLINK}/files").json()["files"]}
+        entry = listed[file_id]
+        assert entry["transfer_id"] == "ZEIMU-FURIKAE-REQ1" and entry["reply_transfer_id"] == "ZEIMU-FURIKAE-RES1"
+        got = b""
+        with http.stream("GET", f"{BANKLINK}/files/{file_id}") as response:  # the line is cut after 5000 bytes
+            assert response.status_code == 200 and response.headers["ETag"] == f'"{entry["sha256"]}"'
+            for chunk in response.iter_bytes(1000):
+                got += chunk
+                if len(got) >= 5000:
+                    break
+        rest = http.get(
+            f"{BANKLINK}/files/{file_id}", headers={"Range": f"bytes={len(got)}-", "If-Range": f'"{entry["sha256"]}"'}
+        )
+        assert rest.status_code == 206
+        assert rest.headers["Content-Range"] == f"bytes {len(got)}-{entry['size'] - 1}/{entry['size']}"
+        data = got + rest.content
+        digest = hashlib.sha256(data)
+        assert digest.hexdigest() == entry["sha256"] and len(data) == entry["size"]
+        assert rest.headers["Repr-Digest"] == f"sha-256=:{base64.b64encode(digest.digest()).decode()}:"
+        bad = http.get(f"{BANKLINK}/files/{file_id}", headers={"Range": f"bytes={entry['size']}-"})
+        assert bad.status_code == 416
+        body = {"sha256": entry["sha256"], "bytes": len(data), "duration_ms": 40, "retries": 1}
+        assert http.post(f"{BANKLINK}/files/{file_id}/ack", json=body).json() == {
+            "state": "collected",
+            "file_id": file_id,
+        }
+        assert http.post(f"{BANKLINK}/files/{file_id}/ack", json=body).status_code == 200
+        assert file_id not in {f["id"] for f in http.get(f"{BANKLINK}/files").json()["files"]}
+    assert bank.name in live_hub.run("banklink", "history", "--limit", "200")
+    collected = [e for e in live_hub.audit("exchange_collect", last=50) if e["object"] == f"file:{file_id}"]
+    assert len(collected) == 1 and collected[0]["actor"] == f"bank:{bank.name}"
+
+
+# --- files from the bank -------------------------------------------------------------------------
+
+
+def _cut_patch(hub: LiveHub, bank: Bank, location: str, data: bytes, offset: int, declared: int) -> None:
+    """A PATCH announcing ``declared`` bytes whose connection dies after ``data``."""
+    context = hub.ssl_context(bank.cert, bank.key)
+    with (
+        socket.create_connection(("127.0.0.1", hub.port)) as raw,
+        context.wrap_socket(raw, server_hostname="127.0.0.1") as tls,
+    ):
+        head = (
+            f"PATCH {location} HTTP/1.1\r\nHost: 127.0.0.1:{hub.port}\r\nAuthorization: Bearer {bank.token}\r\n"
+            f"Tus-Resumable: 1.0.0\r\nUpload-Offset: {offset}\r\nContent-Type: application/offset+octet-stream\r\n"
+            f"Content-Length: {declared}\r\n\r\n"
+        )
+        tls.sendall(head.encode("ascii") + data)
+    # closed without the rest of the body
+
+
+def wait_offset(http: httpx.Client, location: str, at_least: int) -> int:
+    """The server's offset once the cut PATCH's part is recorded (polled, the server finishes it after the cut)."""
+    import time
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        offset = int(http.head(location, headers=TUS).headers["Upload-Offset"])
+        if offset >= at_least:
+            return offset
+        time.sleep(0.05)
+    raise AssertionError(f"the offset never reached {at_least}")
+
+
+def test_tus_upload_in_chunks_resumes_after_a_cut_connection(live_hub: LiveHub, bank: Bank) -> None:
+    data = sample.generate("mpn-receipt", 300, seed=11)[0]
+    with bank.http() as http:
+        created = bank.create(http, data, "ZEIMU-SHUNO-MPN1", "cut-1")
+        location = created.headers["Location"]
+        assert bank.patch(http, location, data[:10_000], 0).headers["Upload-Offset"] == "10000"
+        _cut_patch(live_hub, bank, location, data[10_000:30_000], 10_000, len(data) - 10_000)
+        offset = wait_offset(http, location, 30_000)
+        assert offset == 30_000  # what arrived before the cut is kept
+        assert bank.patch(http, location, data[:5], 0).status_code == 409  # not the server's offset
+        last = bank.patch(http, location, data[offset:], offset)
+        assert last.status_code == 204 and last.headers["Kokin-Outcome"] == "stored"
+        status = http.get(location).json()
+        assert status["outcome"] == "stored" and status["offset"] == len(data) == status["length"]
+
+
+def test_resend_with_the_same_bank_file_id_stores_one_file_other_content_409_wrong_sha_460(bank: Bank) -> None:
+    data = sample.generate("general-receipt", 50, seed=12)[0]
+    answer, status = bank.send(data, "ZEIMU-SHUNO-GEN1", "idem-1")
+    assert answer.headers["Kokin-Outcome"] == "stored"
+    with bank.http() as http:
+        again = bank.create(http, data, "ZEIMU-SHUNO-GEN1", "idem-1")
+        assert again.status_code == 201 and again.headers["Location"].endswith(status["id"])
+        assert again.headers["Upload-Offset"] == str(len(data)) and again.headers["Kokin-File-Id"] == status["file_id"]
+        other = bank.create(http, data[:-1] + b" ", "ZEIMU-SHUNO-GEN1", "idem-1")
+        assert other.status_code == 409
+        wrong = bank.create(http, data, "ZEIMU-SHUNO-GEN1", "sha-1", sha="0" * 64)
+        answer = bank.patch(http, wrong.headers["Location"], data, 0)
+        assert answer.status_code == 460 and answer.headers["Upload-Offset"] == "0"
+        deleted = bank.create(http, data, "ZEIMU-SHUNO-GEN1", "del-1")
+        bank.patch(http, deleted.headers["Location"], data[:100], 0)
+        assert http.delete(deleted.headers["Location"], headers=TUS).status_code == 204
+        assert http.head(deleted.headers["Location"], headers=TUS).status_code == 404
+
+
+def test_each_collection_kind_is_routed_to_its_mailbox(live_hub: LiveHub, bank: Bank) -> None:
+    stored = {}
+    for n, (transfer_id, fmt) in enumerate(COLLECTION_KINDS.items()):
+        data = sample.generate(fmt, 8, seed=1000 + n)[0]
+        _, status = bank.send(data, transfer_id, f"route-{transfer_id}")
+        assert status["outcome"] == "stored", status["errors"][:3]
+        stored[status["file_id"]] = transfer_id
+    code = (
+        "from kokin.exchange.models import ExchangeFile\n"
+        f"for f in ExchangeFile.objects.filter(pk__in={list(stored)!r}).select_related('data_kind'):\n"
+        "    print('KIND', f.id, f.data_kind.transfer_id)\n"
+    )
+    found = dict(line.split()[1:] for line in live_hub.python(code).splitlines() if line.startswith("KIND "))
+    assert found == stored
+
+
+def test_a_debit_result_is_stored_only_if_it_matches_the_collected_request(live_hub: LiveHub, bank: Bank) -> None:
+    file_id = live_hub.approve_debit_request(records=6)
+    rejected_early, _ = bank.send(debit_file(6, result=True), "ZEIMU-FURIKAE-RES1", "early-1")
+    assert rejected_early.headers["Kokin-Outcome"] == "rejected"  # the bank has not collected it yet
+    with bank.http() as http:
+        data = http.get(f"{BANKLINK}/files/{file_id}").content
+        http.post(f"{BANKLINK}/files/{file_id}/ack", json={"sha256": hashlib.sha256(data).hexdigest()})
+    _, wrong = bank.send(debit_file(6, result=True, amount=777), "ZEIMU-FURIKAE-RES1", "res-wrong")
+    assert wrong["outcome"] == "rejected"
+    assert wrong["errors"][0]["record"] == 2 and wrong["errors"][0]["field"] == "amount"
+    assert "record 2: amount" in wrong["errors"][0]["message_en"]
+    _, right = bank.send(debit_file(6, result=True), "ZEIMU-FURIKAE-RES1", "res-right")
+    assert right["outcome"] == "stored" and right["file_id"]
+
+
+def test_an_independent_tus_client_tuspy_uploads_to_the_hub(
+    live_hub: LiveHub, bank: Bank, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    from tusclient.client import TusClient
+
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(live_hub.ca_cert))  # requests verifies against the hub's CA
+    data = collection_file("special-receipt", 40)
+    client = TusClient(
+        f"{live_hub.url}{BANKLINK}/uploads",
+        headers={"Authorization": f"Bearer {bank.token}"},
+        client_cert=(str(bank.cert), str(bank.key)),
+    )
+    uploader = client.uploader(
+        file_stream=io.BytesIO(data),
+        chunk_size=1024,
+        metadata={
+            "filename": "tokucho.dat",
+            "transfer_id": "ZEIMU-SHUNO-SPR1",
+            "bank_file_id": "tuspy-1",
+            "sha256": hashlib.sha256(data).hexdigest(),
+        },
+    )
+    uploader.upload()
+    assert uploader.offset == len(data)
+    with bank.http() as http:
+        status = http.get(uploader.url).json()
+    assert status["outcome"] == "stored" and status["filename"] == "tokucho.dat"
+
+
+# --- a hub killed in the middle of an upload ------------------------------------------------------
+
+
+@pytest.fixture
+def own_hub(tmp_path: Path) -> Iterator[LiveHub]:
+    hub = LiveHub(tmp_path / "hub")
+    try:
+        yield hub.start()
+    finally:
+        hub.close()
+
+
+def test_an_upload_resumes_after_the_hub_is_killed_and_restarted(own_hub: LiveHub, tmp_path: Path) -> None:
+    bank = Bank(own_hub, "survivor", tmp_path / "bank")
+    data = sample.generate("general-receipt", 200, seed=21)[0]
+    with bank.http() as http:
+        location = bank.create(http, data, "KOKUHO-SHUNO-GEN1", "crash-1").headers["Location"]
+        bank.patch(http, location, data[:20_000], 0)
+    own_hub.kill()
+    own_hub.start()
+    with bank.http() as http:
+        offset = int(http.head(location, headers=TUS).headers["Upload-Offset"])
+        assert offset == 20_000
+        last = bank.patch(http, location, data[offset:], offset)
+        assert last.headers["Kokin-Outcome"] == "stored"
