@@ -358,12 +358,15 @@ def _prepare_hub() -> None:
 @click.option("--host", default="localhost", show_default=True)
 @click.option("--port", type=int, default=8443, show_default=True)
 @click.option("--workers", type=int, default=2, show_default=True)
-def hub_serve(host: str, port: int, workers: int) -> None:
+@click.option(
+    "--access-log", default="-", show_default=True, help="アクセスログの出力先 / access log file ('-': stdout)"
+)
+def hub_serve(host: str, port: int, workers: int, access_log: str) -> None:
     """Migrate and serve the hub over HTTPS."""
     from kokin.web.server import serve
 
     _prepare_hub()
-    serve(host, port, workers)
+    serve(host, port, workers, access_log=access_log)
 
 
 @main.command()
@@ -371,8 +374,15 @@ def hub_serve(host: str, port: int, workers: int) -> None:
 @click.option("--port", type=int, default=8443, show_default=True)
 @click.option("--reset-logins", is_flag=True, help="New initial passwords and TOTP secrets for the demo logins.")
 @click.option("--no-serve", is_flag=True, help="Set up only; do not start the server.")
-def demo(host: str, port: int, reset_logins: bool, no_serve: bool) -> None:
-    """Set up the demo ward (SQLite, local CA, demo logins) and serve it on https://localhost:8443."""
+@click.option(
+    "--hub-only",
+    is_flag=True,
+    help="ハブだけを起動 (金融機関側なし) / serve the hub without the bank agent and simulator",
+)
+@click.option("--seed", type=int, default=1, show_default=True, help="シミュレータの乱数種 / the bank simulator's seed")
+def demo(host: str, port: int, reset_logins: bool, no_serve: bool, hub_only: bool, seed: int) -> None:
+    """The whole service on one machine: the hub with the demo ward (SQLite, local CA, demo logins) on
+    https://localhost:8443, the bank agent and the bank simulator, under one supervisor (Ctrl-C stops all)."""
     _prepare_hub()
     from kokin.web import demo as demo_ward
     from kokin.web.home import home
@@ -393,12 +403,37 @@ def demo(host: str, port: int, reset_logins: bool, no_serve: bool) -> None:
     else:
         click.echo("デモ用ログインは作成済みです (再発行: kokin demo --reset-logins) / demo logins exist already")
     click.echo("デモ用ファイル / demo files:")
-    for line in demo_ward.seed_files(home() / "demo"):
+    for line in demo_ward.seed_files(home() / "demo", place_inbound=hub_only):
         click.echo(line)
-    if not no_serve:
+    if no_serve:
+        return
+    if hub_only:
         from kokin.web.server import serve
 
         serve(host, port)
+        return
+    from kokin.web import supervisor
+
+    side = demo_ward.bank_side(home() / "bank", hub_url=f"https://{host}:{port}", ca_cert=files.ca_cert)
+    logs = home() / "logs"
+    click.echo(f"金融機関側 / bank side: {side.agent_config.parent}  (spool {side.spool})")
+    click.echo(f"ログ / logs: {logs / 'demo.log'}  (アクセスログ / access log: {logs / 'access.log'})")
+    click.echo("停止は Ctrl-C / Ctrl-C stops the hub, the agent and the simulator")
+    kokin = supervisor.kokin_command()
+    code = supervisor.run(
+        [
+            supervisor.Service(
+                "hub",
+                [kokin, "hub", "serve", "--host", host, "--port", str(port), "--access-log", str(logs / "access.log")],
+            ),
+            supervisor.Service("agent", [kokin, "bank", "agent", "--config", str(side.agent_config)]),
+            supervisor.Service(
+                "simulator", [kokin, "bank", "simulate", "--config", str(side.simulator_config), "--seed", str(seed)]
+            ),
+        ],
+        log_file=logs / "demo.log",
+    )
+    raise SystemExit(code)
 
 
 @main.group()

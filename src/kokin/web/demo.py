@@ -169,11 +169,12 @@ def load(*, reset_logins: bool = False) -> list[Login]:
     return created
 
 
-def seed_files(folder: Path) -> list[str]:
+def seed_files(folder: Path, *, place_inbound: bool = True) -> list[str]:
     """Today's collection data in every inbound mailbox (once) and a debit request ready to upload.
 
     Sample files come from :mod:`kokin.formats.sample`; they are placed as the bank link will deliver
-    them. Returns lines for the operator, in Japanese and English.
+    them (``place_inbound=False`` when the bank simulator delivers them over the bank link). Returns
+    lines for the operator, in Japanese and English.
     """
     from django.utils import timezone
 
@@ -185,7 +186,7 @@ def seed_files(folder: Path) -> list[str]:
     folder.mkdir(parents=True, exist_ok=True)
     lines: list[str] = []
     today = timezone.localdate()
-    if not ExchangeFile.objects.exists():
+    if place_inbound and not ExchangeFile.objects.exists():
         for kind in DataKind.objects.filter(direction=IN).exclude(format="zengin-debit").order_by("pk"):
             raw, _ = sample.generate(kind.format, 40, seed=kind.pk, base_date=today)
             path = folder / f"{kind.business.code}-{kind.format}-{kind.pk}.dat"
@@ -202,3 +203,107 @@ def seed_files(folder: Path) -> list[str]:
         f"  口座振替請求 (引落日 {debit_date:%Y-%m-%d}) をアップロードできます / a debit request to upload: {request}"
     )
     return lines
+
+
+# --- the bank side of the demo: a bank system account, the agent's and the simulator's configs ----
+
+BANK_ACCOUNT = "demo-designated-bank"
+
+
+@dataclass(frozen=True)
+class BankSide:
+    agent_config: Path
+    simulator_config: Path
+    spool: Path
+
+
+def _toml(value: object) -> str:
+    """A TOML value: JSON's string escapes are TOML basic-string escapes, numbers are the same."""
+    import json
+
+    return json.dumps(value, ensure_ascii=False)
+
+
+def simulator_kinds() -> list[dict[str, object]]:
+    """Every mailbox of the ward that the bank fills or answers, as the simulator's ``[[kind]]`` tables."""
+    kinds: list[dict[str, object]] = []
+    for kind in DataKind.objects.exclude(transfer_id=None).select_related("reply_kind").order_by("pk"):
+        if kind.direction == IN and kind.format != "zengin-debit":
+            kinds.append(
+                {
+                    "transfer_id": kind.transfer_id,
+                    "format": kind.format,
+                    "yearly_volume": kind.yearly_volume,
+                    "label": kind.label,
+                }
+            )
+        elif kind.direction == OUT and kind.reply_kind is not None:
+            kinds.append(
+                {
+                    "transfer_id": kind.transfer_id,
+                    "format": kind.format,
+                    "direction": "outbound",
+                    "reply": kind.reply_kind.transfer_id,
+                    "label": kind.label,
+                }
+            )
+    return kinds
+
+
+def bank_side(folder: Path, *, hub_url: str, ca_cert: Path) -> BankSide:
+    """The designated bank's system account on the hub (client certificate + token, loopback only)
+    and the configs of its agent and of the simulator, created once in ``folder``."""
+    from click.testing import CliRunner
+
+    from kokin.banklink.commands import banklink
+    from kokin.banklink.models import BankAccount
+
+    credentials = folder / "credentials"
+    spool = folder / "spool"
+    if not BankAccount.objects.filter(name=BANK_ACCOUNT).exists() or not (credentials / "token").exists():
+        BankAccount.objects.filter(name=BANK_ACCOUNT).delete()
+        result = CliRunner().invoke(
+            banklink,
+            [
+                "account",
+                "create",
+                "--name",
+                BANK_ACCOUNT,
+                "--networks",
+                "127.0.0.1/32,::1/128",
+                "--out",
+                str(credentials),
+            ],
+        )
+        if result.exit_code != 0:
+            raise RuntimeError(f"bank account: {result.output}") from result.exception
+    cert = next(p for p in sorted(credentials.glob("*.crt")) if p.name != "ca.crt")
+    agent = folder / "agent.toml"
+    agent.write_text(
+        "# 連携エージェント (デモ) / the demo bank's agent — written by `kokin demo`\n"
+        "[hub]\n"
+        f"url = {_toml(hub_url)}\n"
+        f"ca_cert = {_toml(str(ca_cert))}\n"
+        f"client_cert = {_toml(str(cert))}\n"
+        f"client_key = {_toml(str(cert.with_suffix('.key')))}\n"
+        f"token_file = {_toml(str(credentials / 'token'))}\n"
+        "[spool]\n"
+        f"root = {_toml(str(spool))}\n"
+        "[transfer]\n"
+        "poll_seconds = 3\n",
+        encoding="utf-8",
+    )
+    simulator = folder / "simulator.toml"
+    lines = [
+        "# 金融機関シミュレータ (デモ) / the demo bank's simulator — written by `kokin demo`",
+        f"spool = {_toml(str(spool))}",
+        'scale = "day"',
+        "poll_seconds = 2",
+        "collection_every_seconds = 600",
+        "max_records_per_file = 2000",
+    ]
+    for kind in simulator_kinds():
+        lines.append("[[kind]]")
+        lines.extend(f"{key} = {_toml(value)}" for key, value in kind.items())
+    simulator.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return BankSide(agent, simulator, spool)
