@@ -60,39 +60,74 @@ def _digits(col: np.ndarray) -> np.ndarray:
 
 def _real(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
     leap = ((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)
-    days = _DAYS[np.clip(m, 0, 12)] - ((m == 2) & ~leap)
+    days = np.take(_DAYS, m, mode="clip") - ((m == 2) & ~leap)
     return np.asarray((m >= 1) & (m <= 12) & (d >= 1) & (d <= days))
 
 
-def check(style: str, col: np.ndarray, *, today: dt.date | None = None) -> np.ndarray:
-    """Rows (n × width ASCII digits) that hold a real date of ``style``; rows must be digits already."""
+#: by month × 100 + day: a day that exists in some year (29 February included)
+_MONTH_DAY = np.zeros(10000, dtype=np.bool_)
+for _m in range(1, 13):
+    _MONTH_DAY[_m * 100 + 1 : _m * 100 + int(_DAYS[_m]) + 1] = True
+
+
+def _month_day(m: np.ndarray, d: np.ndarray) -> np.ndarray:
+    return np.asarray((m >= 1) & (m <= 12) & (d >= 1) & (d <= np.take(_DAYS, m, mode="clip")))
+
+
+def _wareki(era: np.ndarray, yy: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
+    known = (era >= 1) & (era <= len(ERAS))
+    e = np.where(known, era, 0)
+    y = _ERA_BASE[e] + yy
+    ymd = y * 10000 + m * 100 + d
+    return np.asarray(known & (yy >= 1) & _real(y, m, d) & (ymd >= _ERA_FIRST[e]) & (ymd <= _ERA_LAST[e]))
+
+
+def _wareki_year(era: np.ndarray, yy: np.ndarray, last_fiscal_year: int) -> np.ndarray:
+    known = (era >= 1) & (era <= len(ERAS))
+    e = np.where(known, era, 0)
+    y = _ERA_BASE[e] + yy
+    # 年度 of an era runs from its first year to the year the next era began
+    return np.asarray(known & (yy >= 1) & (y <= (_ERA_LAST[e] // 10000)) & (y <= last_fiscal_year))
+
+
+def check(style: str, col: np.ndarray, *, today: dt.date | None = None, value: np.ndarray | None = None) -> np.ndarray:
+    """Rows (n × width ASCII digits) that hold a real date of ``style``; rows must be digits already.
+
+    ``value``, when given, is ``col`` read as one number per row (the caller has it already): the
+    parts are then cut out of it by division instead of being read digit by digit again.
+    """
     today = today or dt.date.today()
+    last_fiscal_year = fiscal_year_of(today) + 1
+    if value is not None and col.shape[1] == LENGTHS.get(style):
+        # rows that are not digits give garbage either way: the caller masks them out
+        if style == "fiscal_year":
+            return np.asarray((value >= 1989) & (value <= last_fiscal_year))
+        if style == "wareki_year":
+            return _wareki_year(value // 100, value % 100, last_fiscal_year)
+        if style == "mmdd":
+            return np.take(_MONTH_DAY, value, mode="clip")
+        if style == "yyyymmdd":
+            # one table lookup for month and day; only 29 February asks for the year's arithmetic
+            md, y = value % 10000, value // 10000
+            good = np.take(_MONTH_DAY, md, mode="clip") & (y >= 1868)
+            feb29 = md == 229
+            if feb29.any():
+                good &= ~feb29 | ((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)
+            return np.asarray(good)
+        if style == "wareki":
+            return _wareki(value // 1000000, value // 10000 % 100, value // 100 % 100, value % 100)
     if style == "mmdd":
-        m, d = _digits(col[:, 0:2]), _digits(col[:, 2:4])
-        return np.asarray((m >= 1) & (m <= 12) & (d >= 1) & (d <= _DAYS[np.clip(m, 0, 12)]))
+        return _month_day(_digits(col[:, 0:2]), _digits(col[:, 2:4]))
     if style == "yyyymmdd":
         y, m, d = _digits(col[:, 0:4]), _digits(col[:, 4:6]), _digits(col[:, 6:8])
         return _real(y, m, d) & (y >= 1868)
     if style == "wareki":
-        era = _digits(col[:, 0:1])
-        known = (era >= 1) & (era <= len(ERAS))
-        e = np.where(known, era, 0)
-        yy, m, d = _digits(col[:, 1:3]), _digits(col[:, 3:5]), _digits(col[:, 5:7])
-        y = _ERA_BASE[e] + yy
-        ymd = y * 10000 + m * 100 + d
-        return np.asarray(known & (yy >= 1) & _real(y, m, d) & (ymd >= _ERA_FIRST[e]) & (ymd <= _ERA_LAST[e]))
-    last_fiscal_year = fiscal_year_of(today) + 1
+        return _wareki(_digits(col[:, 0:1]), _digits(col[:, 1:3]), _digits(col[:, 3:5]), _digits(col[:, 5:7]))
     if style == "fiscal_year":
         y = _digits(col)
         return np.asarray((y >= 1989) & (y <= last_fiscal_year))
     if style == "wareki_year":
-        era = _digits(col[:, 0:1])
-        known = (era >= 1) & (era <= len(ERAS))
-        e = np.where(known, era, 0)
-        yy = _digits(col[:, 1:3])
-        y = _ERA_BASE[e] + yy
-        # 年度 of an era runs from its first year to the year the next era began
-        return np.asarray(known & (yy >= 1) & (y <= (_ERA_LAST[e] // 10000)) & (y <= last_fiscal_year))
+        return _wareki_year(_digits(col[:, 0:1]), _digits(col[:, 1:3]), last_fiscal_year)
     raise ValueError(f"unknown date style {style!r}")
 
 

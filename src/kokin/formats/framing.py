@@ -53,6 +53,8 @@ class Block:
 
     rows: np.ndarray
     numbers: np.ndarray
+    #: the same records with their separators (k × stride, C-contiguous), for checks over flat bytes
+    full: np.ndarray | None = None
 
     @property
     def first(self) -> int:
@@ -82,7 +84,8 @@ class RecordReader:
         self.convention = "none"
         self.records = 0
         self.bytes_read = 0
-        #: blocks stay valid after the next one is read (for collecting columns)
+        #: blocks stay valid after the next one is read (for a caller that holds on to them; the engine
+        #: copies what it keeps, so it reads with two buffers in turn and no fresh pages)
         self.keep = keep
 
     def _issue(self, record: int | None, field: str, code: str, ja: str, en: str, severity: str = "error") -> None:
@@ -183,7 +186,7 @@ class RecordReader:
                         "CR/LF 区切りのないファイルの途中に改行があります (レコード長の誤りの可能性)",
                         "a CR or LF inside a file without separators (a record of the wrong length?)",
                     )
-            block = Block(rows, np.arange(number, number + n, dtype=np.int64))
+            block = Block(rows, np.arange(number, number + n, dtype=np.int64), rows)
             number += n
         if eof and end - used:
             rest = end - used
@@ -206,7 +209,7 @@ class RecordReader:
             rows = np.frombuffer(buf, dtype=np.uint8, count=n * stride).reshape(n, stride)
             # a CR or LF inside a record is content here as on the slow path; the engine names it
             if (rows[:, L] == 13).all() and (rows[:, L + 1] == 10).all():
-                block = Block(rows[:, :L], np.arange(number, number + n, dtype=np.int64))
+                block = Block(rows[:, :L], np.arange(number, number + n, dtype=np.int64), rows)
                 return block, n * stride, number + n
         return self._cut_lines(bytes(buf[:end]), number, eof)
 
@@ -261,7 +264,7 @@ class RecordReader:
         if not good:
             return None, pos, number
         rows = np.frombuffer(b"".join(good), dtype=np.uint8).reshape(len(good), L)
-        return Block(rows, np.asarray(numbers, dtype=np.int64)), pos, number
+        return Block(rows, np.asarray(numbers, dtype=np.int64), rows), pos, number
 
     def _keep(self, line: bytes, number: int) -> bool:
         if len(line) == self.length:
