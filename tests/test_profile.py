@@ -226,3 +226,13 @@ def test_comment_lines_are_not_taken_for_the_faulty_line(write_profile: WritePro
         '# amount: colour the amount red\n[formats.zengin-debit.records.data.fields.amount]\ncolour = "red"\n'  # line 3
     )
     assert f"{path}:3:" in error_of(path)
+
+
+def test_a_numeric_field_of_more_than_18_digits_is_refused_naming_the_line(write_profile: WriteProfile) -> None:
+    # amounts are decoded into 64-bit integers: a 20-digit customer number marked numeric would overflow
+    path = write_profile(
+        '[bank]\ncode = "0005"\n\n[formats.zengin-debit.records.data.fields.customer_number]\nnumeric = true\n'
+    )
+    message = error_of(path)
+    assert f"{path}:4:" in message or f"{path}:5:" in message
+    assert "customer_number" in message and "at most 18 digits" in message

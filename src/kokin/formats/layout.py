@@ -51,6 +51,10 @@ class Field:
         return slice(self.start - 1, self.start - 1 + self.length)
 
 
+#: amounts and counts are decoded into int64: 18 digits always fit (19 do not all)
+MAX_NUMERIC_DIGITS = 18
+
+
 @dataclass(frozen=True)
 class RecordKind:
     code: str  # the データ区分 character
@@ -133,6 +137,15 @@ class Layout:
                             f,
                             f"leaves bytes {pos}-{f.start - 1} undefined",
                             f"{pos}～{f.start - 1} バイト目が未定義です",
+                        )
+                    )
+                if f.numeric and f.length > MAX_NUMERIC_DIGITS:
+                    problems.append(
+                        _layout_issue(
+                            kind,
+                            f,
+                            f"a numeric field holds at most {MAX_NUMERIC_DIGITS} digits (64-bit integers)",
+                            f"数値項目は {MAX_NUMERIC_DIGITS} 桁までです (64 ビット整数)",
                         )
                     )
                 if f.type == "K" and f.length % 2:
