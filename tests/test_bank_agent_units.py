@@ -62,7 +62,7 @@ def test_minimal_config_resolves_relative_paths_and_takes_defaults(confdir: Path
     assert config.hub.ca_cert == confdir / "ca.crt"
     assert config.spool_root == confdir / "spool"
     assert config.hub.token() == "kb_abc_secret"
-    assert config.transfer.chunk_bytes == 16 * 1024 * 1024
+    assert config.transfer.chunk_bytes == 4 * 1024**3  # the whole file in one streamed PATCH
     assert config.transfer.retries == 8
     assert config.jobs == ()
     assert config.conversion_for("ZEIMU-FURIKAE-REQ1") is None

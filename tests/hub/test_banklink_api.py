@@ -381,3 +381,151 @@ def test_transfer_history_page_is_for_the_system_administrator_and_the_auditor(
         assert AuditEntry.objects.filter(action="banklink_history", actor=username).exists()
     else:
         assert response.status_code in (302, 403)
+
+
+# --- one PATCH for the whole file (the agent's usual case) ---------------------------------------
+
+
+@pytest.fixture
+def uploads_dir(settings: Any, tmp_path: Path) -> Path:
+    """The folder of the transient plaintext files, this test's own (so that it can be checked empty)."""
+    folder = tmp_path / "uploads"
+    settings.FILE_UPLOAD_TEMP_DIR = str(folder)
+    return folder
+
+
+def _spy_place(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """Record what :func:`kokin.exchange.services.place` is given (the temp file, as it is then)."""
+    seen: list[dict[str, Any]] = []
+    real = exchange.place
+
+    def spy(**kwargs: Any) -> exchange.Outcome:
+        path = kwargs["received"].path
+        seen.append({"path": path, "mode": stat.S_IMODE(path.stat().st_mode), "blob": kwargs.get("blob")})
+        return real(**kwargs)
+
+    monkeypatch.setattr(services.exchange, "place", spy)
+    return seen
+
+
+def test_a_whole_file_in_one_patch_is_stored_in_the_blob_it_was_received_into(
+    bank: Bank, uploads_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kind = DataKind.objects.get(transfer_id="ZEIMU-SHUNO-GEN1")
+    data = collection(kind, 400)
+    seen = _spy_place(monkeypatch)
+    created = bank.create(data, kind.transfer_id or "", "ONE-1")
+    answer = bank.patch(created["Location"], data, 0)
+    assert answer.status_code == 204 and answer["Kokin-Outcome"] == "stored"
+    file = ExchangeFile.objects.get(pk=answer["Kokin-File-Id"])
+    assert file.sha256 == hashlib.sha256(data).hexdigest() == file.blob.sha256
+    assert read_all(file.blob) == data and file.size == len(data)
+    # validation read a 0600 plaintext file, gone now; the part's blob became the file's (not encrypted twice)
+    (call,) = seen
+    assert call["mode"] == 0o600 and call["path"].parent == uploads_dir and not call["path"].exists()
+    assert call["blob"] is not None and call["blob"].pk == file.blob_id
+    assert list(uploads_dir.iterdir()) == []
+    part_entry = AuditEntry.objects.get(action="banklink_upload_part")
+    assert part_entry.detail["blob"] == str(file.blob_id) and part_entry.detail["bytes"] == len(data)
+    placed = AuditEntry.objects.get(action="exchange_place")
+    assert (placed.actor, placed.role) == (f"bank:{bank.account.name}", "金融機関")  # the bank, not a command
+    assert Blob.objects.filter(shredded_at__isnull=True).count() == 1 and not BankUploadPart.objects.exists()
+    actions = list(AuditEntry.objects.filter(action__startswith="banklink_upload").values_list("action", flat=True))
+    assert actions == ["banklink_upload_create", "banklink_upload_part", "banklink_upload_finish"]
+    transfer = BankTransfer.objects.get()
+    assert (transfer.outcome, transfer.bytes, transfer.sha256, transfer.file_id) == (
+        "stored",
+        len(data),
+        file.sha256,
+        file.id,
+    )
+    # a resend is still recognised by its bank_file_id
+    again = bank.create(data, kind.transfer_id or "", "ONE-1")
+    assert again["Kokin-Outcome"] == "stored" and again["Kokin-File-Id"] == str(file.id)
+
+
+def test_a_whole_file_rejected_or_with_a_wrong_sha256_leaves_no_blob_and_no_temp_file(
+    bank: Bank, uploads_dir: Path
+) -> None:
+    kind = DataKind.objects.get(transfer_id="ZEIMU-SHUNO-MPN1")
+    broken = collection(kind)[:-40]
+    created = bank.create(broken, kind.transfer_id or "", "ONE-BAD")
+    answer = bank.patch(created["Location"], broken, 0)
+    assert answer.status_code == 204 and answer["Kokin-Outcome"] == "rejected"
+    data = collection(kind)
+    other = bank.create(data, kind.transfer_id or "", "ONE-460", sha256=hashlib.sha256(b"other").hexdigest())
+    mismatch = bank.patch(other["Location"], data, 0)
+    assert mismatch.status_code == 460 and mismatch["Upload-Offset"] == "0"
+    assert not ExchangeFile.objects.exists() and not BankUploadPart.objects.exists()
+    assert Blob.objects.count() == 2 and not Blob.objects.filter(shredded_at__isnull=True).exists()
+    assert list(uploads_dir.iterdir()) == []
+    assert sorted(BankTransfer.objects.values_list("outcome", flat=True)) == ["failed", "rejected"]
+
+
+def _reader(data: bytes, *, cut_after: int) -> Any:
+    """A request body that breaks (the client went away) after ``cut_after`` bytes."""
+    state = {"at": 0}
+
+    def read(size: int) -> bytes:
+        if state["at"] >= cut_after:
+            raise OSError("connection reset by peer")
+        chunk = data[state["at"] : min(state["at"] + size, cut_after)]
+        state["at"] += len(chunk)
+        return chunk
+
+    return read
+
+
+def test_a_whole_file_patch_cut_in_the_middle_keeps_what_arrived_and_resumes(bank: Bank, uploads_dir: Path) -> None:
+    kind = DataKind.objects.get(transfer_id="ZEIMU-SHUNO-GEN1")
+    data = collection(kind, 12_000)  # about 2.4 MB, several reads
+    assert len(data) > 2 * services.CHUNK
+    location = bank.create(data, kind.transfer_id or "", "ONE-CUT")["Location"]
+    upload = BankUpload.objects.get()
+    request = bank.patch(location, b"", 0).wsgi_request
+    cut_at = services.CHUNK + 12_345
+    kept = services.write_part(
+        account=bank.account,
+        upload=upload,
+        offset=0,
+        content_length=len(data),
+        read=_reader(data, cut_after=cut_at),
+        request=request,
+    )
+    assert kept.offset == cut_at and kept.outcome == "incomplete" and kept.retries == 1
+    part = BankUploadPart.objects.get()
+    assert (part.start, part.size) == (0, cut_at) and read_all(part.blob) == data[:cut_at]
+    assert list(uploads_dir.iterdir()) == []
+    assert bank.call("HEAD", location, **TUS)["Upload-Offset"] == str(cut_at)
+    # the rest, as a resume does: the parts are put together as before
+    last = bank.patch(location, data[cut_at:], cut_at)
+    assert last.status_code == 204 and last["Kokin-Outcome"] == "stored"
+    file = ExchangeFile.objects.get(pk=last["Kokin-File-Id"])
+    assert read_all(file.blob) == data and file.sha256 == hashlib.sha256(data).hexdigest()
+    assert not BankUploadPart.objects.exists() and Blob.objects.filter(shredded_at__isnull=True).count() == 1
+    assert list(uploads_dir.iterdir()) == []
+
+
+def test_a_whole_file_patch_whose_finishing_fails_is_finished_later_from_its_part(
+    bank: Bank, uploads_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kind = DataKind.objects.get(transfer_id="ZEIMU-SHUNO-SPR1")
+    data = collection(kind)
+    location = bank.create(data, kind.transfer_id or "", "ONE-CRASH")["Location"]
+    real = exchange.place
+
+    def broken(**kwargs: Any) -> exchange.Outcome:
+        raise RuntimeError("the server fell over while checking")
+
+    monkeypatch.setattr(services.exchange, "place", broken)
+    with pytest.raises(RuntimeError):
+        bank.patch(location, data, 0)
+    assert list(uploads_dir.iterdir()) == []  # no plaintext left behind
+    upload = BankUpload.objects.get()
+    assert upload.offset == len(data) and upload.outcome == "incomplete" and upload.finishing_since is None
+    monkeypatch.setattr(services.exchange, "place", real)
+    head = bank.call("HEAD", location, **TUS)  # the next request finishes it, from the kept part
+    assert head["Kokin-Outcome"] == "stored"
+    file = ExchangeFile.objects.get(pk=head["Kokin-File-Id"])
+    assert read_all(file.blob) == data and not BankUploadPart.objects.exists()
+    assert list(uploads_dir.iterdir()) == []

@@ -6,6 +6,7 @@ resumable tus uploads (also with the independent ``tuspy`` client), routing and 
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import hashlib
 import socket
@@ -208,7 +209,14 @@ def _cut_patch(hub: LiveHub, bank: Bank, location: str, data: bytes, offset: int
             f"Content-Length: {declared}\r\n\r\n"
         )
         tls.sendall(head.encode("ascii") + data)
-    # closed without the rest of the body
+        # the body stops here: the end of the stream, without the rest of the body. Not a bare close:
+        # with the server's unread TLS session tickets in our buffer, close() sends a reset, which may
+        # drop what was sent before the server read it (a race on a freshly started worker)
+        socket.socket.shutdown(tls, socket.SHUT_WR)
+        tls.settimeout(30)
+        with contextlib.suppress(OSError):
+            while tls.recv(65536):  # the server's answer, until it closes
+                pass
 
 
 def wait_offset(http: httpx.Client, location: str, at_least: int) -> int:
@@ -238,6 +246,27 @@ def test_tus_upload_in_chunks_resumes_after_a_cut_connection(live_hub: LiveHub, 
         assert last.status_code == 204 and last.headers["Kokin-Outcome"] == "stored"
         status = http.get(location).json()
         assert status["outcome"] == "stored" and status["offset"] == len(data) == status["length"]
+
+
+def test_a_whole_file_patch_cut_in_the_middle_keeps_what_arrived_and_resumes(live_hub: LiveHub, bank: Bank) -> None:
+    data = sample.generate("mpn-receipt", 3000, seed=13)[0]
+    temp = live_hub.home / "tmp" / "uploads"
+    with bank.http() as http:
+        created = bank.create(http, data, "ZEIMU-SHUNO-MPN1", "cut-whole-1")
+        location = created.headers["Location"]
+        # the whole file announced in one PATCH (the agent's way), the connection dies after 40,000 bytes
+        _cut_patch(live_hub, bank, location, data[:40_000], 0, len(data))
+        offset = wait_offset(http, location, 40_000)
+        assert offset == 40_000
+        assert not list(temp.glob("banklink-*"))  # the plaintext of the cut PATCH is gone
+        last = bank.patch(http, location, data[offset:], offset)
+        assert last.status_code == 204 and last.headers["Kokin-Outcome"] == "stored"
+        status = http.get(location).json()
+        assert status["outcome"] == "stored" and status["offset"] == len(data)
+        whole = bank.create(http, data[::-1], "ZEIMU-SHUNO-MPN1", "whole-1")  # not a valid file: rejected
+        answer = bank.patch(http, whole.headers["Location"], data[::-1], 0)
+        assert answer.status_code == 204 and answer.headers["Kokin-Outcome"] == "rejected"
+    assert not list(temp.glob("banklink-*"))
 
 
 def test_resend_with_the_same_bank_file_id_stores_one_file_other_content_409_wrong_sha_460(bank: Bank) -> None:

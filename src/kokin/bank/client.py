@@ -284,18 +284,26 @@ class HubClient:
                 announced = header_digests(response.headers)
                 digest = sha256_file(dest, limit=offset) if offset else hashlib.sha256()
                 received = offset
+                # the network hands over ~16 KiB at a time: gather PIECE_BYTES, then write and hash them
+                # in one call each
+                pending = bytearray()
                 with open(dest, "r+b" if offset else "wb", buffering=0) as out:
                     out.seek(offset)
                     out.truncate()
-                    for piece in response.iter_raw():
-                        out.write(piece)
-                        digest.update(piece)
-                        received += len(piece)
-                        if self.stop.is_set():
-                            out.flush()
-                            os.fsync(out.fileno())
-                            raise Interrupted()
-                    os.fsync(out.fileno())
+                    try:
+                        for piece in response.iter_raw():
+                            pending += piece
+                            received += len(piece)
+                            if len(pending) >= PIECE_BYTES:
+                                out.write(pending)
+                                digest.update(pending)
+                                pending.clear()
+                            if self.stop.is_set():
+                                raise Interrupted()
+                    finally:  # what arrived is kept, also when the connection breaks or we stop
+                        out.write(pending)
+                        digest.update(pending)
+                        os.fsync(out.fileno())
         except httpx.TimeoutException as exc:
             raise TransientError("受信中に時間切れになりました", f"timed out while downloading: {exc!r}") from exc
         except (httpx.TransportError, ssl.SSLError) as exc:

@@ -73,7 +73,9 @@ class HubConfig:
 @dataclass(frozen=True)
 class TransferConfig:
     poll_seconds: float = 5.0
-    chunk_bytes: int = 16 * 1024 * 1024
+    #: bytes per tus PATCH; by default more than any file, so a file goes in one streamed PATCH (the
+    #: hub's fast path; a cut still keeps what arrived). Smaller values give resumable steps.
+    chunk_bytes: int = 4 * 1024**3
     retries: int = 8
     backoff_seconds: float = 1.0
     backoff_max_seconds: float = 60.0

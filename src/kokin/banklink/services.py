@@ -19,6 +19,7 @@ import re
 import secrets
 import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,7 @@ from kokin.exchange.errors import ExchangeError
 from kokin.exchange.models import ExchangeFile, ExchangePolicy
 from kokin.exchange.states import State
 from kokin.vault import services as vault
+from kokin.vault.models import Blob
 
 ROLE = "金融機関"
 TOKEN_PREFIX = "kb"
@@ -622,9 +624,43 @@ class _Body:
 
 
 def _shred_parts(upload: BankUpload, reason: str) -> None:
-    for part in list(upload.parts.all()):
-        vault.shred(part.blob_id, reason=reason)
+    """Drop the upload's parts and crypto-shred their blobs — except a blob a stored file has taken
+    over (an upload sent in one PATCH: its part's blob is the file's, see :func:`write_part`)."""
+    parts = list(upload.parts.all())
+    kept = set(ExchangeFile.objects.filter(blob_id__in=[p.blob_id for p in parts]).values_list("blob_id", flat=True))
+    for part in parts:
+        if part.blob_id not in kept:
+            vault.shred(part.blob_id, reason=reason)
         part.delete()
+
+
+def _upload_folder() -> Path:
+    folder = Path(settings.FILE_UPLOAD_TEMP_DIR or Path(settings.HOME) / "tmp" / "uploads")
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return folder
+
+
+@contextmanager
+def _plaintext_file() -> Iterator[tuple[int, Path]]:
+    """A 0600 file under KOKIN_HOME for the plaintext the exchange checks (it checks a file on disk,
+    as an upload from the web UI arrives); it lives only during the request and is removed in any case."""
+    fd, name = tempfile.mkstemp(prefix="banklink-", suffix=".upload", dir=_upload_folder())
+    path = Path(name)
+    try:
+        yield fd, path
+    finally:
+        path.unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class _Whole:
+    """A whole upload received in one PATCH: its plaintext in a temp file and the blob (a part of the
+    upload) that holds it encrypted, with the SHA-256 computed while it arrived."""
+
+    path: Path
+    sha256: str
+    size: int
+    blob: Blob
 
 
 def write_part(
@@ -637,7 +673,12 @@ def write_part(
     request: HttpRequest,
 ) -> BankUpload:
     """tus PATCH: the bytes at ``offset`` are encrypted into the vault as one part; the last byte
-    finishes the upload (:func:`finish`)."""
+    finishes the upload (:func:`finish`).
+
+    A PATCH that carries the whole file (offset 0 to the end, the agent's usual case) is encrypted,
+    hashed and written to the temp file that validation reads in the same pass; its part's blob then
+    becomes the stored file's blob, so the file is neither decrypted nor encrypted again. Cut short,
+    it is an ordinary first part and the upload resumes as any other."""
     if upload.outcome != Outcome.INCOMPLETE or upload.offset == upload.length:
         if offset == upload.length and content_length == 0:
             return finish(account=account, upload=upload, request=request)
@@ -672,7 +713,33 @@ def write_part(
         yield first
         yield from chunks
 
-    blob = vault.store(all_chunks())
+    if offset != 0 or content_length != upload.length:
+        sealed = vault.seal(all_chunks())
+        upload, _ = _record_part(account, upload, offset, sealed, body.cut, request)
+        if upload.offset == upload.length:
+            return finish(account=account, upload=upload, request=request)
+        return upload
+    with _plaintext_file() as (fd, path):
+        with os.fdopen(fd, "wb", buffering=0) as plain:
+
+            def tee() -> Iterator[bytes]:
+                for chunk in all_chunks():
+                    plain.write(chunk)
+                    yield chunk
+
+            sealed = vault.seal(tee())
+        upload, blob = _record_part(account, upload, offset, sealed, body.cut, request)
+        if upload.offset != upload.length:
+            return upload  # cut short: the temp file goes, the part stays and the upload resumes
+        whole = _Whole(path=path, sha256=sealed.sha256, size=sealed.size, blob=blob)
+        return finish(account=account, upload=upload, request=request, whole=whole)
+
+
+def _record_part(
+    account: BankAccount, upload: BankUpload, offset: int, sealed: vault.Sealed, cut: bool, request: HttpRequest
+) -> tuple[BankUpload, Blob]:
+    """Keep the sealed bytes as the part at ``offset``: its blob row, the part and the new offset in one
+    transaction (otherwise the body is removed)."""
     try:
         with transaction.atomic():
             locked = BankUpload.objects.select_for_update().get(pk=upload.pk)
@@ -683,10 +750,11 @@ def write_part(
                     "another PATCH of this upload came first",
                     headers={"Upload-Offset": str(locked.offset)},
                 )
+            blob = sealed.save()
             BankUploadPart.objects.create(upload=locked, start=offset, size=blob.size, blob=blob)
             locked.offset = offset + blob.size
             locked.patches += 1
-            locked.retries += 1 if body.cut else 0
+            locked.retries += 1 if cut else 0
             locked.updated = timezone.now()
             locked.save(update_fields=["offset", "patches", "retries", "updated"])
             _log(
@@ -696,16 +764,13 @@ def write_part(
                 object=f"upload:{locked.id}",
                 offset=offset,
                 bytes=blob.size,
-                cut=body.cut,
+                cut=cut,
                 blob=str(blob.id),
             )
     except BaseException:
-        vault.shred(blob, reason="banklink: the part was not recorded")
+        sealed.discard()
         raise
-    upload = locked
-    if upload.offset == upload.length:
-        return finish(account=account, upload=upload, request=request)
-    return upload
+    return locked, blob
 
 
 def _claim(upload: BankUpload) -> bool:
@@ -743,46 +808,62 @@ def _issues(outcome: exchange.Outcome) -> list[dict[str, Any]]:
     ]
 
 
-def finish(*, account: BankAccount, upload: BankUpload, request: HttpRequest | None) -> BankUpload:
+def finish(
+    *, account: BankAccount, upload: BankUpload, request: HttpRequest | None, whole: _Whole | None = None
+) -> BankUpload:
     """The last byte is in: check the whole file's SHA-256, then validate and route it as the exchange
     does (:func:`kokin.exchange.services.place`; a debit result must match its request). Only one
-    request finishes an upload; the parts are shredded afterwards either way."""
+    request finishes an upload; the parts are shredded afterwards either way (but for a part whose
+    blob the stored file took over).
+
+    ``whole``: the upload arrived in one PATCH (:func:`write_part`), its plaintext is on disk already
+    and its one part's blob becomes the file's; otherwise the parts are decrypted in order into a temp
+    file, hashing them on the way."""
     if not _claim(upload):
         upload.refresh_from_db()
         return upload
-    folder = Path(settings.FILE_UPLOAD_TEMP_DIR or Path(settings.HOME) / "tmp" / "uploads")
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    # the exchange checks a file on disk (as an upload from the web UI arrives); the plaintext lives
-    # only while it is checked and stored, in a 0600 file under KOKIN_HOME, removed in any case
-    fd, name = tempfile.mkstemp(prefix="banklink-", suffix=".upload", dir=folder)
-    path = Path(name)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            sha256, size = _assemble(upload, fh)
-        if sha256 != upload.sha256 or size != upload.length:
-            _restart(account, upload, request, sha256)
-            raise ChecksumRefusal(
-                460,
-                "ファイル全体の SHA-256 が申告と一致しません。最初から送り直してください",
-                "the SHA-256 of the whole file does not match the announced one; send it again from the start",
-                headers={"Upload-Offset": "0"},
-            )
-        received = exchange.Received(path=path, name=upload.filename, size=size, sha256=sha256)
-        placed = exchange.place(
-            data_kind=upload.data_kind,
-            received=received,
-            actor=account.actor,
-            request=request,
-            require_request=upload.data_kind.format == "zengin-debit",
-        )
-        _close(account, upload, request, placed)
+        if whole is not None:
+            _settle(account, upload, request, whole.path, whole.sha256, whole.size, whole.blob)
+        else:
+            with _plaintext_file() as (fd, path):
+                with os.fdopen(fd, "wb") as fh:
+                    sha256, size = _assemble(upload, fh)
+                _settle(account, upload, request, path, sha256, size, None)
     except BaseException:
         BankUpload.objects.filter(pk=upload.pk).update(finishing_since=None)
         raise
-    finally:
-        path.unlink(missing_ok=True)
     upload.refresh_from_db()
     return upload
+
+
+def _settle(
+    account: BankAccount,
+    upload: BankUpload,
+    request: HttpRequest | None,
+    path: Path,
+    sha256: str,
+    size: int,
+    blob: Blob | None,
+) -> None:
+    if sha256 != upload.sha256 or size != upload.length:
+        _restart(account, upload, request, sha256)
+        raise ChecksumRefusal(
+            460,
+            "ファイル全体の SHA-256 が申告と一致しません。最初から送り直してください",
+            "the SHA-256 of the whole file does not match the announced one; send it again from the start",
+            headers={"Upload-Offset": "0"},
+        )
+    received = exchange.Received(path=path, name=upload.filename, size=size, sha256=sha256)
+    placed = exchange.place(
+        data_kind=upload.data_kind,
+        received=received,
+        actor=account.actor,
+        request=request,
+        require_request=upload.data_kind.format == "zengin-debit",
+        blob=blob,
+    )
+    _close(account, upload, request, placed)
 
 
 def _restart(account: BankAccount, upload: BankUpload, request: HttpRequest | None, actual: str) -> None:

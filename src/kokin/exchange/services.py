@@ -37,11 +37,13 @@ from kokin.exchange.errors import ExchangeError, Refused
 from kokin.exchange.models import DeletionCertificate, ExchangeFile, ExchangePolicy
 from kokin.exchange.states import State
 from kokin.vault import services as vault
+from kokin.vault.models import Blob
 
 #: how many warnings are kept on the file row (all are counted)
 KEEP_WARNINGS = 100
 #: how many downloads the file row lists (all are counted and logged)
 KEEP_DOWNLOADS = 50
+BANK_ROLE = "金融機関"
 DENIED_JA = "この操作の権限がありません"
 DENIED_EN = "you are not allowed to do this"
 
@@ -96,7 +98,10 @@ def role_on(user: Any, business: Business | None) -> str:
         labels = "・".join(Role(r).label for r in sorted(codes))
         if labels:
             return labels
-    return hub_role(user) if isinstance(user, User) else COMMAND_ROLE
+    if isinstance(user, User):
+        return hub_role(user)
+    # a bank system account of the bank link names itself "bank:<name>" (kokin.banklink)
+    return BANK_ROLE if str(user).startswith("bank:") else COMMAND_ROLE
 
 
 def name_of(actor: Any) -> str:
@@ -260,13 +265,18 @@ def place(
     allow_duplicate: bool = False,
     request: HttpRequest | None = None,
     require_request: bool = False,
+    blob: Blob | None = None,
 ) -> Outcome:
     """A file from the bank (collection data, debit results) arrives in an inbound mailbox, as the
     bank link delivers it; valid files become available and the download operators are told.
 
     ``require_request`` (the bank link): a debit result is stored only if it matches a request of the
     business that the bank collected (:mod:`kokin.exchange.matching`); otherwise it is rejected with
-    the first record and field that differ."""
+    the first record and field that differ.
+
+    ``blob`` (the bank link): the same bytes, already encrypted in the vault while they arrived; a
+    stored file keeps that blob instead of encrypting ``received`` again (its size and SHA-256 must be
+    ``received``'s). The caller keeps it, and disposes of it, when the file is not stored."""
     if data_kind.direction != DataKind.Direction.INBOUND:
         raise Refused("金融機関へ送るデータ種別には配置できません", "files from the bank go to inbound mailboxes only")
     return _receive(
@@ -278,6 +288,7 @@ def place(
         log="exchange_place",
         request=request,
         require_request=require_request,
+        blob=blob,
     )
 
 
@@ -291,8 +302,11 @@ def _receive(
     log: str,
     request: HttpRequest | None,
     require_request: bool = False,
+    blob: Blob | None = None,
 ) -> Outcome:
     business = data_kind.business
+    if blob is not None and (blob.size != received.size or blob.sha256 != received.sha256):
+        raise ValueError(f"blob {blob.id} does not hold the received file (size or SHA-256 differ)")
     arrived = timezone.now()
     policy = ExchangePolicy.for_business(business)
     today = timezone.localdate()
@@ -344,13 +358,17 @@ def _receive(
             },
         )
         return outcome
-    with open(received.path, "rb") as fh:
-        sealed = vault.seal(fh, expected_sha256=received.sha256)
+    sealed: vault.Sealed | None = None
+    if blob is None:
+        with open(received.path, "rb") as fh:
+            sealed = vault.seal(fh, expected_sha256=received.sha256)
     try:
         # the blob's row commits with the file's row: a crash in between leaves only a body with no
         # row, which vault.sweep removes (never a kept blob that no file refers to)
         with transaction.atomic():
-            blob = sealed.save()
+            if sealed is not None:
+                blob = sealed.save()
+            assert blob is not None
             file = _new_file(data_kind=data_kind, by=by, received=received, checked=checked, blob=blob, at=arrived)
             file.save()
             record(
@@ -375,7 +393,8 @@ def _receive(
             if file.direction == DataKind.Direction.INBOUND:
                 transaction.on_commit(lambda: notify_arrival(file=file), robust=True)
     except BaseException:
-        sealed.discard()
+        if sealed is not None:
+            sealed.discard()
         raise
     outcome.file = file
     return outcome
@@ -537,7 +556,7 @@ def mark_collected(file: ExchangeFile, by_bank_account: Any, *, request: HttpReq
             action="exchange_collect",
             request=request,
             actor=by_bank_account,
-            role="金融機関",
+            role=BANK_ROLE,
             object=f"file:{locked.id}",
             sha256=locked.sha256,
             detail={"records": locked.total_count},
