@@ -5,7 +5,7 @@ DEMO := var/demo
 KOKIN := $(UV) run --frozen kokin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: setup demo demo-formats test lint bench bench-exchange clean
+.PHONY: setup demo demo-formats test lint bench bench-exchange bench-banklink clean
 
 setup:
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -53,6 +53,14 @@ bench-exchange: setup
 	  $$( [ "$$(id -u)" -eq 0 ] || echo sudo ) apt-get update -qq && \
 	  $$( [ "$$(id -u)" -eq 0 ] || echo sudo ) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx curl >/dev/null; }
 	$(UV) run --frozen python benchmarks/bench_exchange.py
+
+# A 100 MB file over the bank link (agent <-> hub) against OpenSSH sftp on loopback (needs Debian's openssh).
+bench-banklink: setup
+	@[ -x /usr/sbin/sshd ] && command -v sftp >/dev/null 2>&1 || { \
+	  echo "bench-banklink: installing openssh-server and openssh-client (apt-get)"; \
+	  $$( [ "$$(id -u)" -eq 0 ] || echo sudo ) apt-get update -qq && \
+	  $$( [ "$$(id -u)" -eq 0 ] || echo sudo ) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openssh-server openssh-client >/dev/null; }
+	$(UV) run --frozen python benchmarks/bench_banklink.py
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
