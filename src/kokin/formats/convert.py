@@ -13,11 +13,12 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
-
-import pyarrow as pa
+from typing import IO, TYPE_CHECKING, Any
 
 from kokin.formats.engine import Parsed
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 EXCEL_MAX_ROWS = 1_048_576
 
@@ -47,6 +48,8 @@ def to_json_document(parsed: Parsed) -> dict[str, Any]:
 def _data_table(parsed: Parsed) -> pa.Table:
     data = parsed.tables.get("data")
     if data is None:
+        import pyarrow as pa
+
         return pa.table({})
     return data
 

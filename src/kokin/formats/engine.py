@@ -15,11 +15,9 @@ import functools
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, Literal
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from kokin.formats import dates, kanji
 from kokin.formats.bankmaster import master
@@ -27,6 +25,10 @@ from kokin.formats.charset import byte_table, describe_byte, in_english
 from kokin.formats.errors import FormatIssue, Report
 from kokin.formats.framing import Block, RecordReader
 from kokin.formats.layout import Field, Layout, RecordKind
+
+if TYPE_CHECKING:
+    # pyarrow (~40 MiB) is imported by the functions that make Arrow data: validating a file needs none
+    import pyarrow as pa
 
 Mode = Literal["auto", "request", "result"]
 Words = Callable[[bytes], tuple[str, str]]  # a faulty field's bytes → (Japanese, English) message
@@ -826,8 +828,8 @@ class Engine:
             if bank is None:
                 return
             # np.clip's Python wrapper costs more than these two ufuncs on a block
-            key = np.minimum(np.maximum(bank, 0), 9999) * 1000 + np.minimum(np.maximum(code, 0), 999)
-            unknown = ok & (bank >= 0) & np.take(m.bank_known, bank, mode="clip") & ~m.branch_known[key]
+            known = m.branch_known(np.minimum(np.maximum(bank, 0), 9999), np.minimum(np.maximum(code, 0), 999))
+            unknown = ok & (bank >= 0) & np.take(m.bank_known, bank, mode="clip") & ~known
             words = lambda raw: (  # noqa: E731
                 f"支店コード {raw.decode()} は金融機関マスタ ({m.version}) にありません",
                 f"branch code {raw.decode()} is not in the bank master ({m.version})",
@@ -980,6 +982,8 @@ class Engine:
 
     def raw_tables(self) -> dict[str, pa.Table]:
         """Per record kind: numbers as int64, other fields as fixed-width cp932 bytes."""
+        import pyarrow as pa
+
         out: dict[str, pa.Table] = {}
         for plan in self.plans:
             cols = self.columns.get(plan.kind.name) or {}
@@ -1015,11 +1019,15 @@ _VALID_PAIRS_LE = kanji.VALID_PAIRS.reshape(256, 256).T.copy().reshape(65536)
 def _arrow(values: np.ndarray) -> pa.Array:
     """A numpy array of numbers as an Arrow array over the same memory. ``pa.array`` would do the same
     but imports pandas (~40 MiB in every hub worker) the first time it sees a numpy array."""
+    import pyarrow as pa
+
     values = np.ascontiguousarray(values)
     return pa.Array.from_buffers(pa.from_numpy_dtype(values.dtype), len(values), [None, pa.py_buffer(values)])
 
 
-_VALID_PAIRS_ARROW = _arrow(_VALID_PAIRS_LE.view(np.uint8))
+@functools.cache
+def _valid_pairs_arrow() -> pa.Array:
+    return _arrow(_VALID_PAIRS_LE.view(np.uint8))
 
 
 def _equals(col: np.ndarray, value: str) -> np.ndarray:
@@ -1033,7 +1041,10 @@ def _pairs_ok(data: np.ndarray) -> bool:
     """Every byte pair of ``data`` (uint8, even length) is a JIS X 0208 character or two spaces."""
     if not len(data):
         return True
-    ok = pc.take(_VALID_PAIRS_ARROW, _arrow(data.view("<u2")))
+    # Arrow's take reads the uint16 pairs as they are; numpy's widens them to int64 first (2-3x slower)
+    import pyarrow.compute as pc
+
+    ok = pc.take(_valid_pairs_arrow(), _arrow(data.view("<u2")))
     return bool(pc.min(ok).as_py() == 1)
 
 
@@ -1085,6 +1096,8 @@ def _charset_words(f: Field, ok: np.ndarray) -> Words:
 
 def _fixed_bytes(array: pa.Array | pa.ChunkedArray, width: int) -> np.ndarray:
     """A fixed-width binary Arrow array as an (n × width) uint8 view."""
+    import pyarrow as pa
+
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
     n = len(array)
@@ -1094,6 +1107,8 @@ def _fixed_bytes(array: pa.Array | pa.ChunkedArray, width: int) -> np.ndarray:
 
 def decode_table(kind: RecordKind, table: pa.Table) -> pa.Table:
     """Raw columns (see :class:`Parsed`) → strings: identifiers as they are, text without trailing spaces."""
+    import pyarrow as pa
+
     fields = {f.name: f for f in kind.fields}
     arrays = {}
     for name in table.column_names:
@@ -1115,6 +1130,8 @@ _SINGLE = bytes(b if (b < 0x80 and b != 0x7F) or 0xA1 <= b <= 0xDF else 0x7F for
 
 def decode_text(col: np.ndarray, *, strip: bool) -> pa.Array:
     """Fixed-width cp932 single-byte columns (n × w) → Arrow strings, trailing spaces removed."""
+    import pyarrow as pa
+
     n, w = col.shape
     if n == 0 or w == 0:
         return pa.array([""] * n, type=pa.string())
@@ -1143,6 +1160,8 @@ def decode_wide(col: np.ndarray) -> pa.Array:
 
     Faulty characters (already reported by validation) become ？.
     """
+    import pyarrow as pa
+
     n, w = col.shape
     if n == 0 or w == 0:
         return pa.array([""] * n, type=pa.string())
