@@ -27,18 +27,35 @@ TOKEN_PREFIX = "kk"
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
-def _digest(secret: str) -> str:
+def secret_digest(secret: str) -> str:
+    """What is kept of a token's secret: its SHA-256 (the secret is 256 random bits, so no slow hash)."""
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def new_secret() -> tuple[str, str]:
+    """A token's public prefix (to find its row) and its secret (shown once, only its digest kept)."""
+    return secrets.token_hex(6), secrets.token_urlsafe(32)
+
+
+def split_token(raw: str, scheme: str) -> tuple[str, str] | None:
+    """``<scheme>_<prefix>_<secret>`` → (prefix, secret), or ``None`` if it is not of that form. The
+    secret is URL-safe base64 and may itself contain ``_``."""
+    parts = raw.strip().split("_", 2)
+    if len(parts) != 3 or parts[0] != scheme or not parts[1] or not parts[2]:
+        return None
+    _, prefix, secret = parts
+    if not prefix.isascii() or not prefix.isalnum() or len(prefix) > 16:
+        return None
+    return prefix, secret
 
 
 def create_token(*, user: User, name: str, days: int | None = 90) -> tuple[APIToken, str]:
     """Issue a token for ``user``; returns the row and the full token text, which is not kept anywhere."""
-    prefix = secrets.token_hex(6)
-    secret = secrets.token_urlsafe(32)
+    prefix, secret = new_secret()
     expires = timezone.now() + timedelta(days=days) if days else None
     with transaction.atomic():
         token = APIToken.objects.create(
-            user=user, name=name, prefix=prefix, secret_sha256=_digest(secret), expires=expires
+            user=user, name=name, prefix=prefix, secret_sha256=secret_digest(secret), expires=expires
         )
         record(
             action="api_token_create",
@@ -64,14 +81,12 @@ def revoke_token(*, prefix: str) -> APIToken | None:
 
 def authenticate(raw: str) -> APIToken | None:
     """The usable token that ``raw`` names, or ``None`` (malformed, unknown, wrong secret, expired, revoked)."""
-    parts = raw.strip().split("_", 2)
-    if len(parts) != 3 or parts[0] != TOKEN_PREFIX or not parts[1] or not parts[2]:
+    parts = split_token(raw, TOKEN_PREFIX)
+    if parts is None:
         return None
-    _, prefix, secret = parts
-    if not prefix.isascii() or not prefix.isalnum() or len(prefix) > 16:
-        return None
+    prefix, secret = parts
     token = APIToken.objects.select_related("user__department").filter(prefix=prefix).first()
-    if token is None or not hmac.compare_digest(token.secret_sha256, _digest(secret)) or not token.is_usable():
+    if token is None or not hmac.compare_digest(token.secret_sha256, secret_digest(secret)) or not token.is_usable():
         return None
     now = timezone.now()
     if token.last_used is None or now - token.last_used > LAST_USED_RESOLUTION:
@@ -80,7 +95,7 @@ def authenticate(raw: str) -> APIToken | None:
     return token
 
 
-def _call(request: HttpRequest) -> str:
+def call_of(request: HttpRequest) -> str:
     """``GET /api/...`` with the path percent-encoded, so no control character reaches the log."""
     return f"{request.method} {escape_uri_path(request.path)}"
 
@@ -99,7 +114,7 @@ def record_api_call(
         request=request,
         actor=user,
         role=selectors.role_label(user, business),
-        object=_call(request),
+        object=call_of(request),
         outcome=outcome,
         detail=detail,
     )
@@ -113,7 +128,7 @@ def record_auth_failure(request: HttpRequest, raw: str) -> None:
         action="api_auth_failure",
         request=request,
         actor="",
-        object=_call(request),
+        object=call_of(request),
         outcome="failure",
         detail={"token_prefix": prefix} if prefix else {},
     )

@@ -40,6 +40,7 @@ from typing import Any
 
 from kokin.bank.sim_collect import COLLECTION_FORMATS, Collections, KindSpec, day_at, day_index, items_of
 from kokin.bank.sim_debit import Rejection, debit
+from kokin.bank.spool import write_atomic
 
 STATE_VERSION = 1
 SIDECAR_GRACE_SECONDS = 60  # the agent may write a sidecar just after its file
@@ -196,23 +197,6 @@ def _kind(kind: Any, n: int) -> tuple[KindSpec | None, DebitSpec | None]:
 
 
 # -- spool and state -----------------------------------------------------------------------------------
-
-
-def write_atomic(path: Path, raw: bytes) -> None:
-    """Write under a hidden temporary name in the same folder, fsync, rename: never half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(raw)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    with contextlib.suppress(OSError):  # some file systems cannot fsync a folder
-        fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def _free_name(folder: Path, name: str) -> Path:

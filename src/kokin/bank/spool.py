@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kokin.formats import convert
+
 #: names the agent never picks up from outbox/: files still being written or editor leftovers
 _TEMP_SUFFIXES = (".tmp", ".temp", ".part", ".partial", ".swp", ".filepart", ".crdownload", "~")
 _TRANSFER_ID = re.compile(r"^[A-Z0-9_-]+$")
@@ -116,13 +118,9 @@ def fsync_dir(folder: Path) -> None:
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``path`` through a hidden temporary file, fsync it, rename it and fsync the folder."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as out:
-        out.write(data)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(tmp, path)
-    fsync_dir(path.parent)
+    convert.write_atomic(path, data)
+    with contextlib.suppress(OSError):  # some file systems cannot fsync a folder
+        fsync_dir(path.parent)
 
 
 def write_json(path: Path, value: Any) -> None:

@@ -16,7 +16,6 @@ import hmac
 import ipaddress
 import os
 import re
-import secrets
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -29,10 +28,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.encoding import escape_uri_path
 
 from kokin.accounts.models import DataKind
 from kokin.accounts.network import client_cert_fingerprint, client_ip
+from kokin.api.services import call_of, new_secret, secret_digest, split_token
 from kokin.audit.services import COMMAND_ROLE, record
 from kokin.banklink.models import BankAccount, BankTransfer, BankUpload, BankUploadPart, Direction, Outcome
 from kokin.banklink.models import parse_networks as parse_networks
@@ -73,11 +72,7 @@ class Refusal(Exception):
 
 
 def _call(request: HttpRequest | None) -> str:
-    return f"{request.method} {escape_uri_path(request.path)}" if request is not None else ""
-
-
-def _digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+    return call_of(request) if request is not None else ""
 
 
 def _ms(delta: dt.timedelta) -> int:
@@ -115,15 +110,14 @@ def create_account(*, name: str, networks: str, folder: Path, actor: str) -> New
         raise ValueError(f"{name} は既にあります / an account named {name} exists already")
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     cert, key, fingerprint = issue_client_cert(name, folder)
-    prefix = secrets.token_hex(6)
-    secret = secrets.token_urlsafe(32)
+    prefix, secret = new_secret()
     token = f"{TOKEN_PREFIX}_{prefix}_{secret}"
     with transaction.atomic():
         account = BankAccount.objects.create(
             name=name,
             cert_fingerprint=fingerprint,
             token_prefix=prefix,
-            token_sha256=_digest(secret),
+            token_sha256=secret_digest(secret),
             allowed_networks=",".join(str(r) for r in ranges),
         )
         record(
@@ -169,13 +163,7 @@ def _token_parts(request: HttpRequest) -> tuple[str, str] | None:
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "bearer":
         return None
-    parts = value.strip().split("_", 2)
-    if len(parts) != 3 or parts[0] != TOKEN_PREFIX or not parts[2]:
-        return None
-    prefix = parts[1]
-    if not prefix or len(prefix) > 16 or not prefix.isascii() or not prefix.isalnum():
-        return None
-    return prefix, parts[2]
+    return split_token(value, TOKEN_PREFIX)
 
 
 def _deny(request: HttpRequest, status: int, reason: str, ja: str, en: str, *, account: BankAccount | None) -> Refusal:
@@ -208,7 +196,7 @@ def authenticate(request: HttpRequest) -> BankAccount:
         )
     prefix, secret = parts
     account = BankAccount.objects.filter(token_prefix=prefix).first()
-    if account is None or not hmac.compare_digest(account.token_sha256, _digest(secret)):
+    if account is None or not hmac.compare_digest(account.token_sha256, secret_digest(secret)):
         raise _deny(request, 401, "bad_token", "トークンが正しくありません", "the token is not valid", account=None)
     if not account.active:
         raise _deny(

@@ -323,8 +323,8 @@ def _receive(
         "errors": checked.report.error_count,
         "warnings": checked.report.warning_count,
     }
-    if not checked.ok:
-        first = [{"record": i.record, "field": i.field, "code": i.code} for i in checked.report.errors[:20]]
+
+    def refused(reason: str, **extra: Any) -> Outcome:
         record(
             action=log,
             request=request,
@@ -333,31 +333,20 @@ def _receive(
             object=where,
             sha256=received.sha256,
             outcome="failure",
-            detail={**detail, "reason": "invalid", "detected": checked.detected, "first": first},
+            detail={**detail, "reason": reason, **extra},
         )
         return outcome
+
+    if not checked.ok:
+        first = [{"record": i.record, "field": i.field, "code": i.code} for i in checked.report.errors[:20]]
+        return refused("invalid", detected=checked.detected, first=first)
     outcome.duplicates = duplicates(data_kind=data_kind, sha256=received.sha256, checked=checked, today=today)
     if outcome.duplicates and not confirm_duplicate:
         outcome.needs.append("duplicate")
     if checked.report.warning_count and not confirm_warnings:
         outcome.needs.append("warnings")
     if outcome.needs:
-        record(
-            action=log,
-            request=request,
-            actor=by,
-            role=role,
-            object=where,
-            sha256=received.sha256,
-            outcome="failure",
-            detail={
-                **detail,
-                "reason": "confirmation_required",
-                "needs": outcome.needs,
-                "duplicates": [str(f.id) for f in outcome.duplicates],
-            },
-        )
-        return outcome
+        return refused("confirmation_required", needs=outcome.needs, duplicates=[str(f.id) for f in outcome.duplicates])
     sealed: vault.Sealed | None = None
     if blob is None:
         with open(received.path, "rb") as fh:
