@@ -10,6 +10,13 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django_otp.models import Device, TimestampMixin
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(text: str) -> list[Network]:
+    """CIDR ranges separated by commas, spaces or new lines; :class:`ValueError` for a bad one."""
+    return [ipaddress.ip_network(part, strict=False) for part in text.replace(",", " ").split()]
+
 
 def validate_networks(value: str) -> None:
     for line in value.split():
@@ -38,8 +45,8 @@ class Department(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-        return [ipaddress.ip_network(line, strict=False) for line in self.allowed_networks.split()]
+    def networks(self) -> list[Network]:
+        return parse_networks(self.allowed_networks)
 
 
 class Business(models.Model):

@@ -7,22 +7,14 @@ or in the database, so any app server can resume an upload another one began.
 
 from __future__ import annotations
 
-import ipaddress
 import uuid
 
 from django.db import models
 from django.utils import timezone
 
-from kokin.accounts.models import DataKind
+from kokin.accounts.models import DataKind, Network, parse_networks
 from kokin.exchange.models import ExchangeFile
 from kokin.vault.models import Blob
-
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-def parse_networks(text: str) -> list[Network]:
-    """CIDR ranges separated by commas, spaces or new lines; :class:`ValueError` for a bad one."""
-    return [ipaddress.ip_network(part, strict=False) for part in text.replace(",", " ").split()]
 
 
 class BankAccount(models.Model):

@@ -29,12 +29,11 @@ from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
-from kokin.accounts.models import DataKind
+from kokin.accounts.models import DataKind, parse_networks
 from kokin.accounts.network import client_cert_fingerprint, client_ip
 from kokin.api.services import call_of, new_secret, secret_digest, split_token
 from kokin.audit.services import COMMAND_ROLE, record
 from kokin.banklink.models import BankAccount, BankTransfer, BankUpload, BankUploadPart, Direction, Outcome
-from kokin.banklink.models import parse_networks as parse_networks
 from kokin.exchange import selectors as exchange_selectors
 from kokin.exchange import services as exchange
 from kokin.exchange.errors import ExchangeError
