@@ -12,7 +12,6 @@ import json
 import os
 import re
 import signal
-import ssl
 import subprocess
 import sys
 import time
@@ -359,8 +358,7 @@ def test_approved_debit_request_is_received_converted_acked_and_answered(
 
 def test_corrupted_download_is_refused_and_downloaded_again(tmp_path: Path, hub: LiveHub, bank: Bank) -> None:
     # the fault proxy plays the bank's TLS tunnel so that a flipped byte gets past TLS to the agent
-    tls = ssl.create_default_context(cafile=str(hub.ca_cert))
-    tls.load_cert_chain(str(bank.cert), str(bank.key))
+    tls = hub.ssl_context(bank.cert, bank.key)
     file_id = hub.approve_debit_request(records=3000, name="big-request.dat")
     with FaultProxy(("127.0.0.1", hub.port), upstream_tls=tls) as proxy:
         proxy.faults.corrupt_at = 200_000
@@ -377,8 +375,7 @@ def test_corrupted_download_is_refused_and_downloaded_again(tmp_path: Path, hub:
 
 
 def test_cut_download_resumes_with_a_range(tmp_path: Path, hub: LiveHub, bank: Bank) -> None:
-    tls = ssl.create_default_context(cafile=str(hub.ca_cert))
-    tls.load_cert_chain(str(bank.cert), str(bank.key))
+    tls = hub.ssl_context(bank.cert, bank.key)
     file_id = hub.approve_debit_request(records=3001, name="cut-request.dat")
     with FaultProxy(("127.0.0.1", hub.port), upstream_tls=tls) as proxy:
         proxy.faults.cut_after = 150_000
@@ -393,8 +390,7 @@ def test_cut_download_resumes_with_a_range(tmp_path: Path, hub: LiveHub, bank: B
 
 
 def test_upload_cut_in_the_middle_is_resumed_on_the_same_upload(tmp_path: Path, hub: LiveHub, bank: Bank) -> None:
-    tls = ssl.create_default_context(cafile=str(hub.ca_cert))
-    tls.load_cert_chain(str(bank.cert), str(bank.key))
+    tls = hub.ssl_context(bank.cert, bank.key)
     data = collection(10_000 + next(_sizes))  # about 2 MB
     with FaultProxy(("127.0.0.1", hub.port), upstream_tls=tls) as proxy:
         proxy.faults.cut_upload_after = 1_200_000
