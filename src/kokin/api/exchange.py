@@ -3,7 +3,8 @@ the bank, download the original, a CSV or an AES-256 password ZIP.
 
 Same rules as the web pages: permission by :mod:`kokin.accounts.permissions` through the exchange's
 selectors, every change and download logged by :mod:`kokin.exchange.services`, every read by
-``api_view``. Uploads stream to a temporary file, size-limited per business (413).
+``api_view``. Uploads are checked and encrypted while they arrive (:mod:`kokin.exchange.intake`),
+size-limited per business (413).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
-from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -27,6 +27,7 @@ from kokin.api.services import record_api_call
 from kokin.audit.services import record
 from kokin.exchange import downloads, selectors, services, uploads
 from kokin.exchange.errors import ExchangeError
+from kokin.exchange.intake import Intake
 from kokin.exchange.models import ExchangeFile, ExchangePolicy
 from kokin.exchange.names import safe_name
 from kokin.exchange.states import State
@@ -142,10 +143,16 @@ UPLOAD_BODY = {
                         "confirm_warnings": {"type": "boolean", "description": "警告を確認した"},
                     },
                 }
-            }
+            },
+            "application/octet-stream": {
+                "schema": {"type": "string", "format": "binary"},
+                "description": "ファイルそのもの。kind, name, confirm_duplicate, confirm_warnings はクエリで / "
+                "the file itself; kind, name, confirm_duplicate and confirm_warnings as query parameters",
+            },
         },
     }
 }
+RAW = "application/octet-stream"
 
 
 def _deny(request: HttpRequest, user: User, business: Business | None = None) -> HttpError:
@@ -269,11 +276,13 @@ def _kind(business: Business, label: str) -> DataKind:
 
 @router.post(
     "/businesses/{code}/files",
-    response={201: FileOut, 400: Message, 409: Rejected, 413: Message, 422: Rejected, **ERRORS},
-    summary="金融機関へ送るファイルを送信 (multipart) / upload a file for the bank (送信 upload_file)",
+    response={201: FileOut, 400: Message, 409: Rejected, 411: Message, 413: Message, 422: Rejected, **ERRORS},
+    summary="金融機関へ送るファイルを送信 / upload a file for the bank (送信 upload_file)",
     description=(
         "multipart/form-data: `file` (必須), `kind` (データ種別のラベル), `confirm_duplicate`, `confirm_warnings`。"
-        "正しいファイルだけを暗号化して保管し、承認待ちにします (201)。"
+        "または application/octet-stream: 本文がファイルそのもので、`kind`, `name` (ファイル名), "
+        "`confirm_duplicate`, `confirm_warnings` はクエリで指定。"
+        "ファイルは受信しながら検証・暗号化され、正しいファイルだけを保管して承認待ちにします (201)。"
         "誤りは 422、確認が必要なら 409 (何も保管しない)。"
     ),
     openapi_extra=UPLOAD_BODY,
@@ -287,31 +296,60 @@ def upload_file(
     policy = ExchangePolicy.for_business(business)
     if uploads.declared_too_large(request, policy.max_upload_bytes):
         raise _too_large(request, user, business, policy)
-    handler = uploads.install(request, policy.max_upload_bytes)
-    try:
-        uploaded = request.FILES.get("file")
-    except Exception as exc:  # a body that is not multipart/form-data
-        raise HttpError(
-            400, "multipart/form-data の file が必要です / a multipart/form-data 'file' is required"
-        ) from exc
-    if handler.too_large:
-        raise _too_large(request, user, business, policy)
-    if uploaded is None or not hasattr(uploaded, "temporary_file_path"):
-        raise HttpError(400, "multipart/form-data の file が必要です / a multipart/form-data 'file' is required")
-    data_kind = _kind(business, request.POST.get("kind", ""))
-    received = services.Received(
-        path=Path(uploaded.temporary_file_path()),
-        name=safe_name(uploaded.name),
-        size=uploaded.size or 0,
-        sha256=handler.sha256,
-    )
+    raw = request.content_type == RAW
+    fields = request.GET
+    data_kind = _kind(business, request.GET.get("kind", "")) if raw or request.GET.get("kind") else None
+
+    def start() -> Intake | None:
+        # the kind decides how the file is checked; all outbound kinds share the debit-request format,
+        # so a form that names its kind after the file is checked for the first one and re-labelled
+        kind = data_kind or selectors.upload_kinds(business).first()
+        return services.intake_for(kind, policy) if kind is not None else None
+
+    if raw:
+        if request.META.get("CONTENT_LENGTH") in (None, ""):
+            raise HttpError(411, "Content-Length が必要です / Content-Length is required")
+        assert data_kind is not None
+        try:
+            taken = uploads.take_body(request, services.intake_for(data_kind, policy), policy.max_upload_bytes)
+        except uploads.BodyTooLarge:
+            raise _too_large(request, user, business, policy) from None
+        except uploads.BodyCut:
+            raise HttpError(
+                400, "本文が途中で切れました。何も保管していません / the body ended early; nothing was stored"
+            ) from None
+        name = safe_name(request.GET.get("name", "") or "upload.dat")
+    else:
+        handler = uploads.install(request, policy.max_upload_bytes, start)
+        try:
+            uploaded = request.FILES.get(uploads.FILE_FIELD)
+        except Exception as exc:  # a body that is not multipart/form-data
+            handler.discard()
+            raise HttpError(
+                400,
+                "multipart/form-data の file か application/octet-stream の本文が必要です / "
+                "a multipart/form-data 'file' or an application/octet-stream body is required",
+            ) from exc
+        if handler.too_large:
+            raise _too_large(request, user, business, policy)
+        if not isinstance(uploaded, uploads.TakenFile):
+            handler.discard()
+            raise HttpError(400, "multipart/form-data の file が必要です / a multipart/form-data 'file' is required")
+        fields = request.POST
+        try:
+            data_kind = data_kind or _kind(business, fields.get("kind", ""))
+        except HttpError:
+            handler.discard()
+            raise
+        taken = uploaded.taken
+        name = safe_name(uploaded.name)
     try:
         outcome = services.upload(
             data_kind=data_kind,
             user=user,
-            received=received,
-            confirm_duplicate=request.POST.get("confirm_duplicate", "").lower() in TRUE,
-            confirm_warnings=request.POST.get("confirm_warnings", "").lower() in TRUE,
+            received=services.Received.of(taken, name),
+            confirm_duplicate=fields.get("confirm_duplicate", "").lower() in TRUE,
+            confirm_warnings=fields.get("confirm_warnings", "").lower() in TRUE,
             request=request,
         )
     except ExchangeError as exc:

@@ -36,6 +36,7 @@ from kokin.audit.services import COMMAND_ROLE, record
 from kokin.banklink.models import BankAccount, BankTransfer, BankUpload, BankUploadPart, Direction, Outcome
 from kokin.exchange import selectors as exchange_selectors
 from kokin.exchange import services as exchange
+from kokin.exchange.checks import Checked
 from kokin.exchange.errors import ExchangeError
 from kokin.exchange.models import ExchangeFile, ExchangePolicy
 from kokin.exchange.states import State
@@ -629,8 +630,9 @@ def _upload_folder() -> Path:
 
 @contextmanager
 def _plaintext_file() -> Iterator[tuple[int, Path]]:
-    """A 0600 file under KOKIN_HOME for the plaintext the exchange checks (it checks a file on disk,
-    as an upload from the web UI arrives); it lives only during the request and is removed in any case."""
+    """A 0600 file under KOKIN_HOME for the plaintext of an upload (checked from disk when it came in
+    several parts; a debit result is matched against its request from it); it lives only during the
+    request and is removed in any case."""
     fd, name = tempfile.mkstemp(prefix="banklink-", suffix=".upload", dir=_upload_folder())
     path = Path(name)
     try:
@@ -648,6 +650,8 @@ class _Whole:
     sha256: str
     size: int
     blob: Blob
+    #: what checking found while the bytes arrived (:mod:`kokin.exchange.intake`)
+    checked: Checked
 
 
 def write_part(
@@ -662,10 +666,11 @@ def write_part(
     """tus PATCH: the bytes at ``offset`` are encrypted into the vault as one part; the last byte
     finishes the upload (:func:`finish`).
 
-    A PATCH that carries the whole file (offset 0 to the end, the agent's usual case) is encrypted,
-    hashed and written to the temp file that validation reads in the same pass; its part's blob then
-    becomes the stored file's blob, so the file is neither decrypted nor encrypted again. Cut short,
-    it is an ordinary first part and the upload resumes as any other."""
+    A PATCH that carries the whole file (offset 0 to the end, the agent's usual case) is taken in
+    (:mod:`kokin.exchange.intake`): hashed, encrypted and checked while it arrives, with a plaintext copy
+    in a temp file for matching a debit result against its request; its part's blob then becomes the
+    stored file's blob, so the file is neither read back, decrypted nor encrypted again. Cut short, it
+    is an ordinary first part and the upload resumes as any other."""
     if upload.outcome != Outcome.INCOMPLETE or upload.offset == upload.length:
         if offset == upload.length and content_length == 0:
             return finish(account=account, upload=upload, request=request)
@@ -708,17 +713,18 @@ def write_part(
         return upload
     with _plaintext_file() as (fd, path):
         with os.fdopen(fd, "wb", buffering=0) as plain:
-
-            def tee() -> Iterator[bytes]:
+            intake = exchange.intake_for(upload.data_kind, plaintext=plain)
+            try:
                 for chunk in all_chunks():
-                    plain.write(chunk)
-                    yield chunk
-
-            sealed = vault.seal(tee())
-        upload, blob = _record_part(account, upload, offset, sealed, body.cut, request)
+                    intake.write(chunk)
+                taken = intake.close()
+            except BaseException:
+                intake.abort()
+                raise
+        upload, blob = _record_part(account, upload, offset, taken.sealed, body.cut, request)
         if upload.offset != upload.length:
             return upload  # cut short: the temp file goes, the part stays and the upload resumes
-        whole = _Whole(path=path, sha256=sealed.sha256, size=sealed.size, blob=blob)
+        whole = _Whole(path=path, sha256=taken.sha256, size=taken.size, blob=blob, checked=taken.checked)
         return finish(account=account, upload=upload, request=request, whole=whole)
 
 
@@ -811,7 +817,7 @@ def finish(
         return upload
     try:
         if whole is not None:
-            _settle(account, upload, request, whole.path, whole.sha256, whole.size, whole.blob)
+            _settle(account, upload, request, whole.path, whole.sha256, whole.size, whole.blob, whole.checked)
         else:
             with _plaintext_file() as (fd, path):
                 with os.fdopen(fd, "wb") as fh:
@@ -832,6 +838,7 @@ def _settle(
     sha256: str,
     size: int,
     blob: Blob | None,
+    checked: Checked | None = None,
 ) -> None:
     if sha256 != upload.sha256 or size != upload.length:
         _restart(account, upload, request, sha256)
@@ -849,6 +856,7 @@ def _settle(
         request=request,
         require_request=upload.data_kind.format == "zengin-debit",
         blob=blob,
+        checked=checked,
     )
     _close(account, upload, request, placed)
 

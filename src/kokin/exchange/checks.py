@@ -7,13 +7,14 @@ engine and the summary stream it block by block.
 from __future__ import annotations
 
 import datetime as dt
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 from kokin.accounts.models import DataKind
 from kokin.exchange import bankdays
-from kokin.exchange.summary import summarise
+from kokin.exchange.summary import Summariser
 from kokin.formats import FORMATS, detect
 from kokin.formats.dates import wareki_text
 from kokin.formats.engine import Mode, run
@@ -85,11 +86,18 @@ def _file_issue(code: str, ja: str, en: str) -> FormatIssue:
 
 def check_file(path: Path, *, data_kind: DataKind, today: dt.date, lead_business_days: int) -> Checked:
     """Check the file at ``path`` for the mailbox ``data_kind`` (see the module docstring)."""
+    with open(path, "rb") as fh:
+        return check_stream(fh, data_kind=data_kind, today=today, lead_business_days=lead_business_days)
+
+
+def check_stream(stream: BinaryIO, *, data_kind: DataKind, today: dt.date, lead_business_days: int) -> Checked:
+    """Check a file read once from ``stream`` (a file, or a body as it arrives, see
+    :mod:`kokin.exchange.intake`): the first bytes decide the format, then the format engine and the
+    summary take the same blocks. Reads ``stream`` to its end only when the format is the right one."""
     checked = Checked(format=data_kind.format, data_kind=data_kind)
     report = checked.report
     report.max_issues = REPORT_LIMIT
-    with open(path, "rb") as fh:
-        head = fh.read(HEAD_SIZE)
+    head = _read_head(stream)
     if not head:
         report.add(_file_issue("empty", "ファイルが空です (0 バイト)", "the file is empty (0 bytes)"))
         return checked
@@ -127,9 +135,16 @@ def check_file(path: Path, *, data_kind: DataKind, today: dt.date, lead_business
         )
         return checked
     layout = module.LAYOUT
+    summariser = Summariser(layout)
     try:
-        with open(path, "rb") as fh:
-            parsed = run(layout, fh, mode=mode_for(data_kind), check_master=True, max_issues=REPORT_LIMIT)
+        parsed = run(
+            layout,
+            cast(BinaryIO, _Resumed(head, stream)),
+            mode=mode_for(data_kind),
+            check_master=True,
+            max_issues=REPORT_LIMIT,
+            on_block=summariser.add,
+        )
     except FormatError as exc:
         for issue in exc.issues:
             report.add(issue)
@@ -138,14 +153,51 @@ def check_file(path: Path, *, data_kind: DataKind, today: dt.date, lead_business
     checked.mode = parsed.mode if data_kind.format == "zengin-debit" else ""
     if not checked.ok:
         return checked
-    with open(path, "rb") as fh:
-        checked.summary = summarise(fh, layout)
+    checked.summary = summariser.result(parsed.records)
     if data_kind.format == "zengin-debit" and data_kind.direction == DataKind.Direction.OUTBOUND:
         check_debit_dates(checked, today=today, lead_business_days=lead_business_days)
     checked.summary["errors"] = checked.report.error_count
     checked.summary["warnings"] = checked.report.warning_count
     checked.summary["mode"] = checked.mode
     return checked
+
+
+def _read_head(stream: BinaryIO) -> bytes:
+    """The first :data:`HEAD_SIZE` bytes (fewer only at the end of the stream)."""
+    parts: list[bytes] = []
+    wanted = HEAD_SIZE
+    while wanted > 0:
+        piece = stream.read(wanted)
+        if not piece:
+            break
+        parts.append(piece)
+        wanted -= len(piece)
+    return b"".join(parts)
+
+
+class _Resumed(io.RawIOBase):
+    """``head`` (already read for detection) followed by the rest of ``stream``."""
+
+    def __init__(self, head: bytes, stream: BinaryIO) -> None:
+        super().__init__()
+        self.head = memoryview(head)
+        self.stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.head:
+            n = min(len(buffer), len(self.head))
+            buffer[:n] = self.head[:n]
+            self.head = self.head[n:]
+            return n
+        readinto = getattr(self.stream, "readinto", None)
+        if readinto is not None:
+            return int(readinto(buffer) or 0)
+        data = self.stream.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
 
 
 def check_debit_dates(checked: Checked, *, today: dt.date, lead_business_days: int) -> None:

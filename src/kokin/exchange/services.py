@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -34,6 +34,7 @@ from kokin.audit.services import COMMAND_ROLE, hub_role, record
 from kokin.exchange import certificates, states
 from kokin.exchange.checks import Checked, check_file, debit_date_of
 from kokin.exchange.errors import ExchangeError, Refused
+from kokin.exchange.intake import Intake, Taken
 from kokin.exchange.models import DeletionCertificate, ExchangeFile, ExchangePolicy
 from kokin.exchange.states import State
 from kokin.vault import services as vault
@@ -50,12 +51,33 @@ DENIED_EN = "you are not allowed to do this"
 
 @dataclass(frozen=True)
 class Received:
-    """A file as it arrived: on disk (an upload's temporary file), with its size and SHA-256."""
+    """A file as it arrived, with its size and SHA-256: on disk (``path``), or taken in while it
+    arrived (``taken``: checked and encrypted already, no plaintext on disk, see
+    :mod:`kokin.exchange.intake`) — or both (the bank link keeps a plaintext copy for matching)."""
 
-    path: Path
+    path: Path | None
     name: str
     size: int
     sha256: str
+    taken: Taken | None = None
+
+    @classmethod
+    def of(cls, taken: Taken, name: str, path: Path | None = None) -> Received:
+        return cls(path=path, name=name, size=taken.size, sha256=taken.sha256, taken=taken)
+
+
+def intake_for(
+    data_kind: DataKind, policy: ExchangePolicy | None = None, *, plaintext: BinaryIO | None = None
+) -> Intake:
+    """An :class:`Intake` that checks an arriving file as ``data_kind``'s mailbox does, today
+    (``plaintext``: a file that also gets every byte)."""
+    policy = policy or ExchangePolicy.for_business(data_kind.business)
+    return Intake(
+        data_kind=data_kind,
+        today=timezone.localdate(),
+        lead_business_days=policy.lead_business_days,
+        plaintext=plaintext,
+    )
 
 
 def received_from_path(path: Path, *, name: str | None = None) -> Received:
@@ -266,6 +288,7 @@ def place(
     request: HttpRequest | None = None,
     require_request: bool = False,
     blob: Blob | None = None,
+    checked: Checked | None = None,
 ) -> Outcome:
     """A file from the bank (collection data, debit results) arrives in an inbound mailbox, as the
     bank link delivers it; valid files become available and the download operators are told.
@@ -276,7 +299,9 @@ def place(
 
     ``blob`` (the bank link): the same bytes, already encrypted in the vault while they arrived; a
     stored file keeps that blob instead of encrypting ``received`` again (its size and SHA-256 must be
-    ``received``'s). The caller keeps it, and disposes of it, when the file is not stored."""
+    ``received``'s). The caller keeps it, and disposes of it, when the file is not stored.
+
+    ``checked`` (the bank link): what checking the file while it arrived found, for ``data_kind``."""
     if data_kind.direction != DataKind.Direction.INBOUND:
         raise Refused("金融機関へ送るデータ種別には配置できません", "files from the bank go to inbound mailboxes only")
     return _receive(
@@ -289,6 +314,7 @@ def place(
         request=request,
         require_request=require_request,
         blob=blob,
+        checked=checked,
     )
 
 
@@ -303,14 +329,67 @@ def _receive(
     request: HttpRequest | None,
     require_request: bool = False,
     blob: Blob | None = None,
+    checked: Checked | None = None,
+) -> Outcome:
+    """Check (unless it was checked while it arrived), refuse or keep one received file. A body taken
+    in while it arrived (``received.taken``) becomes the file's blob, or is removed if not kept."""
+    taken = received.taken
+    try:
+        return _check_and_keep(
+            data_kind=data_kind,
+            by=by,
+            received=received,
+            confirm_duplicate=confirm_duplicate,
+            confirm_warnings=confirm_warnings,
+            log=log,
+            request=request,
+            require_request=require_request,
+            blob=blob,
+            checked=checked,
+        )
+    except BaseException:
+        if taken is not None:
+            taken.sealed.discard()
+        raise
+
+
+def _check_and_keep(
+    *,
+    data_kind: DataKind,
+    by: Any,
+    received: Received,
+    confirm_duplicate: bool,
+    confirm_warnings: bool,
+    log: str,
+    request: HttpRequest | None,
+    require_request: bool,
+    blob: Blob | None,
+    checked: Checked | None,
 ) -> Outcome:
     business = data_kind.business
+    taken = received.taken
     if blob is not None and (blob.size != received.size or blob.sha256 != received.sha256):
         raise ValueError(f"blob {blob.id} does not hold the received file (size or SHA-256 differ)")
+    if blob is not None and taken is not None:
+        raise ValueError("a file arrives with its blob or with a body taken in, not both")
     arrived = timezone.now()
     policy = ExchangePolicy.for_business(business)
     today = timezone.localdate()
-    checked = check_file(received.path, data_kind=data_kind, today=today, lead_business_days=policy.lead_business_days)
+    if taken is not None:
+        checked = checked or taken.checked
+    if checked is not None:
+        if (checked.format, checked.data_kind.direction) != (data_kind.format, data_kind.direction):
+            raise Refused(
+                f"ファイルは「{checked.data_kind.label}」として検査されました。データ種別を先に指定して送り直してください",
+                f"the file was checked as {checked.data_kind.label!r}; name the data kind first and send it again",
+            )
+        checked.data_kind = data_kind
+    elif received.path is not None:
+        checked = check_file(
+            received.path, data_kind=data_kind, today=today, lead_business_days=policy.lead_business_days
+        )
+    else:
+        raise ValueError("a received file needs its path or the body taken in while it arrived")
     if require_request and checked.ok and checked.format == "zengin-debit":
         _match_request(checked, received)
     outcome = Outcome(checked)
@@ -325,6 +404,8 @@ def _receive(
     }
 
     def refused(reason: str, **extra: Any) -> Outcome:
+        if taken is not None:
+            taken.sealed.discard()
         record(
             action=log,
             request=request,
@@ -347,8 +428,9 @@ def _receive(
         outcome.needs.append("warnings")
     if outcome.needs:
         return refused("confirmation_required", needs=outcome.needs, duplicates=[str(f.id) for f in outcome.duplicates])
-    sealed: vault.Sealed | None = None
-    if blob is None:
+    sealed: vault.Sealed | None = taken.sealed if taken is not None else None
+    if blob is None and sealed is None:
+        assert received.path is not None
         with open(received.path, "rb") as fh:
             sealed = vault.seal(fh, expected_sha256=received.sha256)
     try:
@@ -393,6 +475,8 @@ def _match_request(checked: Checked, received: Received) -> None:
     """A debit result that answers no collected request gets an error naming why (so it is rejected)."""
     from kokin.exchange import matching
 
+    if received.path is None:
+        raise ValueError("matching a debit result needs its plaintext on disk (Received.path)")
     found = matching.match_result(
         received.path,
         data_kind=checked.data_kind,

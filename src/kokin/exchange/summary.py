@@ -15,7 +15,7 @@ import numpy as np
 
 from kokin.formats.engine import digits_to_int
 from kokin.formats.errors import Report
-from kokin.formats.framing import RecordReader
+from kokin.formats.framing import Block, RecordReader
 from kokin.formats.layout import Field, Layout
 
 #: header fields copied into ``batch_list`` when the layout has them
@@ -33,6 +33,104 @@ def _text(row: np.ndarray, f: Field) -> str:
     return row[f.slice].tobytes().decode("cp932", "replace").strip()
 
 
+#: codes of at most this many digits are counted with one bincount (10**n slots) instead of sorting
+BINCOUNT_DIGITS = 4
+#: per block, a sum of amounts stays below 2**53, so bincount's float64 weights add them exactly
+_EXACT = 2**53
+
+
+def _groups(column: np.ndarray, f: Field, values: np.ndarray) -> list[tuple[str, int, int]]:
+    """(code, count, amount) per distinct value of one field in a block's data records."""
+    digits = f.length <= BINCOUNT_DIGITS and bool(((column >= 48) & (column <= 57)).all())
+    if digits and int(np.abs(values).sum()) < _EXACT:
+        codes = digits_to_int(column, digits_only=True)
+        counts = np.bincount(codes, minlength=10**f.length)
+        sums = np.bincount(codes, weights=values, minlength=10**f.length)
+        present = np.flatnonzero(counts)
+        return [(f"{i:0{f.length}d}", int(counts[i]), int(sums[i])) for i in present]
+    keys = column.view(f"S{f.length}").ravel()
+    unique, inverse = np.unique(keys, return_inverse=True)
+    counts = np.bincount(inverse, minlength=len(unique))
+    sums = np.zeros(len(unique), dtype=np.int64)
+    np.add.at(sums, inverse, values)
+    return [
+        (bytes(key).decode("cp932", "replace").strip(), int(count), int(total))
+        for key, count, total in zip(unique, counts, sums, strict=True)
+    ]
+
+
+class Summariser:
+    """The summary built block by block: :meth:`add` takes the blocks of a :class:`RecordReader`
+    (as the format engine sees them, so one read of the file serves both), :meth:`result` gives the
+    summary. A block's buffers are reused by the reader: :meth:`add` keeps no reference to them."""
+
+    def __init__(self, layout: Layout) -> None:
+        self.layout = layout
+        self.kpos = layout.kind_position - 1
+        self.header_code = ord(layout.kind("header").code)
+        self.data_code = ord(layout.kind("data").code)
+        self.amount = _field(layout, "data", layout.extra.get("amount_field", "amount"))
+        self.header_fields = [f for name in HEADER_FIELDS if (f := _field(layout, "header", name)) is not None]
+        self.group_fields = [f for name in layout.extra.get("summary_by", ()) if (f := _field(layout, "data", name))]
+        self.groups: dict[str, dict[str, list[int]]] = {f.name: {} for f in self.group_fields}
+        self.batches: list[dict[str, Any]] = []
+        self.data_records = 0
+        self.total_amount = 0
+
+    def add(self, block: Block) -> None:
+        rows, numbers = block.rows, block.numbers
+        kinds = rows[:, self.kpos]
+        is_header = kinds == self.header_code
+        batches = self.batches
+        for i in np.flatnonzero(is_header):
+            entry: dict[str, Any] = {"record": int(numbers[i]), "count": 0, "amount": 0}
+            entry.update({f.name: _text(rows[i], f) for f in self.header_fields})
+            batches.append(entry)
+        is_data = kinds == self.data_code
+        if not is_data.any():
+            return
+        data = rows[is_data]
+        amount = self.amount
+        values = digits_to_int(np.ascontiguousarray(data[:, amount.slice])) if amount is not None else None
+        values = values if values is not None else np.zeros(len(data), dtype=np.int64)
+        self.data_records += len(data)
+        self.total_amount += int(values.sum())
+        headers = int(is_header.sum())
+        if not headers:  # the usual block: all of it inside the last batch
+            if batches:
+                batches[-1]["count"] += len(data)
+                batches[-1]["amount"] += int(values.sum())
+        else:
+            # batch index of every row: headers seen before this block plus those in it up to the row
+            owners = (len(batches) - headers - 1 + np.cumsum(is_header))[is_data]
+            for b in np.unique(owners):
+                if b < 0:
+                    continue
+                mine = owners == b
+                batches[int(b)]["count"] += int(mine.sum())
+                batches[int(b)]["amount"] += int(values[mine].sum())
+        for f in self.group_fields:
+            column = np.ascontiguousarray(data[:, f.slice])
+            bucket = self.groups[f.name]
+            for code, count, total in _groups(column, f, values):
+                slot = bucket.setdefault(code, [0, 0])
+                slot[0] += count
+                slot[1] += total
+
+    def result(self, records: int) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "format": self.layout.name,
+            "records": records,
+            "batches": len(self.batches),
+            "data_records": self.data_records,
+            "total_amount": self.total_amount,
+            "batch_list": self.batches,
+        }
+        for name, bucket in self.groups.items():
+            out[f"by_{name}"] = {code: {"count": c, "amount": a} for code, (c, a) in sorted(bucket.items())}
+        return out
+
+
 def summarise(stream: BinaryIO, layout: Layout) -> dict[str, Any]:
     """Read ``stream`` to the end and return the summary (see the module docstring)."""
     reader = RecordReader(
@@ -43,61 +141,7 @@ def summarise(stream: BinaryIO, layout: Layout) -> dict[str, Any]:
         ebcdic=layout.extra.get("ebcdic"),
         first_kind=layout.kinds[0].code.encode("ascii"),
     )
-    kpos = layout.kind_position - 1
-    header_code = ord(layout.kind("header").code)
-    data_code = ord(layout.kind("data").code)
-    amount = _field(layout, "data", layout.extra.get("amount_field", "amount"))
-    header_fields = [f for name in HEADER_FIELDS if (f := _field(layout, "header", name)) is not None]
-    group_fields = [f for name in layout.extra.get("summary_by", ()) if (f := _field(layout, "data", name))]
-    groups: dict[str, dict[str, list[int]]] = {f.name: {} for f in group_fields}
-    batches: list[dict[str, Any]] = []
-    data_records = 0
-    total_amount = 0
+    summariser = Summariser(layout)
     for block in reader.blocks():
-        rows, numbers = block.rows, block.numbers
-        kinds = rows[:, kpos]
-        is_header = kinds == header_code
-        for i in np.flatnonzero(is_header):
-            entry: dict[str, Any] = {"record": int(numbers[i]), "count": 0, "amount": 0}
-            entry.update({f.name: _text(rows[i], f) for f in header_fields})
-            batches.append(entry)
-        # batch index of every row: headers seen before this block plus those in it up to the row
-        batch_of = len(batches) - int(is_header.sum()) - 1 + np.cumsum(is_header)
-        is_data = kinds == data_code
-        if not is_data.any():
-            continue
-        data = rows[is_data]
-        values = digits_to_int(np.ascontiguousarray(data[:, amount.slice])) if amount is not None else None
-        values = values if values is not None else np.zeros(len(data), dtype=np.int64)
-        data_records += len(data)
-        total_amount += int(values.sum())
-        owners = batch_of[is_data]
-        for b in np.unique(owners):
-            if b < 0:
-                continue
-            mine = owners == b
-            batches[int(b)]["count"] += int(mine.sum())
-            batches[int(b)]["amount"] += int(values[mine].sum())
-        for f in group_fields:
-            keys = np.ascontiguousarray(data[:, f.slice]).view(f"S{f.length}").ravel()
-            unique, inverse = np.unique(keys, return_inverse=True)
-            counts = np.bincount(inverse, minlength=len(unique))
-            sums = np.zeros(len(unique), dtype=np.int64)
-            np.add.at(sums, inverse, values)
-            bucket = groups[f.name]
-            for key, count, total in zip(unique, counts, sums, strict=True):
-                code = bytes(key).decode("cp932", "replace").strip()
-                slot = bucket.setdefault(code, [0, 0])
-                slot[0] += int(count)
-                slot[1] += int(total)
-    out: dict[str, Any] = {
-        "format": layout.name,
-        "records": reader.records,
-        "batches": len(batches),
-        "data_records": data_records,
-        "total_amount": total_amount,
-        "batch_list": batches,
-    }
-    for name, bucket in groups.items():
-        out[f"by_{name}"] = {code: {"count": c, "amount": a} for code, (c, a) in sorted(bucket.items())}
-    return out
+        summariser.add(block)
+    return summariser.result(reader.records)

@@ -189,6 +189,7 @@ def place(kind: DataKind, data: bytes | None = None, *, name: str = "from-bank.d
     try:
         outcome = services.place(data_kind=kind, received=incoming, actor=TEST_ACTOR, allow_duplicate=True)
     finally:
+        assert incoming.path is not None
         incoming.path.unlink(missing_ok=True)
     assert outcome.file is not None, [str(i) for i in outcome.checked.issues[:5]]
     return outcome.file
@@ -202,6 +203,7 @@ def upload(kind: DataKind, user: User, data: bytes | None = None, *, name: str =
             data_kind=kind, user=user, received=incoming, confirm_duplicate=True, confirm_warnings=True
         )
     finally:
+        assert incoming.path is not None
         incoming.path.unlink(missing_ok=True)
     assert outcome.file is not None, [str(i) for i in outcome.checked.issues[:5]]
     return outcome.file

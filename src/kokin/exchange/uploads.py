@@ -1,68 +1,139 @@
-"""Receiving an upload: straight to a temporary file under ``KOKIN_HOME/tmp/uploads`` (never memory),
-its SHA-256 computed on the way, and stopped as soon as it passes the business's size limit.
+"""Receiving an upload: each piece of the body goes straight into an :class:`~kokin.exchange.intake.Intake`
+(hashed, encrypted into the vault and checked on a second thread, never held whole in memory or written
+as plaintext), and the upload stops as soon as it passes the business's size limit.
 
-Django reads a multipart body when ``request.POST`` or ``request.FILES`` is first touched; a view sets
-:func:`install` before that (and before the CSRF check reads the form, see ``views.upload``).
+Two ways in: a multipart form (the web UI, the API's ``multipart/form-data``), through the upload
+handler :class:`IntakeUploadHandler` that a view installs (:func:`install`) before ``request.POST`` or
+``request.FILES`` is first touched (and before the CSRF check reads the form, see ``views.upload``);
+or a raw body (the API's ``application/octet-stream``), read by :func:`take_body`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.core.files.uploadhandler import StopUpload, TemporaryFileUploadHandler
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import HttpRequest
+
+from kokin.exchange.intake import Intake, Taken
 
 #: multipart boundaries and form fields around the file, allowed on top of the file's own limit
 OVERHEAD = 64 * 1024
-#: how much of the body Django's multipart parser reads at a time (its default is 64 KiB): fewer, larger
-#: pieces cost less Python per megabyte; the memory held stays a few of them
+#: how much of the body is read at a time (Django's multipart default is 64 KiB): fewer, larger pieces
+#: cost less Python per megabyte; the memory held stays a few of them
 CHUNK = 1 << 20
+#: the form field that carries the file
+FILE_FIELD = "file"
 
 
-class LimitedUploadHandler(TemporaryFileUploadHandler):
-    """A temporary-file handler with a byte limit and a running SHA-256 of the file."""
+class TakenFile(UploadedFile):  # type: ignore[type-arg]
+    """The form's view of a file taken in while it arrived: its name and size, and the :class:`Taken`
+    (there is no content to read here: the plaintext was never kept)."""
+
+    def __init__(self, name: str, taken: Taken, content_type: str | None, charset: str | None) -> None:
+        super().__init__(None, name, content_type, taken.size, charset)
+        self.taken = taken
+
+
+class IntakeUploadHandler(FileUploadHandler):
+    """Takes the form's ``file`` field in through an :class:`Intake` that ``start`` opens when the
+    file begins, with a byte limit; other file fields are ignored."""
 
     chunk_size = CHUNK
 
-    def __init__(self, request: HttpRequest, limit: int) -> None:
+    def __init__(self, request: HttpRequest, limit: int, start: Callable[[], Intake | None]) -> None:
         super().__init__(request)
         self.limit = limit
+        self.start = start
         self.received = 0
         self.too_large = False
-        self.digest = hashlib.sha256()
-        #: the SHA-256 (hex) of the last file received completely
-        self.sha256 = ""
+        self.intake: Intake | None = None
+        self.taken: Taken | None = None
 
-    def new_file(self, *args: Any, **kwargs: Any) -> None:
+    def new_file(self, field_name: str, *args: Any, **kwargs: Any) -> None:
+        super().new_file(field_name, *args, **kwargs)
         self.received = 0
-        self.digest = hashlib.sha256()
-        super().new_file(*args, **kwargs)
+        if field_name == FILE_FIELD and self.intake is None and self.taken is None:
+            self.intake = self.start()
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
+        if self.field_name != FILE_FIELD or self.intake is None:
+            return None  # a field that is not the file, or a second file: dropped
         self.received += len(raw_data)
         if self.received > self.limit:
             self.too_large = True
-            self.file.close()
+            self.intake.abort()
+            self.intake = None
             raise StopUpload(connection_reset=True)
-        self.digest.update(raw_data)
-        self.file.write(raw_data)
+        self.intake.write(raw_data)
         return None
 
     def file_complete(self, file_size: int) -> UploadedFile[Any] | None:
-        self.sha256 = self.digest.hexdigest()
-        return super().file_complete(file_size)
+        if self.field_name != FILE_FIELD or self.intake is None:
+            return None
+        intake, self.intake = self.intake, None
+        self.taken = intake.close()
+        return TakenFile(self.file_name or "", self.taken, self.content_type, self.charset)
+
+    def upload_interrupted(self) -> None:
+        self.discard()
+
+    def discard(self) -> None:
+        """Drop whatever was taken in and not kept (the view calls it when the form is refused)."""
+        if self.intake is not None:
+            self.intake.abort()
+            self.intake = None
+        if self.taken is not None:
+            self.taken.sealed.discard()
+            self.taken = None
 
 
-def install(request: HttpRequest, limit: int) -> LimitedUploadHandler:
-    """Make ``request`` receive its files with a :class:`LimitedUploadHandler` of ``limit`` bytes."""
-    handler = LimitedUploadHandler(request, limit)
+def install(request: HttpRequest, limit: int, start: Callable[[], Intake | None]) -> IntakeUploadHandler:
+    """Make ``request`` take its ``file`` field in through ``start()``'s intake, at most ``limit`` bytes."""
+    handler = IntakeUploadHandler(request, limit, start)
     request.upload_handlers = [handler]
     return handler
+
+
+class BodyTooLarge(Exception):
+    """A raw body went past the limit (it was not read further; nothing is kept)."""
+
+
+class BodyCut(Exception):
+    """A raw body ended before its Content-Length (the client went away; nothing is kept)."""
+
+
+def take_body(request: HttpRequest, intake: Intake, limit: int) -> Taken:
+    """Read a raw request body (``application/octet-stream``) into ``intake``: at most ``limit`` bytes,
+    exactly its Content-Length when it has one."""
+    try:
+        length: int | None = int(request.META.get("CONTENT_LENGTH") or "")
+    except ValueError:
+        length = None
+    left = length if length is not None else limit + 1
+    try:
+        while left > 0:
+            try:
+                piece = request.read(min(CHUNK, left))
+            except (OSError, ValueError) as exc:  # the client went away mid-body
+                raise BodyCut from exc
+            if not piece:
+                break
+            left -= len(piece)
+            if intake.size + len(piece) > limit:
+                raise BodyTooLarge
+            intake.write(piece)
+        if length is not None and left > 0:
+            raise BodyCut
+        return intake.close()
+    except BaseException:
+        intake.abort()
+        raise
 
 
 def declared_too_large(request: HttpRequest, limit: int) -> bool:

@@ -18,7 +18,6 @@ from uuid import UUID
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.files.uploadedfile import TemporaryUploadedFile
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
@@ -33,6 +32,7 @@ from kokin.exchange import downloads, present, reports, selectors, services, upl
 from kokin.exchange.checks import Checked
 from kokin.exchange.errors import ExchangeError
 from kokin.exchange.forms import CsvForm, FilterForm, PackageForm, ReasonForm, UploadForm
+from kokin.exchange.intake import Intake
 from kokin.exchange.models import ExchangeFile, ExchangePolicy
 from kokin.exchange.names import safe_name
 from kokin.exchange.states import State
@@ -134,8 +134,19 @@ def upload(request: HttpRequest, business: str) -> HttpResponseBase:
         policy = ExchangePolicy.for_business(target)
         if uploads.declared_too_large(request, policy.max_upload_bytes):
             return _too_large(request, target, policy)
-        handler = uploads.install(request, policy.max_upload_bytes)
-        response: HttpResponseBase = csrf_protect(upload_post)(request, target, policy, handler)
+        kinds = selectors.upload_kinds(target)
+
+        def start() -> Intake | None:
+            # checked as the first outbound kind: they all take the debit-request format (the form's
+            # choice is known only once the whole body is parsed; the service checks they agree)
+            kind = kinds.first()
+            return services.intake_for(kind, policy) if kind is not None else None
+
+        handler = uploads.install(request, policy.max_upload_bytes, start)
+        try:
+            response: HttpResponseBase = csrf_protect(upload_post)(request, target, policy, handler)
+        finally:
+            handler.discard()  # whatever the service did not take over (a kept file's body is its own)
         return response
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
@@ -170,7 +181,7 @@ def _too_large(request: HttpRequest, business: Business, policy: ExchangePolicy)
 
 
 def upload_post(
-    request: HttpRequest, business: Business, policy: ExchangePolicy, handler: uploads.LimitedUploadHandler
+    request: HttpRequest, business: Business, policy: ExchangePolicy, handler: uploads.IntakeUploadHandler
 ) -> HttpResponseBase:
     form = UploadForm(request.POST, request.FILES, kinds=selectors.upload_kinds(business))
     if handler.too_large:
@@ -178,14 +189,10 @@ def upload_post(
     if not form.is_valid():
         return render(request, "exchange/upload.html", _upload_context(business, form), status=400)
     uploaded = form.cleaned_data["file"]
-    if not isinstance(uploaded, TemporaryUploadedFile):
-        raise TypeError("uploads must arrive through the exchange's temporary-file handler")
-    received = services.Received(
-        path=Path(uploaded.temporary_file_path()),
-        name=safe_name(uploaded.name),
-        size=uploaded.size or 0,
-        sha256=handler.sha256,
-    )
+    if not isinstance(uploaded, uploads.TakenFile):
+        raise TypeError("uploads must arrive through the exchange's intake handler")
+    handler.taken = None  # from here on the service keeps the body or removes it
+    received = services.Received.of(uploaded.taken, safe_name(uploaded.name))
     try:
         outcome = services.upload(
             data_kind=form.cleaned_data["data_kind"],

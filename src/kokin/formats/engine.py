@@ -1208,8 +1208,12 @@ def run(
     max_issues: int | None = None,
     block_records: int = 16384,
     progress: Any = None,
+    on_block: Callable[[Block], None] | None = None,
 ) -> Parsed:
-    """Validate (and with ``collect`` decode) one file; the workhorse behind every format module."""
+    """Validate (and with ``collect`` decode) one file; the workhorse behind every format module.
+
+    ``on_block`` sees every block after the engine (a summary built in the same read); the block's
+    buffers are reused for the next one."""
     report = Report(max_issues=max_issues)
     if ebcdic is None and "ebcdic" in layout.extra:
         ebcdic = bool(layout.extra["ebcdic"])
@@ -1235,6 +1239,8 @@ def run(
     for block in reader.blocks():
         engine.ebcdic = reader.ebcdic
         engine.feed(block)
+        if on_block is not None:
+            on_block(block)
         if progress is not None:
             progress.update(reader.bytes_read)
     engine.last_record = max(engine.last_record, reader.records)

@@ -18,6 +18,7 @@ shredding and master-key rotation are always logged.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import logging
@@ -196,6 +197,99 @@ class Sealed:
         get_store(self.backend).delete(self.id)
 
 
+class Sealer:
+    """Encrypt a body pushed in pieces (:meth:`write`) into a new blob body, hashing it on the way:
+    the push form of :func:`seal`, for a body that arrives from a socket. :meth:`close` commits the
+    body and returns the :class:`Sealed` (its row is written by :meth:`Sealed.save`); :meth:`abort`
+    removes it. Nothing is kept on a SHA-256 mismatch or any failure."""
+
+    def __init__(
+        self,
+        *,
+        expected_sha256: str | None = None,
+        request: HttpRequest | None = None,
+        actor: Any = None,
+        role: str = "",
+        backend: str | None = None,
+    ) -> None:
+        if expected_sha256 is not None:
+            expected_sha256 = expected_sha256.strip().lower()
+            if not _HEX64.match(expected_sha256):
+                raise ValueError(
+                    f"SHA-256 の形式が正しくありません: {expected_sha256!r} / "
+                    f"not a SHA-256 hex digest: {expected_sha256!r}"
+                )
+        self.expected_sha256 = expected_sha256
+        self.request, self.actor, self.role = request, actor, role
+        self.id = uuid.uuid4()
+        master = get_provider().current()
+        handle = tink.new_keyset_handle(DATA_KEY_TEMPLATE)
+        self.master_key_id = master.key_id
+        self.wrapped = _wrap(handle, master, self.id)
+        self.target: BlobStore = get_store(backend)
+        self.writer = self.target.create(self.id)
+        self.hasher = hashlib.sha256()
+        self.size = 0
+        primitive = handle.primitive(streaming_aead.StreamingAead)
+        try:
+            self.encrypting = primitive.new_encrypting_stream(_Sink(self.writer), _associated_data(self.id))
+        except BaseException:
+            self.writer.abort()
+            raise
+        self.done = False
+
+    def write(self, chunk: bytes) -> None:
+        """Hash and encrypt the next piece of the body."""
+        try:
+            self.hasher.update(chunk)
+            self.size += len(chunk)
+            self.encrypting.write(chunk)
+        except BaseException:
+            self.abort()
+            raise
+
+    def close(self) -> Sealed:
+        """The body is complete: check its SHA-256 (if one was expected) and commit it."""
+        try:
+            self.encrypting.close()
+            digest = self.hasher.hexdigest()
+            if self.expected_sha256 is not None and digest != self.expected_sha256:
+                raise ChecksumMismatch(self.expected_sha256, digest)
+            self.writer.commit()
+        except BaseException as exc:
+            self.abort()
+            if isinstance(exc, ChecksumMismatch):
+                _log(
+                    action="vault_store",
+                    request=self.request,
+                    actor=self.actor,
+                    role=self.role,
+                    blob_id="",
+                    sha256=exc.actual,
+                    outcome="failure",
+                    detail={"reason": "sha256_mismatch", "expected": exc.expected, "size": self.size},
+                )
+            raise
+        self.done = True
+        return Sealed(
+            id=self.id,
+            size=self.size,
+            sha256=digest,
+            wrapped_key=self.wrapped,
+            master_key_id=self.master_key_id,
+            backend=self.target.name,
+        )
+
+    def abort(self) -> None:
+        """Drop the body written so far (safe to call more than once)."""
+        if self.done:
+            return
+        self.done = True
+        with contextlib.suppress(Exception):  # the body is thrown away: a failing close changes nothing
+            self.encrypting.close()
+        self.writer.abort()
+
+
 def seal(
     stream: BinaryIO | Iterable[bytes],
     *,
@@ -207,49 +301,14 @@ def seal(
 ) -> Sealed:
     """Encrypt ``stream`` into a new body (see :func:`store`) and commit the body only; the row is
     written by :meth:`Sealed.save`. Nothing is kept on a SHA-256 mismatch or any failure."""
-    if expected_sha256 is not None:
-        expected_sha256 = expected_sha256.strip().lower()
-        if not _HEX64.match(expected_sha256):
-            raise ValueError(
-                f"SHA-256 の形式が正しくありません: {expected_sha256!r} / not a SHA-256 hex digest: {expected_sha256!r}"
-            )
-    blob_id = uuid.uuid4()
-    ad = _associated_data(blob_id)
-    master = get_provider().current()
-    handle = tink.new_keyset_handle(DATA_KEY_TEMPLATE)
-    wrapped = _wrap(handle, master, blob_id)
-    primitive = handle.primitive(streaming_aead.StreamingAead)
-    target: BlobStore = get_store(backend)
-    writer = target.create(blob_id)
-    hasher = hashlib.sha256()
-    size = 0
+    sealer = Sealer(expected_sha256=expected_sha256, request=request, actor=actor, role=role, backend=backend)
     try:
-        with primitive.new_encrypting_stream(_Sink(writer), ad) as encrypting:
-            for chunk in _chunks(stream):
-                hasher.update(chunk)
-                size += len(chunk)
-                encrypting.write(chunk)
-        digest = hasher.hexdigest()
-        if expected_sha256 is not None and digest != expected_sha256:
-            raise ChecksumMismatch(expected_sha256, digest)
-        writer.commit()
-    except BaseException as exc:
-        writer.abort()
-        if isinstance(exc, ChecksumMismatch):
-            _log(
-                action="vault_store",
-                request=request,
-                actor=actor,
-                role=role,
-                blob_id="",
-                sha256=exc.actual,
-                outcome="failure",
-                detail={"reason": "sha256_mismatch", "expected": exc.expected, "size": size},
-            )
+        for chunk in _chunks(stream):
+            sealer.write(chunk)
+    except BaseException:
+        sealer.abort()
         raise
-    return Sealed(
-        id=blob_id, size=size, sha256=digest, wrapped_key=wrapped, master_key_id=master.key_id, backend=target.name
-    )
+    return sealer.close()
 
 
 def store(

@@ -1,0 +1,170 @@
+"""Taking in a file as it arrives, in one pass over its bytes: each piece of the body is hashed and
+encrypted into a new vault body (:class:`kokin.vault.services.Sealer`) while a second thread checks
+the same pieces (:func:`kokin.exchange.checks.check_stream`: format, every record, summary). When the
+last byte is in, the file is checked, hashed and encrypted: nothing is read back from disk, and no
+plaintext copy is written unless the caller asks for one (the bank link does, to match a debit result
+against its request).
+
+The checking thread reads from a bounded queue, so at most :data:`QUEUE_PIECES` pieces wait in memory;
+it never touches the database. A body that ends early (the client went away) or any failure aborts
+the intake: the vault body is removed and the thread is stopped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import queue
+import threading
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+from kokin.accounts.models import DataKind
+from kokin.exchange.checks import Checked, check_stream
+from kokin.vault import services as vault
+
+#: pieces of the body that may wait for the checking thread (the receiving side blocks beyond)
+QUEUE_PIECES = 8
+_END = b""
+
+
+class _Pipe(io.RawIOBase):
+    """The checking thread's side of the queue: a readable stream of the pieces put in."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pieces: queue.Queue[bytes | BaseException] = queue.Queue(maxsize=QUEUE_PIECES)
+        self.current = memoryview(b"")
+        self.ended = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self.current:
+            if self.ended:
+                return 0
+            piece = self.pieces.get()
+            if isinstance(piece, BaseException):
+                self.ended = True
+                raise piece
+            if piece is _END:
+                self.ended = True
+                return 0
+            self.current = memoryview(piece)
+        n = min(len(buffer), len(self.current))
+        buffer[:n] = self.current[:n]
+        self.current = self.current[n:]
+        return n
+
+    def drain(self) -> None:
+        """Read to the end without looking (the check stopped early: the sender must not block)."""
+        while not self.ended:
+            piece = self.pieces.get()
+            if piece is _END or isinstance(piece, BaseException):
+                self.ended = True
+
+
+class _Stopped(Exception):
+    """Put into the pipe when the intake is aborted: the checking thread ends without a result."""
+
+
+@dataclass
+class Taken:
+    """A body taken in completely: its vault body (row not written yet) and what checking found."""
+
+    sealed: vault.Sealed
+    checked: Checked
+
+    @property
+    def sha256(self) -> str:
+        return self.sealed.sha256
+
+    @property
+    def size(self) -> int:
+        return self.sealed.size
+
+
+class Intake:
+    """One arriving body: :meth:`write` each piece, then :meth:`close` (or :meth:`abort`).
+
+    ``plaintext``: an open binary file that also gets every piece (the caller owns it)."""
+
+    def __init__(
+        self,
+        *,
+        data_kind: DataKind,
+        today: dt.date,
+        lead_business_days: int,
+        plaintext: BinaryIO | None = None,
+        expected_sha256: str | None = None,
+    ) -> None:
+        self.data_kind = data_kind
+        self.plaintext = plaintext
+        self.pipe = _Pipe()
+        self.result: Checked | None = None
+        self.failure: BaseException | None = None
+        self.sealer = vault.Sealer(expected_sha256=expected_sha256)
+        self.finished = False
+        self.thread = threading.Thread(
+            target=self._check, args=(today, lead_business_days), name="kokin-intake-check", daemon=True
+        )
+        self.thread.start()
+
+    def _check(self, today: dt.date, lead_business_days: int) -> None:
+        try:
+            self.result = check_stream(
+                self.pipe,  # type: ignore[arg-type]
+                data_kind=self.data_kind,
+                today=today,
+                lead_business_days=lead_business_days,
+            )
+        except _Stopped:
+            return
+        except BaseException as exc:  # handed to the receiving thread by close()
+            self.failure = exc
+        self.pipe.drain()
+
+    @property
+    def size(self) -> int:
+        return self.sealer.size
+
+    def write(self, piece: bytes) -> None:
+        if not piece:
+            return
+        try:
+            if not self.pipe.ended:
+                self.pipe.pieces.put(piece)
+            self.sealer.write(piece)
+            if self.plaintext is not None:
+                self.plaintext.write(piece)
+        except BaseException:
+            self.abort()
+            raise
+
+    def close(self) -> Taken:
+        """The body is complete: wait for the check, commit the vault body (see :class:`Taken`)."""
+        self._end(_END)
+        try:
+            if self.failure is not None:
+                raise self.failure
+            assert self.result is not None
+            sealed = self.sealer.close()
+        except BaseException:
+            self.sealer.abort()
+            raise
+        self.finished = True
+        return Taken(sealed=sealed, checked=self.result)
+
+    def abort(self) -> None:
+        """Drop everything taken in so far (safe to call more than once, and after :meth:`close`
+        failed)."""
+        if not self.finished:
+            self._end(_Stopped())
+            self.sealer.abort()
+
+    def _end(self, last: bytes | BaseException) -> None:
+        if self.thread.is_alive():
+            if not self.pipe.ended:
+                self.pipe.pieces.put(last)
+            self.thread.join()
