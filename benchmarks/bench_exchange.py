@@ -15,9 +15,11 @@ suite; needs Debian's ``nginx`` and ``curl``: ``apt-get install -y nginx curl``)
 4. runs ``--runs`` rounds of: curl uploads the file to the hub (``POST /api/businesses/zeimu-furikae/files``,
    answered 201 only after the whole file was validated, hashed, encrypted and fsynced) twice: as the
    request body (``application/octet-stream``, the row the bar applies to) and as a multipart form
-   (as the web page sends it, shown beside it); curl PUTs it to nginx, curl downloads the stored file from the hub (``GET /api/files/{id}/original``,
-   decrypted and SHA-256-checked while streaming) and the same file from nginx. Every downloaded copy
-   is checked against the original's SHA-256 after timing;
+   (as the web page sends it, shown beside it); curl PUTs it to nginx, curl downloads the stored file
+   from the hub (``GET /api/files/{id}/original``, decrypted and SHA-256-checked while streaming) and the
+   same file from nginx. Every downloaded copy is checked against the original's SHA-256 after timing;
+   before each transfer the page cache is flushed (``sync``) so that no transfer pays for an earlier one's
+   writes;
 5. prints the best MB/s of each (MB = 10⁶ bytes), the ratios hub ÷ nginx, the hub workers' peak RSS
    (sampled every 10 ms from ``/proc`` during each hub transfer), and the load average.
 
@@ -323,10 +325,17 @@ def main() -> int:
         first = max((rss(pid) for pid in children(hub.pid)), default=0)
         ups: list[Memory] = []
         downs: list[Memory] = []
-        times: dict[str, list[float]] = {"hub up": [], "hub up form": [], "nginx up": [], "hub down": [], "nginx down": []}
+        times: dict[str, list[float]] = {
+            "hub up": [],
+            "hub up form": [],
+            "nginx up": [],
+            "hub down": [],
+            "nginx down": [],
+        }
         out = root / "download.dat"
         for run in range(args.runs):
             for name, how in UPLOADS.items():
+                os.sync()  # the previous runs' dirty pages go to disk first, not during this transfer
                 ups.append(Memory(hub.pid))
                 with ups[-1]:
                     status, seconds, body = curl(
@@ -343,6 +352,7 @@ def main() -> int:
                     raise RuntimeError("the hub stored a different SHA-256")
                 times[name].append(seconds)
 
+            os.sync()
             status, seconds, body = curl(
                 *common, "-T", str(root / "nginx-source.dat"), f"{nginx_url}/files/up-{run}.dat"
             )
@@ -350,6 +360,7 @@ def main() -> int:
                 raise RuntimeError(f"nginx PUT answered {status}: {body[:500]}")
             times["nginx up"].append(seconds)
 
+            os.sync()
             downs.append(Memory(hub.pid))
             with downs[-1]:
                 status, seconds, _ = curl(
@@ -364,6 +375,7 @@ def main() -> int:
                 raise RuntimeError(f"hub download answered {status} or a different SHA-256")
             times["hub down"].append(seconds)
 
+            os.sync()
             status, seconds, _ = curl(*common, "-o", str(out), f"{nginx_url}/files/up-{run}.dat")
             if status != 200 or sha256_of(out) != digest:
                 raise RuntimeError(f"nginx download answered {status} or a different SHA-256")

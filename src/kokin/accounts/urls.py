@@ -1,6 +1,24 @@
+from collections.abc import Callable
+from importlib import import_module
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
-from kokin.accounts import passkeys, views
+from kokin.accounts import views
+
+
+def _passkeys(name: str) -> Callable[..., HttpResponse]:
+    """A view of :mod:`kokin.accounts.passkeys`, imported on its first request: py_webauthn and what it
+    loads (CBOR, ASN.1, pyOpenSSL) stay out of a worker that never serves a security-key ceremony."""
+
+    def view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        target: Callable[..., HttpResponse] = getattr(import_module("kokin.accounts.passkeys"), name)
+        return target(request, *args, **kwargs)
+
+    view.__name__ = view.__qualname__ = name
+    return view
+
 
 app_name = "accounts"
 urlpatterns = [
@@ -15,8 +33,8 @@ urlpatterns = [
     path("security/recovery-codes/", views.recovery_codes_view, name="recovery_codes"),
     path("security/totp/", views.totp_reset_view, name="totp_reset"),
     path("security/keys/<int:pk>/delete/", views.key_delete_view, name="key_delete"),
-    path("webauthn/register/begin/", passkeys.register_begin, name="webauthn_register_begin"),
-    path("webauthn/register/complete/", passkeys.register_complete, name="webauthn_register_complete"),
-    path("webauthn/authenticate/begin/", passkeys.authenticate_begin, name="webauthn_authenticate_begin"),
-    path("webauthn/authenticate/complete/", passkeys.authenticate_complete, name="webauthn_authenticate_complete"),
+    path("webauthn/register/begin/", _passkeys("register_begin"), name="webauthn_register_begin"),
+    path("webauthn/register/complete/", _passkeys("register_complete"), name="webauthn_register_complete"),
+    path("webauthn/authenticate/begin/", _passkeys("authenticate_begin"), name="webauthn_authenticate_begin"),
+    path("webauthn/authenticate/complete/", _passkeys("authenticate_complete"), name="webauthn_authenticate_complete"),
 ]

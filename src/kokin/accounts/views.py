@@ -13,7 +13,6 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
-import segno
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
@@ -186,6 +185,8 @@ def _recovery_code_used(request: HttpRequest, user: User) -> None:
 
 
 def _qr_data_uri(device: TOTPDevice) -> str:
+    import segno  # only for the enrolment page: kept out of every other request's worker
+
     return str(segno.make(device.config_url, error="m").svg_data_uri(scale=5, border=2))
 
 

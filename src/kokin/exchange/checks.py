@@ -90,10 +90,13 @@ def check_file(path: Path, *, data_kind: DataKind, today: dt.date, lead_business
         return check_stream(fh, data_kind=data_kind, today=today, lead_business_days=lead_business_days)
 
 
-def check_stream(stream: BinaryIO, *, data_kind: DataKind, today: dt.date, lead_business_days: int) -> Checked:
+def check_stream(
+    stream: BinaryIO, *, data_kind: DataKind, today: dt.date, lead_business_days: int, block_records: int = 16384
+) -> Checked:
     """Check a file read once from ``stream`` (a file, or a body as it arrives, see
     :mod:`kokin.exchange.intake`): the first bytes decide the format, then the format engine and the
-    summary take the same blocks. Reads ``stream`` to its end only when the format is the right one."""
+    summary take the same blocks of ``block_records`` records. Reads ``stream`` to its end only when the
+    format is the right one."""
     checked = Checked(format=data_kind.format, data_kind=data_kind)
     report = checked.report
     report.max_issues = REPORT_LIMIT
@@ -143,6 +146,7 @@ def check_stream(stream: BinaryIO, *, data_kind: DataKind, today: dt.date, lead_
             mode=mode_for(data_kind),
             check_master=True,
             max_issues=REPORT_LIMIT,
+            block_records=block_records,
             on_block=summariser.add,
         )
     except FormatError as exc:

@@ -45,6 +45,8 @@ KEEP_WARNINGS = 100
 #: how many downloads the file row lists (all are counted and logged)
 KEEP_DOWNLOADS = 50
 BANK_ROLE = "金融機関"
+#: JSON fields of a file that a list of duplicates does not show
+HEAVY_FIELDS = ("summary", "warnings", "history")
 DENIED_JA = "この操作の権限がありません"
 DENIED_EN = "you are not allowed to do this"
 
@@ -230,7 +232,11 @@ def _set_due(file: ExchangeFile) -> None:
 def duplicates(*, data_kind: DataKind, sha256: str, checked: Checked, today: dt.date) -> list[ExchangeFile]:
     """Earlier files of the business still kept: the same bytes, or (debit files) the same consignor,
     debit date, count and total."""
-    live = ExchangeFile.objects.filter(data_kind__business=data_kind.business).exclude(state=State.ERASED)
+    live = (
+        ExchangeFile.objects.filter(data_kind__business=data_kind.business)
+        .exclude(state=State.ERASED)
+        .defer(*HEAVY_FIELDS)  # a large file's summary alone is tens of kilobytes of JSON
+    )
     found = list(live.filter(sha256=sha256).select_related("data_kind")[:5])
     debit = debit_date_of(checked, today) if checked.format == "zengin-debit" else None
     consignor = checked.first_batch_value("consignor_code")

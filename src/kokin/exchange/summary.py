@@ -89,16 +89,20 @@ class Summariser:
         is_data = kinds == self.data_code
         if not is_data.any():
             return
-        data = rows[is_data]
+        count = int(np.count_nonzero(is_data))
+        every = count == len(rows)  # the usual block: data records only (no copy of the rows is needed)
+
+        def column(f: Field) -> np.ndarray:
+            return np.ascontiguousarray(rows[:, f.slice] if every else rows[:, f.slice][is_data])
+
         amount = self.amount
-        values = digits_to_int(np.ascontiguousarray(data[:, amount.slice])) if amount is not None else None
-        values = values if values is not None else np.zeros(len(data), dtype=np.int64)
-        self.data_records += len(data)
+        values = digits_to_int(column(amount)) if amount is not None else np.zeros(count, dtype=np.int64)
+        self.data_records += count
         self.total_amount += int(values.sum())
         headers = int(is_header.sum())
         if not headers:  # the usual block: all of it inside the last batch
             if batches:
-                batches[-1]["count"] += len(data)
+                batches[-1]["count"] += count
                 batches[-1]["amount"] += int(values.sum())
         else:
             # batch index of every row: headers seen before this block plus those in it up to the row
@@ -110,11 +114,10 @@ class Summariser:
                 batches[int(b)]["count"] += int(mine.sum())
                 batches[int(b)]["amount"] += int(values[mine].sum())
         for f in self.group_fields:
-            column = np.ascontiguousarray(data[:, f.slice])
             bucket = self.groups[f.name]
-            for code, count, total in _groups(column, f, values):
+            for code, n, total in _groups(column(f), f, values):
                 slot = bucket.setdefault(code, [0, 0])
-                slot[0] += count
+                slot[0] += n
                 slot[1] += total
 
     def result(self, records: int) -> dict[str, Any]:

@@ -22,7 +22,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 
-import pyzipper
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
@@ -129,6 +128,8 @@ def export_zip(
     (:func:`check_password`). A reader that fails (e.g. an :class:`~kokin.vault.errors.IntegrityError`)
     aborts the package and removes the file. Logged when an operator is involved (never the password).
     """
+    import pyzipper  # with PyCryptodome and cffi: loaded by the first package, not by every worker
+
     generated = password is None
     if password is None:
         password = generate_password()

@@ -135,10 +135,12 @@ class _Sink(io.RawIOBase):
         return True
 
     def write(self, data: Any) -> int:
-        chunk = bytes(data)
-        self.writer.write(chunk)
-        self.written += len(chunk)
-        return len(chunk)
+        # Tink hands over a view of its segment buffer: written (or copied by the store) before returning,
+        # so no copy is made here
+        size = len(data)
+        self.writer.write(data)
+        self.written += size
+        return size
 
 
 def _chunks(stream: BinaryIO | Iterable[bytes]) -> Iterable[bytes]:

@@ -8,7 +8,11 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from kokin import malloc
 from kokin.web.tls import ensure
+
+#: glibc heaps per worker process (see :mod:`kokin.malloc`)
+ARENAS = 2
 
 
 class HubServer(BaseApplication):  # type: ignore[misc]
@@ -26,9 +30,28 @@ class HubServer(BaseApplication):  # type: ignore[misc]
         return application
 
 
+def warm_worker(worker: Any) -> None:
+    """gunicorn's ``post_worker_init``: load the URL conf, the bank master and the holiday calendar now,
+    so that a worker's first request does not pay for them, then give back the memory that took
+    (:func:`kokin.malloc.trim`). Touches no database."""
+    import datetime as dt
+
+    from django.urls import resolve
+
+    from kokin.exchange import bankdays
+    from kokin.formats.bankmaster import master
+
+    resolve("/")
+    master()
+    bankdays.holiday_name(dt.date.today())
+    malloc.trim()
+
+
 def serve(host: str = "localhost", port: int = 8443, workers: int = 2, threads: int = 8, access_log: str = "-") -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kokin.web.settings")
     files = ensure()
+    # the workers (forked from here) share two heaps among their threads instead of one per thread
+    malloc.limit_arenas(ARENAS)
     HubServer(
         {
             "bind": [f"{host}:{port}"],
@@ -47,5 +70,6 @@ def serve(host: str = "localhost", port: int = 8443, workers: int = 2, threads: 
             "proc_name": "kokin-hub",
             # several hubs (tests, benchmarks) may run at once: no shared control socket in $HOME
             "control_socket_disable": True,
+            "post_worker_init": warm_worker,
         }
     ).run()
