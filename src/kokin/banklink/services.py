@@ -18,7 +18,7 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -643,10 +643,11 @@ def _plaintext_file() -> Iterator[tuple[int, Path]]:
 
 @dataclass(frozen=True)
 class _Whole:
-    """A whole upload received in one PATCH: its plaintext in a temp file and the blob (a part of the
-    upload) that holds it encrypted, with the SHA-256 computed while it arrived."""
+    """A whole upload received in one PATCH: the blob (a part of the upload) that holds it encrypted,
+    with the SHA-256 computed and the check made while it arrived, and its plaintext in a temp file
+    where a debit result needs it for matching (else ``path`` is None)."""
 
-    path: Path
+    path: Path | None
     sha256: str
     size: int
     blob: Blob
@@ -711,8 +712,11 @@ def write_part(
         if upload.offset == upload.length:
             return finish(account=account, upload=upload, request=request)
         return upload
-    with _plaintext_file() as (fd, path):
-        with os.fdopen(fd, "wb", buffering=0) as plain:
+    # a debit result is matched against its request record by record, from a plaintext copy on disk;
+    # collection data needs none
+    keep_plaintext = upload.data_kind.format == "zengin-debit"
+    with _plaintext_file() if keep_plaintext else nullcontext((None, None)) as (fd, path):
+        with os.fdopen(fd, "wb", buffering=0) if fd is not None else nullcontext() as plain:
             intake = exchange.intake_for(upload.data_kind, plaintext=plain)
             try:
                 for chunk in all_chunks():
@@ -834,7 +838,7 @@ def _settle(
     account: BankAccount,
     upload: BankUpload,
     request: HttpRequest | None,
-    path: Path,
+    path: Path | None,
     sha256: str,
     size: int,
     blob: Blob | None,

@@ -1,0 +1,498 @@
+"""Taking a file in while it arrives (:mod:`kokin.exchange.intake`): the API's raw-body upload
+(``application/octet-stream``: 201 / 422 / 413 / 411 / 400), the :class:`Intake` itself (pieces of any
+size, abort, a wrong format that ends the check early), and the summary's grouping
+(:mod:`kokin.exchange.summary`) against a plain-Python reference.
+
+The tests that count encrypted bodies run in a private KOKIN_HOME on both body stores (the ``backend``
+fixture of ``test_vault``), so parallel workers cannot disturb the counts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import numpy as np
+import pytest
+from django.test import Client
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kokin.accounts.models import Business, DataKind
+from kokin.audit.models import AuditEntry
+from kokin.exchange import services
+from kokin.exchange.checks import check_file
+from kokin.exchange.intake import Taken
+from kokin.exchange.models import ExchangeFile, ExchangePolicy
+from kokin.exchange.states import State
+from kokin.exchange.summary import Summariser, _groups, summarise
+from kokin.exchange.testing import collection_file, debit_day, debit_file
+from kokin.formats import FORMATS, sample, zengin_debit
+from kokin.formats.errors import Report
+from kokin.formats.framing import RecordReader
+from kokin.formats.layout import Field, Layout
+from kokin.vault.models import Blob
+from kokin.vault.services import read_all
+
+from . import test_vault
+from .test_exchange_api import UPLOAD, bearer, body
+from .test_vault import body_count
+
+# the vault's fixtures: a private KOKIN_HOME (``home``), and both body stores (``backend``)
+home = test_vault.home
+backend = test_vault.backend
+
+RAW = "application/octet-stream"
+MiB = 1 << 20
+#: piece sizes that cut records, CR LF pairs and the check's 64 KiB head anywhere
+ODD_PIECES = (1, 7, 65536 + 3, 2, MiB + 5, 4093, 13, 121)
+FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def outbound(business: str = "zeimu-furikae") -> DataKind:
+    kind = DataKind.objects.filter(business__code=business, direction=DataKind.Direction.OUTBOUND).order_by("pk")
+    found = kind.first()
+    assert found is not None
+    return found
+
+
+def send_raw(
+    username: str,
+    data: bytes,
+    *,
+    business: str = "zeimu-furikae",
+    content_length: str | None = None,
+    cut_after: int | None = None,
+    **query: str,
+) -> Any:
+    """POST ``data`` as the raw body (``application/octet-stream``), the other fields as query parameters;
+    ``content_length`` overrides the Content-Length sent ("" for none); with ``cut_after`` the client goes
+    away after that many bytes."""
+    url = UPLOAD.replace("zeimu-furikae", business)
+    if query:
+        url = f"{url}?{urlencode(query)}"
+    environ: dict[str, Any] = {
+        "CONTENT_TYPE": RAW,  # always (the test client leaves it out with an empty body, a real client does not)
+        "CONTENT_LENGTH": str(len(data)) if content_length is None else content_length,
+        **bearer(username),
+    }
+    if cut_after is not None:
+        environ["wsgi.input"] = io.BytesIO(data[:cut_after])
+    return Client().generic("POST", url, data, **environ)
+
+
+def pieces(data: bytes, sizes: Sequence[int]) -> Iterator[bytes]:
+    """``data`` cut into pieces of the given sizes in turn."""
+    at, i = 0, 0
+    while at < len(data):
+        n = sizes[i % len(sizes)]
+        yield data[at : at + n]
+        at += n
+        i += 1
+
+
+def last_upload() -> AuditEntry:
+    entry = AuditEntry.objects.filter(action="exchange_upload").order_by("-seq").first()
+    assert entry is not None
+    return entry
+
+
+def stored() -> tuple[int, int, int]:
+    """Files, blob rows and encrypted bodies (with partial ones) now."""
+    return ExchangeFile.objects.count(), Blob.objects.count(), body_count()
+
+
+# --- the API's raw-body upload -------------------------------------------------------------------
+
+
+def test_raw_body_upload_is_stored_with_the_sent_bytes_hash_and_downloads_back_identical(
+    ward: Any, backend: str
+) -> None:
+    data = debit_file(9000)  # over a megabyte: read in several pieces
+    assert len(data) > MiB
+    response = send_raw("zeimu-send", data, name="furikae-raw.dat")
+    assert response.status_code == 201, response.content
+    out = response.json()
+    file = ExchangeFile.objects.get()
+    assert out["id"] == str(file.id) and out["state"] == State.AWAITING_APPROVAL
+    assert out["sha256"] == hashlib.sha256(data).hexdigest() == file.sha256 == file.blob.sha256
+    assert out["size"] == len(data) == file.size == file.blob.size and file.blob.backend == backend
+    assert out["original_name"] == "furikae-raw.dat" and out["data_kind"] == "口座振替請求データ"
+    assert out["records"] == 9000 and out["total_amount"] == sum(1000 + i for i in range(9000))
+    assert out["summary"]["by_bank_code"] == {"0001": {"count": 9000, "amount": out["total_amount"]}}
+    entry = last_upload()
+    assert entry.outcome == "success" and entry.actor == "zeimu-send" and entry.sha256 == out["sha256"]
+
+    auth: Any = bearer("zeimu-send")
+    original = Client().get(f"/api/files/{file.id}/original", **auth)
+    assert original.status_code == 200 and original["X-Kokin-SHA256"] == out["sha256"]
+    assert body(original) == data
+
+
+@pytest.mark.parametrize(("sent", "kept"), [(None, "upload.dat"), ("../../etc/passwd", "passwd"), ("..", "upload.dat")])
+def test_raw_body_upload_name_comes_from_the_query_made_safe(
+    ward: Any, backend: str, sent: str | None, kept: str
+) -> None:
+    data = debit_file(2)
+    response = send_raw("zeimu-send", data) if sent is None else send_raw("zeimu-send", data, name=sent)
+    assert response.status_code == 201, response.content
+    assert response.json()["original_name"] == kept == ExchangeFile.objects.get().original_name
+
+
+def test_raw_body_upload_of_the_same_bytes_again_needs_confirm_duplicate(ward: Any, backend: str) -> None:
+    data = debit_file(4)
+    first = send_raw("zeimu-send", data)
+    assert first.status_code == 201, first.content
+    before = stored()
+    again = send_raw("zeimu-send", data)
+    assert again.status_code == 409 and again.json()["needs"] == ["duplicate"]
+    assert again.json()["duplicates"] == [first.json()["id"]] and "nothing was stored" in again.json()["detail"]
+    assert stored() == before
+    confirmed = send_raw("zeimu-send", data, confirm_duplicate="true")
+    assert confirmed.status_code == 201 and confirmed.json()["sha256"] == first.json()["sha256"]
+    assert stored() == (before[0] + 1, before[1] + 1, before[2] + 1)
+
+
+def test_raw_body_upload_that_is_empty_is_422(ward: Any, backend: str) -> None:
+    before = stored()
+    response = send_raw("zeimu-send", b"")
+    assert response.status_code == 422 and response.json()["issues"][0]["message_ja"].startswith("ファイルが空です")
+    assert stored() == before
+
+
+def test_raw_body_upload_that_ends_before_its_content_length_is_400_and_keeps_nothing(ward: Any, backend: str) -> None:
+    data = debit_file(9000)
+    before = stored()
+    response = send_raw("zeimu-send", data, cut_after=MiB + 1000)  # the client went away after a megabyte
+    assert response.status_code == 400 and "ended early" in response.json()["detail"]
+    assert stored() == before
+
+
+def test_raw_body_upload_of_a_broken_file_is_422_naming_record_and_field_and_keeps_nothing(
+    ward: Any, backend: str
+) -> None:
+    raw = bytearray(debit_file(3))
+    raw[2 * 122 + 80] = ord("X")  # record 3 (the second payer): a letter in the amount (81-90)
+    before = stored()
+    response = send_raw("zeimu-send", bytes(raw), name="broken.dat")
+    assert response.status_code == 422, response.content
+    found = response.json()
+    assert found["errors"] >= 1 and "nothing was stored" in found["detail"]
+    where = {(i["record"], i["field"], i["severity"]) for i in found["issues"]}
+    assert (3, "amount", "error") in where, found["issues"]
+    first = next(i for i in found["issues"] if i["record"] == 3 and i["field"] == "amount")
+    assert (first["start"], first["end"]) == (81, 90) and first["message_ja"]
+    assert stored() == before
+    entry = last_upload()
+    assert entry.outcome == "failure" and entry.detail["reason"] == "invalid"
+    assert entry.sha256 == hashlib.sha256(bytes(raw)).hexdigest()
+
+
+@pytest.mark.parametrize(
+    "over",
+    [
+        pytest.param(1, id="stopped-while-reading"),  # within the multipart allowance: read up to the limit
+        pytest.param(200 * 1024, id="announced-too-large"),  # refused from its Content-Length alone
+    ],
+)
+def test_raw_body_upload_over_the_business_limit_is_413_and_keeps_nothing(ward: Any, backend: str, over: int) -> None:
+    ExchangePolicy.objects.create(business=Business.objects.get(code="zeimu-furikae"), max_upload_mb=1)
+    data = debit_file(10500)[: MiB + over]  # a real debit request, so the check is busy when it stops
+    before = stored()
+    response = send_raw("zeimu-send", data)
+    assert response.status_code == 413, response.content
+    assert "1 MB" in response.json()["detail"] and "nothing was stored" in response.json()["detail"]
+    assert stored() == before
+    entry = last_upload()
+    assert entry.outcome == "failure" and entry.detail["reason"] == "too_large" and entry.detail["via"] == "api"
+
+
+def test_raw_body_upload_exactly_at_the_limit_is_read_and_checked(ward: Any, backend: str) -> None:
+    ExchangePolicy.objects.create(business=Business.objects.get(code="zeimu-furikae"), max_upload_mb=1)
+    data = debit_file(8000)
+    assert len(data) < MiB
+    data += b" " * (MiB - len(data))  # trailing spaces up to exactly the limit: not too large, but invalid
+    response = send_raw("zeimu-send", data)
+    assert response.status_code == 422, response.content
+
+
+def test_raw_body_upload_needs_a_content_length(ward: Any, backend: str) -> None:
+    before = stored()
+    response = send_raw("zeimu-send", debit_file(2), name="x.dat", content_length="")
+    assert response.status_code == 411 and "Content-Length" in response.json()["detail"]
+    assert stored() == before
+
+
+def test_raw_body_upload_with_a_kind_that_is_not_an_outbound_kind_is_400_naming_the_choices(
+    ward: Any, backend: str
+) -> None:
+    before = stored()
+    inbound = "口座振替結果データ (国民健康保険)"  # a kind of the business, but from the bank
+    response = send_raw("kokuho-send", debit_file(), business="kokuho-furikae", kind=inbound)
+    assert response.status_code == 400, response.content
+    detail = response.json()["detail"]
+    assert "口座振替請求データ (国民健康保険)" in detail and "口座振替請求データ (後期高齢者医療)" in detail
+    assert inbound not in detail
+    unknown = send_raw("zeimu-send", debit_file(), kind="存在しない種別")
+    assert unknown.status_code == 400 and "口座振替請求データ" in unknown.json()["detail"]
+    without = send_raw("kokuho-send", debit_file(), business="kokuho-furikae")
+    assert without.status_code == 400 and "(後期高齢者医療)" in without.json()["detail"]
+    assert stored() == before
+
+
+# --- the intake itself ---------------------------------------------------------------------------
+
+
+def test_intake_in_odd_pieces_agrees_with_check_file_and_hashlib(ward: Any, backend: str, tmp_path: Path) -> None:
+    kind = outbound()
+    # more records than one check block (8192), many banks and branches from the master
+    data, _ = sample.generate("zengin-debit", 12_000, seed=5, base_date=debit_day())
+    path = tmp_path / "request.dat"
+    path.write_bytes(data)
+    intake = services.intake_for(kind)
+    sizes = []
+    for piece in pieces(data, ODD_PIECES):
+        intake.write(piece)
+        sizes.append(len(piece))
+    assert set(ODD_PIECES) <= set(sizes)
+    taken = intake.close()
+
+    policy = ExchangePolicy.for_business(kind.business)
+    expected = check_file(
+        path, data_kind=kind, today=timezone.localdate(), lead_business_days=policy.lead_business_days
+    )
+    assert expected.ok and taken.checked.ok, [str(i) for i in taken.checked.issues[:5]]
+    assert taken.checked.summary == expected.summary
+    assert taken.checked.summary["data_records"] == 12_000 and len(taken.checked.summary["by_bank_code"]) > 5
+    assert [str(i) for i in taken.checked.issues] == [str(i) for i in expected.issues]
+    checked = taken.checked
+    assert (checked.format, checked.mode, checked.detected) == ("zengin-debit", "request", "zengin-debit")
+    assert taken.sha256 == hashlib.sha256(data).hexdigest() and taken.size == len(data)
+    assert not intake.thread.is_alive()
+    blob = taken.sealed.save()
+    assert read_all(blob) == data
+
+
+def test_intake_abort_leaves_no_body_and_stops_the_check(ward: Any, backend: str) -> None:
+    before = stored()
+    data = debit_file(36_000)  # some 4.4 MB
+    intake = services.intake_for(outbound())
+    written = 0
+    for piece in pieces(data, ODD_PIECES):
+        intake.write(piece)
+        written += len(piece)
+        if written > 4 * MiB:  # past Tink's buffering: the database store has written chunks too
+            break
+    assert body_count() > before[2]  # the partial body is there
+    intake.abort()
+    assert stored() == before
+    assert not intake.thread.is_alive()
+    intake.abort()  # again: nothing more to do
+    assert stored() == before
+
+
+@pytest.mark.parametrize(
+    ("detected", "code"), [("mpn-receipt", "wrong_format"), ("", "format")], ids=["mpn-receipt", "unrecognised"]
+)
+def test_intake_reports_a_wrong_format_and_the_writer_never_blocks(
+    ward: Any, home: Path, detected: str, code: str
+) -> None:
+    # some 4 MB that the check gives up on after the first 64 KiB: collection data, or NUL bytes
+    data = collection_file("mpn-receipt", 50) * 400 if detected else b"\x00" * (4 * MiB + 11)
+    assert len(data) > 4 * MiB
+    before = body_count()
+    intake = services.intake_for(outbound())
+    result: dict[str, Taken] = {}
+
+    def feed() -> None:  # the local store only: the writer's thread never touches the database
+        for piece in pieces(data, (65536, 1, 300_001)):
+            intake.write(piece)
+        result["taken"] = intake.close()
+
+    writer = threading.Thread(target=feed, daemon=True)
+    writer.start()
+    writer.join(timeout=60)
+    assert not writer.is_alive(), "the writer blocked after the check stopped early"
+    taken = result["taken"]
+    assert not taken.checked.ok and taken.checked.detected == detected
+    (issue,) = taken.checked.report.errors
+    assert issue.code == code and issue.record is None and issue.field == "file"
+    if detected:
+        assert FORMATS[detected].LAYOUT.ja in issue.message_ja and "口座振替請求データ" in issue.message_ja
+        assert detected in issue.message_en
+    assert taken.size == len(data) and taken.sha256 == hashlib.sha256(data).hexdigest()
+    assert body_count() == before + 1
+    taken.sealed.discard()
+    assert body_count() == before
+
+
+# --- the summary's grouping ----------------------------------------------------------------------
+
+DEBIT = zengin_debit.LAYOUT
+#: the debit layout grouped also by fields of more than 4 digits and by a field that is not digits
+WIDE = dataclasses.replace(
+    DEBIT,
+    extra={
+        **DEBIT.extra,
+        "summary_by": (
+            "result_code",
+            "bank_code",
+            "branch_code",
+            "account_type",
+            "account_number",
+            "customer_number",
+            "holder_name",
+            "new_code",
+        ),
+    },
+)
+
+
+def reference_summary(raw: bytes, layout: Layout) -> dict[str, Any]:
+    """Batches, counts, totals and the groups of a CR LF file, record by record in plain Python."""
+    header, data = layout.kind("header").code, layout.kind("data")
+    amount = data.field(layout.extra["amount_field"])
+    groups: dict[str, dict[str, list[int]]] = {name: {} for name in layout.extra["summary_by"]}
+    batches: list[list[int]] = []
+    count = total = 0
+    for record in raw.split(b"\r\n"):
+        if not record:
+            continue
+        kind = chr(record[layout.kind_position - 1])
+        if kind == header:
+            batches.append([0, 0])
+        elif kind == data.code:
+            value = int(record[amount.slice])
+            count += 1
+            total += value
+            if batches:
+                batches[-1][0] += 1
+                batches[-1][1] += value
+            for name, bucket in groups.items():
+                code = record[data.field(name).slice].decode("cp932", "replace").strip()
+                slot = bucket.setdefault(code, [0, 0])
+                slot[0] += 1
+                slot[1] += value
+    out: dict[str, Any] = {
+        "records": sum(1 for r in raw.split(b"\r\n") if r),
+        "batches": [tuple(b) for b in batches],
+        "data_records": count,
+        "total_amount": total,
+    }
+    for name, bucket in groups.items():
+        out[f"by_{name}"] = {code: {"count": c, "amount": a} for code, (c, a) in bucket.items()}
+    return out
+
+
+def comparable(summary: dict[str, Any], layout: Layout) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "records": summary["records"],
+        "batches": [(b["count"], b["amount"]) for b in summary["batch_list"]],
+        "data_records": summary["data_records"],
+        "total_amount": summary["total_amount"],
+    }
+    for name in layout.extra["summary_by"]:
+        groups = summary[f"by_{name}"]
+        assert list(groups) == sorted(groups), name
+        out[f"by_{name}"] = groups
+    return out
+
+
+def multi_batch(parts: Sequence[bytes]) -> bytes:
+    """One file of the batches of several generated files: their end records dropped, one at the end."""
+    records = [r for raw in parts for r in raw.split(b"\r\n") if r and r[:1] != b"9"]
+    end = parts[-1].split(b"\r\n")[-2]
+    return b"".join(r + b"\r\n" for r in [*records, end])
+
+
+@st.composite
+def debit_files(draw: st.DrawFn) -> bytes:
+    """A valid debit file (request or result) of one to three batches of generated payers."""
+    result = draw(st.booleans())
+    batches = draw(st.lists(st.tuples(st.integers(0, 2**31), st.integers(0, 40)), min_size=1, max_size=3))
+    return multi_batch([sample.generate("zengin-debit", n, seed=seed, result=result)[0] for seed, n in batches])
+
+
+@pytest.mark.parametrize("result", [False, True], ids=["request", "result"])
+def test_the_generated_multi_batch_debit_files_are_valid(result: bool) -> None:
+    raw = multi_batch([sample.generate("zengin-debit", n, seed=n, result=result)[0] for n in (5, 0, 7)])
+    report = zengin_debit.validate(raw)
+    assert report.error_count == 0, [str(i) for i in report.errors[:5]]
+    assert [count for count, _ in reference_summary(raw, DEBIT)["batches"]] == [5, 0, 7]
+
+
+@FUZZ
+@given(raw=debit_files(), layout=st.sampled_from([DEBIT, WIDE]), block=st.integers(1, 40))
+def test_summary_grouping_equals_a_plain_python_reference(raw: bytes, layout: Layout, block: int) -> None:
+    expected = reference_summary(raw, layout)
+    assert comparable(summarise(io.BytesIO(raw), layout), layout) == expected
+    # in small blocks too, so that headers fall inside blocks and batches span them
+    report = Report()
+    reader = RecordReader(io.BytesIO(raw), layout.record_length, report, block_records=block)
+    summariser = Summariser(layout)
+    for piece in reader.blocks():
+        summariser.add(piece)
+    assert report.error_count == 0
+    assert comparable(summariser.result(reader.records), layout) == expected
+
+
+#: bytes a valid file may hold in a C field: spaces, digits, capitals, symbols, half-width kana
+CODE_BYTES = b" 0123456789ABCXYZ()-./\xb1\xb2\xb3\xdf"
+
+
+@st.composite
+def code_columns(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, Field]:
+    """A column of codes (n × width bytes, drawn from a small pool so that codes repeat) and amounts."""
+    width = draw(st.integers(1, 8))
+    alphabet = draw(st.sampled_from([b"0123456789", b"0123", CODE_BYTES]))
+    code = st.binary(min_size=width, max_size=width).map(lambda b: bytes(alphabet[x % len(alphabet)] for x in b))
+    pool = draw(st.lists(code, min_size=1, max_size=12))
+    rows = draw(st.lists(st.sampled_from(pool), min_size=1, max_size=300))
+    top = draw(st.sampled_from([9, 99_999, 9_999_999_999, 10**15]))  # 10**15: sums past 2**53
+    values = draw(st.lists(st.integers(0, top), min_size=len(rows), max_size=len(rows)))
+    column = np.frombuffer(b"".join(rows), dtype=np.uint8).reshape(len(rows), width).copy()
+    f = Field("code", 1, width, "C", "コード")
+    return column, np.array(values, dtype=np.int64), f
+
+
+@FUZZ
+@given(code_columns())
+def test_groups_equal_a_dict_reference_for_digit_and_other_codes(found: tuple[np.ndarray, np.ndarray, Field]) -> None:
+    column, values, f = found
+    expected: dict[str, list[int]] = {}
+    for row, value in zip(column, values.tolist(), strict=True):
+        slot = expected.setdefault(bytes(row).decode("cp932", "replace").strip(), [0, 0])
+        slot[0] += 1
+        slot[1] += value
+    got: dict[str, list[int]] = {}
+    for code, count, amount in _groups(column, f, values):
+        assert isinstance(count, int) and isinstance(amount, int)
+        slot = got.setdefault(code, [0, 0])
+        slot[0] += count
+        slot[1] += amount
+    assert got == expected
+
+
+@pytest.mark.parametrize("width", [1, 2, 3, 4])
+def test_groups_of_small_digit_codes_are_exact_and_name_each_code_once_in_order(width: int) -> None:
+    rng = np.random.default_rng(width)
+    column = rng.integers(48, 58, size=(5000, width), dtype=np.uint8)
+    values = rng.integers(0, 10**10, size=5000, dtype=np.int64)
+    f = Field("code", 1, width, "N", "コード")
+    groups = _groups(column, f, values)
+    codes = [code for code, _, _ in groups]
+    assert codes == sorted(set(codes)) and all(len(c) == width and c.isdigit() for c in codes)
+    expected: dict[str, list[int]] = {}
+    for row, value in zip(column, values.tolist(), strict=True):
+        slot = expected.setdefault(bytes(row).decode(), [0, 0])
+        slot[0] += 1
+        slot[1] += value
+    assert {code: [n, total] for code, n, total in groups} == expected
+    assert sum(n for _, n, _ in groups) == 5000 and sum(t for _, _, t in groups) == int(values.sum())
