@@ -396,6 +396,11 @@ def uploads_dir(settings: Any, tmp_path: Path) -> Path:
     return folder
 
 
+def _leftovers(folder: Path) -> list[Path]:
+    """The temp files left in ``folder`` (none when it was never made)."""
+    return list(folder.iterdir()) if folder.exists() else []
+
+
 def _spy_place(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     """Record what :func:`kokin.exchange.services.place` is given (the temp file, as it is then)."""
     seen: list[dict[str, Any]] = []
@@ -403,7 +408,8 @@ def _spy_place(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
 
     def spy(**kwargs: Any) -> exchange.Outcome:
         path = kwargs["received"].path
-        seen.append({"path": path, "mode": stat.S_IMODE(path.stat().st_mode), "blob": kwargs.get("blob")})
+        mode = stat.S_IMODE(path.stat().st_mode) if path is not None else None
+        seen.append({"path": path, "mode": mode, "blob": kwargs.get("blob"), "checked": kwargs.get("checked")})
         return real(**kwargs)
 
     monkeypatch.setattr(services.exchange, "place", spy)
@@ -422,11 +428,13 @@ def test_a_whole_file_in_one_patch_is_stored_in_the_blob_it_was_received_into(
     file = ExchangeFile.objects.get(pk=answer["Kokin-File-Id"])
     assert file.sha256 == hashlib.sha256(data).hexdigest() == file.blob.sha256
     assert read_all(file.blob) == data and file.size == len(data)
-    # validation read a 0600 plaintext file, gone now; the part's blob became the file's (not encrypted twice)
+    # checked while it arrived, with no plaintext copy on disk (collection data is not matched against a
+    # request); the part's blob became the file's (not encrypted twice)
     (call,) = seen
-    assert call["mode"] == 0o600 and call["path"].parent == uploads_dir and not call["path"].exists()
+    assert call["path"] is None and call["checked"] is not None and call["checked"].ok
+    assert call["checked"].summary["data_records"] == file.total_count
     assert call["blob"] is not None and call["blob"].pk == file.blob_id
-    assert list(uploads_dir.iterdir()) == []
+    assert _leftovers(uploads_dir) == []
     part_entry = AuditEntry.objects.get(action="banklink_upload_part")
     assert part_entry.detail["blob"] == str(file.blob_id) and part_entry.detail["bytes"] == len(data)
     placed = AuditEntry.objects.get(action="exchange_place")
@@ -460,7 +468,7 @@ def test_a_whole_file_rejected_or_with_a_wrong_sha256_leaves_no_blob_and_no_temp
     assert mismatch.status_code == 460 and mismatch["Upload-Offset"] == "0"
     assert not ExchangeFile.objects.exists() and not BankUploadPart.objects.exists()
     assert Blob.objects.count() == 2 and not Blob.objects.filter(shredded_at__isnull=True).exists()
-    assert list(uploads_dir.iterdir()) == []
+    assert _leftovers(uploads_dir) == []
     assert sorted(BankTransfer.objects.values_list("outcome", flat=True)) == ["failed", "rejected"]
 
 
@@ -497,7 +505,7 @@ def test_a_whole_file_patch_cut_in_the_middle_keeps_what_arrived_and_resumes(ban
     assert kept.offset == cut_at and kept.outcome == "incomplete" and kept.retries == 1
     part = BankUploadPart.objects.get()
     assert (part.start, part.size) == (0, cut_at) and read_all(part.blob) == data[:cut_at]
-    assert list(uploads_dir.iterdir()) == []
+    assert _leftovers(uploads_dir) == []
     assert bank.call("HEAD", location, **TUS)["Upload-Offset"] == str(cut_at)
     # the rest, as a resume does: the parts are put together as before
     last = bank.patch(location, data[cut_at:], cut_at)
@@ -505,7 +513,7 @@ def test_a_whole_file_patch_cut_in_the_middle_keeps_what_arrived_and_resumes(ban
     file = ExchangeFile.objects.get(pk=last["Kokin-File-Id"])
     assert read_all(file.blob) == data and file.sha256 == hashlib.sha256(data).hexdigest()
     assert not BankUploadPart.objects.exists() and Blob.objects.filter(shredded_at__isnull=True).count() == 1
-    assert list(uploads_dir.iterdir()) == []
+    assert _leftovers(uploads_dir) == []
 
 
 def test_a_whole_file_patch_whose_finishing_fails_is_finished_later_from_its_part(
@@ -522,7 +530,7 @@ def test_a_whole_file_patch_whose_finishing_fails_is_finished_later_from_its_par
     monkeypatch.setattr(services.exchange, "place", broken)
     with pytest.raises(RuntimeError):
         bank.patch(location, data, 0)
-    assert list(uploads_dir.iterdir()) == []  # no plaintext left behind
+    assert _leftovers(uploads_dir) == []  # no plaintext left behind
     upload = BankUpload.objects.get()
     assert upload.offset == len(data) and upload.outcome == "incomplete" and upload.finishing_since is None
     monkeypatch.setattr(services.exchange, "place", real)
@@ -530,4 +538,4 @@ def test_a_whole_file_patch_whose_finishing_fails_is_finished_later_from_its_par
     assert head["Kokin-Outcome"] == "stored"
     file = ExchangeFile.objects.get(pk=head["Kokin-File-Id"])
     assert read_all(file.blob) == data and not BankUploadPart.objects.exists()
-    assert list(uploads_dir.iterdir()) == []
+    assert _leftovers(uploads_dir) == []
