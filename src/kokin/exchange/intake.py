@@ -13,6 +13,7 @@ the intake: the vault body is removed and the thread is stopped.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import queue
 import threading
@@ -33,27 +34,40 @@ _END = b""
 
 
 class _Pipe(io.RawIOBase):
-    """The checking thread's side of the queue: a readable stream of the pieces put in."""
+    """The checking thread's side of the queue: a readable stream of the pieces put in, each hashed
+    (SHA-256) as it is taken off the queue — on this thread, which has time to spare, rather than on
+    the receiving one."""
 
     def __init__(self) -> None:
         super().__init__()
         self.pieces: queue.Queue[bytes | BaseException] = queue.Queue(maxsize=QUEUE_PIECES)
         self.current = memoryview(b"")
         self.ended = False
+        self.digest = hashlib.sha256()
+        self.size = 0
 
     def readable(self) -> bool:
         return True
+
+    def _next(self) -> bytes | None:
+        """The next piece, hashed; None at the end."""
+        piece = self.pieces.get()
+        if isinstance(piece, BaseException):
+            self.ended = True
+            raise piece
+        if piece is _END:
+            self.ended = True
+            return None
+        self.digest.update(piece)
+        self.size += len(piece)
+        return piece
 
     def readinto(self, buffer: Any) -> int:
         while not self.current:
             if self.ended:
                 return 0
-            piece = self.pieces.get()
-            if isinstance(piece, BaseException):
-                self.ended = True
-                raise piece
-            if piece is _END:
-                self.ended = True
+            piece = self._next()
+            if piece is None:
                 return 0
             self.current = memoryview(piece)
         n = min(len(buffer), len(self.current))
@@ -62,11 +76,13 @@ class _Pipe(io.RawIOBase):
         return n
 
     def drain(self) -> None:
-        """Read to the end without looking (the check stopped early: the sender must not block)."""
+        """Read (and hash) to the end without looking: the check stopped early, the sender must not
+        block, and the SHA-256 is still of the whole body."""
         while not self.ended:
-            piece = self.pieces.get()
-            if piece is _END or isinstance(piece, BaseException):
-                self.ended = True
+            try:
+                self._next()
+            except _Stopped:
+                return
 
 
 class _Stopped(Exception):
@@ -108,7 +124,7 @@ class Intake:
         self.pipe = _Pipe()
         self.result: Checked | None = None
         self.failure: BaseException | None = None
-        self.sealer = vault.Sealer(expected_sha256=expected_sha256)
+        self.sealer = vault.Sealer(expected_sha256=expected_sha256, hashed_by_caller=True)
         self.finished = False
         self.thread = threading.Thread(
             target=self._check, args=(today, lead_business_days), name="kokin-intake-check", daemon=True
@@ -138,8 +154,7 @@ class Intake:
         if not piece:
             return
         try:
-            if not self.pipe.ended:
-                self.pipe.pieces.put(piece)
+            self.pipe.pieces.put(piece)  # hashed and checked on the other side, never dropped
             self.sealer.write(piece)
             if self.plaintext is not None:
                 self.plaintext.write(piece)
@@ -154,7 +169,9 @@ class Intake:
             if self.failure is not None:
                 raise self.failure
             assert self.result is not None
-            sealed = self.sealer.close()
+            if self.pipe.size != self.sealer.size:
+                raise RuntimeError(f"the check saw {self.pipe.size} bytes, the vault {self.sealer.size}")
+            sealed = self.sealer.close(sha256=self.pipe.digest.hexdigest())
         except BaseException:
             self.sealer.abort()
             raise

@@ -213,6 +213,7 @@ class Sealer:
         actor: Any = None,
         role: str = "",
         backend: str | None = None,
+        hashed_by_caller: bool = False,
     ) -> None:
         if expected_sha256 is not None:
             expected_sha256 = expected_sha256.strip().lower()
@@ -230,7 +231,8 @@ class Sealer:
         self.wrapped = _wrap(handle, master, self.id)
         self.target: BlobStore = get_store(backend)
         self.writer = self.target.create(self.id)
-        self.hasher = hashlib.sha256()
+        #: None when the caller hashes the same pieces itself and gives the digest to :meth:`close`
+        self.hasher = None if hashed_by_caller else hashlib.sha256()
         self.size = 0
         primitive = handle.primitive(streaming_aead.StreamingAead)
         try:
@@ -243,18 +245,25 @@ class Sealer:
     def write(self, chunk: bytes) -> None:
         """Hash and encrypt the next piece of the body."""
         try:
-            self.hasher.update(chunk)
+            if self.hasher is not None:
+                self.hasher.update(chunk)
             self.size += len(chunk)
             self.encrypting.write(chunk)
         except BaseException:
             self.abort()
             raise
 
-    def close(self) -> Sealed:
-        """The body is complete: check its SHA-256 (if one was expected) and commit it."""
+    def close(self, *, sha256: str | None = None) -> Sealed:
+        """The body is complete: check its SHA-256 (if one was expected) and commit it. ``sha256``: the
+        digest of the pieces written, from a caller that hashed them itself (``hashed_by_caller``)."""
         try:
             self.encrypting.close()
-            digest = self.hasher.hexdigest()
+            if self.hasher is not None:
+                digest = self.hasher.hexdigest()
+            elif sha256 is not None and _HEX64.match(sha256):
+                digest = sha256
+            else:
+                raise ValueError("a sealer whose caller hashes the pieces needs their SHA-256 at close")
             if self.expected_sha256 is not None and digest != self.expected_sha256:
                 raise ChecksumMismatch(self.expected_sha256, digest)
             self.writer.commit()
