@@ -25,11 +25,9 @@ from kokin.accounts.models import DataKind
 from kokin.exchange.checks import Checked, check_stream
 from kokin.vault import services as vault
 
-#: pieces of the body that may wait for the checking thread (the receiving side blocks beyond)
-QUEUE_PIECES = 2
-#: records per block of the check: half the engine's default, so that its buffers and temporaries stay
-#: small in a server worker (the check keeps pace with the network either way)
-CHECK_BLOCK = 8192
+#: pieces of the body (of uploads.CHUNK, 256 KiB) that may wait for the checking thread; the receiving
+#: side blocks beyond
+QUEUE_PIECES = 4
 _END = b""
 
 
@@ -138,7 +136,6 @@ class Intake:
                 data_kind=self.data_kind,
                 today=today,
                 lead_business_days=lead_business_days,
-                block_records=CHECK_BLOCK,
             )
         except _Stopped:
             return

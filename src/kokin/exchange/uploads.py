@@ -24,9 +24,10 @@ from kokin.exchange.intake import Intake, Taken
 
 #: multipart boundaries and form fields around the file, allowed on top of the file's own limit
 OVERHEAD = 64 * 1024
-#: how much of the body is read at a time (Django's multipart default is 64 KiB): fewer, larger pieces
-#: cost less Python per megabyte; the memory held stays a few of them
-CHUNK = 1 << 20
+#: how much of the body is read at a time (Django's multipart default is 64 KiB): large enough that the
+#: Python per piece is small next to TLS and hashing, small enough that the pieces in flight (read,
+#: queued for the check, being encrypted) stay a megabyte or two
+CHUNK = 256 * 1024
 #: the form field that carries the file
 FILE_FIELD = "file"
 
