@@ -384,7 +384,8 @@ def main() -> int:
             print(
                 f"run {run + 1}: "
                 + ", ".join(f"{name} {size / t / 1e6:,.0f} MB/s" for name, t in ((k, v[-1]) for k, v in times.items()))
-                + f"  (load {loadavg().split()[0]})"
+                + f"  (worker peak MiB: up {ups[-2].peak / 2**20:.0f}, form {ups[-1].peak / 2**20:.0f}, "
+                f"down {downs[-1].peak / 2**20:.0f}; load {loadavg().split()[0]})"
             )
     finally:
         for process in (hub, nginx):
