@@ -28,6 +28,9 @@ from kokin.vault import services as vault
 #: pieces of the body (of uploads.CHUNK, 256 KiB) that may wait for the checking thread; the receiving
 #: side blocks beyond
 QUEUE_PIECES = 4
+#: records per block of the check: three quarters of the engine's default, a measured balance between
+#: the check's speed and a worker's memory during an upload (benchmarks/bench_exchange.py)
+CHECK_BLOCK = 12288
 _END = b""
 
 
@@ -136,6 +139,7 @@ class Intake:
                 data_kind=self.data_kind,
                 today=today,
                 lead_business_days=lead_business_days,
+                block_records=CHECK_BLOCK,
             )
         except _Stopped:
             return

@@ -39,6 +39,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from tink import secret_key_access, streaming_aead
 
+from kokin import malloc
 from kokin.audit.services import record
 from kokin.vault.errors import BlobShredded, ChecksumMismatch, IntegrityError, MasterKeyError, VaultError
 from kokin.vault.keys import KeyInfo, MasterKey, MasterKeyProvider, get_provider
@@ -52,6 +53,8 @@ log = logging.getLogger(__name__)
 #: the encryption of bodies written now (recorded per blob)
 SCHEME = "tink-aes256-gcm-hkdf-1mb"
 DATA_KEY_TEMPLATE = streaming_aead.streaming_aead_key_templates.AES256_GCM_HKDF_1MB
+#: a reader that decrypted at least this much hands the freed heap back when closed (:func:`kokin.malloc.trim`)
+TRIM_AFTER = 8 * 1024 * 1024
 #: how much of the incoming stream is read at a time (the encryptor holds one 1 MiB segment)
 READ_SIZE = 256 * 1024
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -433,6 +436,8 @@ class BlobReader(io.RawIOBase):
                 self._inner.close()
             finally:
                 super().close()
+                if self._read >= TRIM_AFTER:
+                    malloc.trim()  # the decryption's freed buffers, kept by glibc, go back to the system
 
 
 def _row(blob: Blob | UUID | str) -> Blob:
