@@ -324,38 +324,15 @@ def place(
     )
 
 
-def _receive(
-    *,
-    data_kind: DataKind,
-    by: Any,
-    received: Received,
-    confirm_duplicate: bool,
-    confirm_warnings: bool,
-    log: str,
-    request: HttpRequest | None,
-    require_request: bool = False,
-    blob: Blob | None = None,
-    checked: Checked | None = None,
-) -> Outcome:
-    """Check (unless it was checked while it arrived), refuse or keep one received file. A body taken
-    in while it arrived (``received.taken``) becomes the file's blob, or is removed if not kept."""
-    taken = received.taken
+def _receive(*, received: Received, **rest: Any) -> Outcome:
+    """Check (unless it was checked while it arrived), refuse or keep one received file (the arguments
+    of :func:`_check_and_keep`). A body taken in while it arrived (``received.taken``) becomes the file's
+    blob, or is removed if not kept — also when anything fails."""
     try:
-        return _check_and_keep(
-            data_kind=data_kind,
-            by=by,
-            received=received,
-            confirm_duplicate=confirm_duplicate,
-            confirm_warnings=confirm_warnings,
-            log=log,
-            request=request,
-            require_request=require_request,
-            blob=blob,
-            checked=checked,
-        )
+        return _check_and_keep(received=received, **rest)
     except BaseException:
-        if taken is not None:
-            taken.sealed.discard()
+        if received.taken is not None:
+            received.taken.sealed.discard()
         raise
 
 
@@ -368,9 +345,9 @@ def _check_and_keep(
     confirm_warnings: bool,
     log: str,
     request: HttpRequest | None,
-    require_request: bool,
-    blob: Blob | None,
-    checked: Checked | None,
+    require_request: bool = False,
+    blob: Blob | None = None,
+    checked: Checked | None = None,
 ) -> Outcome:
     business = data_kind.business
     taken = received.taken
