@@ -1,9 +1,9 @@
-"""Taking in a file as it arrives, in one pass over its bytes: each piece of the body is hashed and
-encrypted into a new vault body (:class:`kokin.vault.services.Sealer`) while a second thread checks
-the same pieces (:func:`kokin.exchange.checks.check_stream`: format, every record, summary). When the
-last byte is in, the file is checked, hashed and encrypted: nothing is read back from disk, and no
-plaintext copy is written unless the caller asks for one (the bank link does, to match a debit result
-against its request).
+"""Taking in a file as it arrives, in one pass over its bytes: each piece of the body is encrypted into a
+new vault body (:class:`kokin.vault.services.Sealer`) on the receiving thread, while a second thread
+hashes (SHA-256) and checks the same pieces (:func:`kokin.exchange.checks.check_stream`: format, every
+record, summary). When the last byte is in, the file is checked, hashed and encrypted: nothing is read
+back from disk, and no plaintext copy is written unless the caller asks for one (the bank link does, to
+match a debit result against its request).
 
 The checking thread reads from a bounded queue, so at most :data:`QUEUE_PIECES` pieces wait in memory;
 it never touches the database. A body that ends early (the client went away) or any failure aborts
