@@ -27,7 +27,6 @@ from kokin.api.services import record_api_call
 from kokin.audit.services import record
 from kokin.exchange import downloads, selectors, services, uploads
 from kokin.exchange.errors import ExchangeError
-from kokin.exchange.intake import Intake
 from kokin.exchange.models import ExchangeFile, ExchangePolicy
 from kokin.exchange.names import safe_name
 from kokin.exchange.states import State
@@ -299,15 +298,8 @@ def upload_file(
     raw = request.content_type == RAW
     fields = request.GET
     data_kind = _kind(business, request.GET.get("kind", "")) if raw or request.GET.get("kind") else None
-
-    def start() -> Intake | None:
-        # the kind decides how the file is checked; all outbound kinds share the debit-request format,
-        # so a form that names its kind after the file is checked for the first one and re-labelled
-        kind = data_kind or selectors.upload_kinds(business).first()
-        return services.intake_for(kind, policy) if kind is not None else None
-
     if raw:
-        if request.META.get("CONTENT_LENGTH") in (None, ""):
+        if uploads.declared_length(request) is None:
             raise HttpError(411, "Content-Length が必要です / Content-Length is required")
         assert data_kind is not None
         try:
@@ -320,7 +312,9 @@ def upload_file(
             ) from None
         name = safe_name(request.GET.get("name", "") or "upload.dat")
     else:
-        handler = uploads.install(request, policy.max_upload_bytes, start)
+        handler = uploads.install(
+            request, policy.max_upload_bytes, lambda: services.upload_intake(business, policy, data_kind)
+        )
         try:
             uploaded = request.FILES.get(uploads.FILE_FIELD)
         except Exception as exc:  # a body that is not multipart/form-data

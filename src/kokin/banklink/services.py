@@ -18,10 +18,10 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -629,14 +629,15 @@ def _upload_folder() -> Path:
 
 
 @contextmanager
-def _plaintext_file() -> Iterator[tuple[int, Path]]:
+def _plaintext_file() -> Iterator[tuple[BinaryIO, Path]]:
     """A 0600 file under KOKIN_HOME for the plaintext of an upload (checked from disk when it came in
-    several parts; a debit result is matched against its request from it); it lives only during the
-    request and is removed in any case."""
+    several parts; a debit result is matched against its request from it), open for unbuffered writing
+    (so it can be read by its path at once); it lives only during the request and is removed in any case."""
     fd, name = tempfile.mkstemp(prefix="banklink-", suffix=".upload", dir=_upload_folder())
     path = Path(name)
     try:
-        yield fd, path
+        with os.fdopen(fd, "wb", buffering=0) as fh:
+            yield fh, path
     finally:
         path.unlink(missing_ok=True)
 
@@ -715,16 +716,12 @@ def write_part(
     # a debit result is matched against its request record by record, from a plaintext copy on disk;
     # collection data needs none
     keep_plaintext = upload.data_kind.format == "zengin-debit"
-    with _plaintext_file() if keep_plaintext else nullcontext((None, None)) as (fd, path):
-        with os.fdopen(fd, "wb", buffering=0) if fd is not None else nullcontext() as plain:
-            intake = exchange.intake_for(upload.data_kind, plaintext=plain)
-            try:
-                for chunk in all_chunks():
-                    intake.write(chunk)
-                taken = intake.close()
-            except BaseException:
-                intake.abort()
-                raise
+    with ExitStack() as stack:
+        plain, path = stack.enter_context(_plaintext_file()) if keep_plaintext else (None, None)
+        with exchange.intake_for(upload.data_kind, plaintext=plain) as intake:
+            for chunk in all_chunks():
+                intake.write(chunk)
+            taken = intake.close()
         upload, blob = _record_part(account, upload, offset, taken.sealed, body.cut, request)
         if upload.offset != upload.length:
             return upload  # cut short: the temp file goes, the part stays and the upload resumes
@@ -823,9 +820,8 @@ def finish(
         if whole is not None:
             _settle(account, upload, request, whole.path, whole.sha256, whole.size, whole.blob, whole.checked)
         else:
-            with _plaintext_file() as (fd, path):
-                with os.fdopen(fd, "wb") as fh:
-                    sha256, size = _assemble(upload, fh)
+            with _plaintext_file() as (fh, path):
+                sha256, size = _assemble(upload, fh)
                 _settle(account, upload, request, path, sha256, size, None)
     except BaseException:
         BankUpload.objects.filter(pk=upload.pk).update(finishing_since=None)

@@ -107,7 +107,8 @@ class Taken:
 
 
 class Intake:
-    """One arriving body: :meth:`write` each piece, then :meth:`close` (or :meth:`abort`).
+    """One arriving body: :meth:`write` each piece, then :meth:`close` (or :meth:`abort`). As a context
+    manager it aborts when the block ends with an exception before :meth:`close`.
 
     ``plaintext``: an open binary file that also gets every piece (the caller owns it)."""
 
@@ -146,6 +147,13 @@ class Intake:
         except BaseException as exc:  # handed to the receiving thread by close()
             self.failure = exc
         self.pipe.drain()
+
+    def __enter__(self) -> Intake:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
+        if kind is not None:
+            self.abort()
 
     @property
     def size(self) -> int:

@@ -31,7 +31,7 @@ from django.utils import timezone
 from kokin.accounts.models import Business, DataKind, Role, RoleAssignment, User
 from kokin.accounts.permissions import Action, can
 from kokin.audit.services import COMMAND_ROLE, hub_role, record
-from kokin.exchange import certificates, states
+from kokin.exchange import certificates, selectors, states
 from kokin.exchange.checks import Checked, check_file, debit_date_of
 from kokin.exchange.errors import ExchangeError, Refused
 from kokin.exchange.intake import Intake, Taken
@@ -80,6 +80,14 @@ def intake_for(
         lead_business_days=policy.lead_business_days,
         plaintext=plaintext,
     )
+
+
+def upload_intake(business: Business, policy: ExchangePolicy, kind: DataKind | None = None) -> Intake | None:
+    """The intake of a file sent to ``business``: checked as ``kind``, or, when a form names its kind only
+    after the file, as the first outbound kind — all of them take the debit-request format, and
+    :func:`upload` refuses a file checked as a kind of another format. None when there is no outbound kind."""
+    kind = kind or selectors.upload_kinds(business).first()
+    return intake_for(kind, policy) if kind is not None else None
 
 
 def received_from_path(path: Path, *, name: str | None = None) -> Received:

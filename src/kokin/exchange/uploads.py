@@ -112,12 +112,9 @@ class BodyCut(Exception):
 def take_body(request: HttpRequest, intake: Intake, limit: int) -> Taken:
     """Read a raw request body (``application/octet-stream``) into ``intake``: at most ``limit`` bytes,
     exactly its Content-Length when it has one."""
-    try:
-        length: int | None = int(request.META.get("CONTENT_LENGTH") or "")
-    except ValueError:
-        length = None
+    length = declared_length(request)
     left = length if length is not None else limit + 1
-    try:
+    with intake:
         while left > 0:
             try:
                 piece = request.read(min(CHUNK, left))
@@ -132,18 +129,20 @@ def take_body(request: HttpRequest, intake: Intake, limit: int) -> Taken:
         if length is not None and left > 0:
             raise BodyCut
         return intake.close()
-    except BaseException:
-        intake.abort()
-        raise
+
+
+def declared_length(request: HttpRequest) -> int | None:
+    """The body's length as the request announces it (Content-Length), None without a valid one."""
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or "")
+    except ValueError:
+        return None
 
 
 def declared_too_large(request: HttpRequest, limit: int) -> bool:
     """Does the request announce a body larger than the limit allows (checked before reading it)?"""
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return False
-    return length > limit + OVERHEAD
+    length = declared_length(request)
+    return length is not None and length > limit + OVERHEAD
 
 
 def sweep(*, older_than: float = 6 * 3600) -> int:

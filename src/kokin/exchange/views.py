@@ -32,7 +32,6 @@ from kokin.exchange import downloads, present, reports, selectors, services, upl
 from kokin.exchange.checks import Checked
 from kokin.exchange.errors import ExchangeError
 from kokin.exchange.forms import CsvForm, FilterForm, PackageForm, ReasonForm, UploadForm
-from kokin.exchange.intake import Intake
 from kokin.exchange.models import ExchangeFile, ExchangePolicy
 from kokin.exchange.names import safe_name
 from kokin.exchange.states import State
@@ -134,15 +133,8 @@ def upload(request: HttpRequest, business: str) -> HttpResponseBase:
         policy = ExchangePolicy.for_business(target)
         if uploads.declared_too_large(request, policy.max_upload_bytes):
             return _too_large(request, target, policy)
-        kinds = selectors.upload_kinds(target)
-
-        def start() -> Intake | None:
-            # checked as the first outbound kind: they all take the debit-request format (the form's
-            # choice is known only once the whole body is parsed; the service checks they agree)
-            kind = kinds.first()
-            return services.intake_for(kind, policy) if kind is not None else None
-
-        handler = uploads.install(request, policy.max_upload_bytes, start)
+        # the form's kind is known only once the whole body is parsed: see services.upload_intake
+        handler = uploads.install(request, policy.max_upload_bytes, lambda: services.upload_intake(target, policy))
         try:
             response: HttpResponseBase = csrf_protect(upload_post)(request, target, policy, handler)
         finally:
