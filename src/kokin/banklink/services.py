@@ -280,6 +280,35 @@ def _transfer(
     )
 
 
+def _upload_transfer(
+    account: BankAccount,
+    request: HttpRequest | None,
+    upload: BankUpload,
+    *,
+    outcome: str,
+    size: int,
+    sha256: str,
+    reason: str,
+    file: ExchangeFile | None = None,
+) -> BankTransfer:
+    """The transfer-history row of an upload from the bank that ended (stored, rejected, failed, cancelled)."""
+    return _transfer(
+        account,
+        request,
+        direction=Direction.FROM_BANK,
+        started=upload.created,
+        outcome=outcome,
+        file=file,
+        bank_file_id=upload.bank_file_id,
+        transfer_id=upload.transfer_id,
+        filename=upload.filename,
+        bytes=size,
+        sha256=sha256,
+        retries=upload.retries,
+        reason=reason,
+    )
+
+
 # --- files for the bank --------------------------------------------------------------------------
 
 
@@ -871,18 +900,13 @@ def _restart(account: BankAccount, upload: BankUpload, request: HttpRequest | No
         locked.updated = timezone.now()
         locked.reason = "sha256_mismatch"
         locked.save(update_fields=["offset", "retries", "finishing_since", "updated", "reason"])
-        _transfer(
+        _upload_transfer(
             account,
             request,
-            direction=Direction.FROM_BANK,
-            started=locked.created,
+            locked,
             outcome="failed",
-            bank_file_id=locked.bank_file_id,
-            transfer_id=locked.transfer_id,
-            filename=locked.filename,
-            bytes=locked.length,
+            size=locked.length,
             sha256=actual,
-            retries=locked.retries,
             reason="SHA-256 がアップロード開始時の申告と一致しません / SHA-256 mismatch",
         )
         _log(
@@ -930,20 +954,15 @@ def _close(account: BankAccount, upload: BankUpload, request: HttpRequest | None
         locked.updated = now
         locked.finishing_since = None
         locked.save()
-        _transfer(
+        _upload_transfer(
             account,
             request,
-            direction=Direction.FROM_BANK,
-            started=locked.created,
+            locked,
             outcome=locked.outcome,
-            file=placed.file,
-            bank_file_id=locked.bank_file_id,
-            transfer_id=locked.transfer_id,
-            filename=locked.filename,
-            bytes=locked.length,
+            size=locked.length,
             sha256=locked.sha256,
-            retries=locked.retries,
             reason=reason,
+            file=placed.file,
         )
         _log(
             "banklink_upload_finish",
@@ -976,18 +995,13 @@ def delete_upload(*, account: BankAccount, upload: BankUpload, request: HttpRequ
         if locked.outcome != Outcome.INCOMPLETE:
             raise Refusal(409, "完了したアップロードは取り消せません", "a finished upload cannot be terminated")
         _shred_parts(locked, "banklink: the upload was terminated")
-        _transfer(
+        _upload_transfer(
             account,
             request,
-            direction=Direction.FROM_BANK,
-            started=locked.created,
+            locked,
             outcome="cancelled",
-            bank_file_id=locked.bank_file_id,
-            transfer_id=locked.transfer_id,
-            filename=locked.filename,
-            bytes=locked.offset,
+            size=locked.offset,
             sha256=locked.sha256,
-            retries=locked.retries,
             reason="金融機関による取消し / terminated by the bank",
         )
         _log(
