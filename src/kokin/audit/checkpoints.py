@@ -88,8 +88,14 @@ class Checkpoint:
     def line(self) -> str:
         return json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
 
-    def __str__(self) -> str:
-        return f"entry {self.seq} at {self.at}"
+    @property
+    def taken(self) -> dt.datetime:
+        return dt.datetime.fromisoformat(self.at)
+
+    @property
+    def when(self) -> str:
+        """When it was taken, in local time to the second (for messages)."""
+        return timezone.localtime(self.taken).isoformat(timespec="seconds")
 
 
 def parse(text: str) -> Checkpoint:
@@ -270,6 +276,8 @@ class Report:
     """What :func:`check` found: the problems (verify fails), warnings, and the latest checkpoint."""
 
     path: Path
+    #: checkpoints kept elsewhere (``kokin audit verify --checkpoint``): messages say so
+    kept: bool = False
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     #: the valid checkpoints read (signature, key and hub good)
@@ -283,7 +291,7 @@ class Report:
         return not self.problems
 
     def problem(self, ja: str, en: str) -> None:
-        self.problems.append(Problem(ja, en))
+        self.problems.append(Problem(f"控え: {ja}", f"kept: {en}") if self.kept else Problem(ja, en))
 
 
 def local_public_key() -> Ed25519PublicKey | None:
@@ -291,17 +299,14 @@ def local_public_key() -> Ed25519PublicKey | None:
     return key.public_key() if key is not None else None
 
 
-def check_lines(
-    lines: list[Line], report: Report, public_key: Ed25519PublicKey | None, *, kept: bool = False
-) -> list[Checkpoint]:
+def check_lines(lines: list[Line], report: Report, public_key: Ed25519PublicKey | None) -> list[Checkpoint]:
     """The checkpoints whose signature, key and hub are good; a problem in ``report`` for every other."""
     good = []
     hub = hub_id()
     fp = signing.fingerprint(public_key) if public_key is not None else None
     for line in lines:
         cp = line.checkpoint
-        at = f"{'控え' if kept else 'チェックポイント'} {line.number} 行目"
-        at_en = f"{'kept' if kept else 'checkpoint'} line {line.number}"
+        at, at_en = f"チェックポイント {line.number} 行目", f"checkpoint line {line.number}"
         if cp is None:
             if line.torn:
                 report.warnings.append(
@@ -342,19 +347,19 @@ def check_lines(
 
 def compare(good: list[Checkpoint], report: Report) -> None:
     """Each checkpointed entry must be in the database with the same MAC; the log must reach the latest."""
+    head = AuditEntry.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+    report.after = head
     if not good:
         return
     latest = max(good, key=lambda cp: (cp.seq, cp.at))
     report.checked += len(good)
-    if report.latest is None or (latest.seq, latest.at) > (report.latest.seq, report.latest.at):
-        report.latest = latest
-    head = AuditEntry.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+    report.latest = latest
     if head < latest.seq:
         gone = latest.seq - head
         report.problem(
-            f"操作ログは連番 {head} で終わっていますが、{latest.at} のチェックポイントは連番 {latest.seq} "
+            f"操作ログは連番 {head} で終わっていますが、{latest.when} のチェックポイントは連番 {latest.seq} "
             f"まであります: 最新の {gone} 件が削除されたか、古い複製に戻されています",
-            f"the log ends at entry {head}, but the checkpoint of {latest.at} covers entries up to {latest.seq}: "
+            f"the log ends at entry {head}, but the checkpoint of {latest.when} covers entries up to {latest.seq}: "
             f"the newest {gone} entries were deleted, or the database was restored from an older copy",
         )
     by_seq: dict[int, list[Checkpoint]] = {}
@@ -369,17 +374,21 @@ def compare(good: list[Checkpoint], report: Report) -> None:
             for cp in by_seq[seq]:
                 if seq not in macs:
                     report.problem(
-                        f"{cp.at} のチェックポイントが署名した連番 {seq} がありません (削除の疑い)",
-                        f"entry {seq}, signed by the checkpoint of {cp.at}, is missing (deleted?)",
+                        f"{cp.when} のチェックポイントが署名した連番 {seq} がありません (削除の疑い)",
+                        f"entry {seq}, signed by the checkpoint of {cp.when}, is missing (deleted?)",
                     )
                 elif not hmac.compare_digest(macs[seq], cp.mac):
                     report.problem(
-                        f"連番 {seq} は {cp.at} のチェックポイントが署名した記録と違います "
+                        f"連番 {seq} は {cp.when} のチェックポイントが署名した記録と違います "
                         "(古い複製に戻して書き足した疑い)",
-                        f"entry {seq} is not the one the checkpoint of {cp.at} signed "
+                        f"entry {seq} is not the one the checkpoint of {cp.when} signed "
                         "(the database was restored from an older copy and written on?)",
                     )
     report.after = max(head - report.latest.seq, 0) if report.latest else head
+
+
+def _local(when: dt.datetime) -> str:
+    return timezone.localtime(when).isoformat(timespec="seconds")
 
 
 def check() -> Report:
@@ -396,17 +405,17 @@ def check() -> Report:
         if start is not None:
             report.problem(
                 f"チェックポイントファイル {report.path} がないか空です。操作ログによれば連番 {start.seq} "
-                f"({start.at.isoformat()}) に作られています (削除・消去の疑い)",
+                f"({_local(start.at)}) に作られています (削除・消去の疑い)",
                 f"the checkpoint file {report.path} is missing or empty, but the log says it was started at "
-                f"entry {start.seq} ({start.at.isoformat()}) (removed or emptied?)",
+                f"entry {start.seq} ({_local(start.at)}) (removed or emptied?)",
             )
         else:
             oldest = AuditEntry.objects.order_by("seq").only("at").first()
             if oldest is not None and oldest.at < timezone.now() - grace:
                 report.problem(
-                    f"{oldest.at.isoformat()} からの記録があるのにチェックポイントが 1 件もありません "
+                    f"{_local(oldest.at)} からの記録があるのにチェックポイントが 1 件もありません "
                     "(チェックポイントファイルの削除の疑い、または一度も書かれていません)",
-                    f"the log has entries since {oldest.at.isoformat()} but no checkpoint "
+                    f"the log has entries since {_local(oldest.at)} but no checkpoint "
                     "(the checkpoint file removed, or never written?)",
                 )
     if report.latest is not None and report.after:
@@ -414,9 +423,9 @@ def check() -> Report:
         if first is not None and first.at < timezone.now() - grace:
             report.warnings.append(
                 Problem(
-                    f"最新のチェックポイントの後の記録が {first.at.isoformat()} から固定されていません "
+                    f"最新のチェックポイントの後の記録が {_local(first.at)} から固定されていません "
                     "(kokin audit checkpoint --every 60 は動いていますか)",
-                    f"entries since {first.at.isoformat()} are after the latest checkpoint "
+                    f"entries since {_local(first.at)} are after the latest checkpoint "
                     "(is `kokin audit checkpoint --every 60` running?)",
                 )
             )
@@ -427,7 +436,7 @@ def check_kept(text: str, public_key: Ed25519PublicKey | None = None) -> Report:
     """Check the database against checkpoints kept elsewhere (``kokin audit checkpoint`` output, a
     syslog extract): every line of ``text`` that is a JSON object, checked with ``public_key`` (default:
     the hub's own)."""
-    report = Report(path=Path("-"))
+    report = Report(path=Path("-"), kept=True)
     lines = [
         Line(number, _parse_or_none(part[part.index("{") :]))
         for number, part in enumerate(text.splitlines(), 1)
@@ -436,7 +445,7 @@ def check_kept(text: str, public_key: Ed25519PublicKey | None = None) -> Report:
     if not lines:
         report.problem("控えにチェックポイントがありません", "no checkpoint in the kept text")
         return report
-    good = check_lines(lines, report, public_key or local_public_key(), kept=True)
+    good = check_lines(lines, report, public_key or local_public_key())
     compare(good, report)
     return report
 

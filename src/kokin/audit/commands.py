@@ -53,9 +53,9 @@ def _show_checkpoints(report: Any, *, kept: bool = False) -> None:
         )
         return
     click.echo(
-        f"OK {what_ja} {report.checked} 件の署名と一致を確認、最新は連番 {latest.seq} ({latest.at})。"
+        f"OK {what_ja} {report.checked} 件の署名と一致を確認、最新は連番 {latest.seq} ({latest.when})。"
         f"その後に {after} 件 / {report.checked} {what_en} signed and matching, the latest at entry "
-        f"{latest.seq} ({latest.at}); {after} entries after the latest checkpoint"
+        f"{latest.seq} ({latest.when}); {after} entries after the latest checkpoint"
     )
 
 
@@ -84,7 +84,7 @@ def verify(kept: str | None, public_key: str | None) -> None:
     anchored = checkpoints.check()
     external = None
     if kept is not None:
-        text = Path(kept).read_text(encoding="utf-8") if Path(kept).is_file() else kept
+        text = kept if "{" in kept else Path(kept).read_text(encoding="utf-8")
         key = signing.load_public_key(Path(public_key).read_text(encoding="ascii")) if public_key else None
         external = checkpoints.check_kept(text, key)
     result = check(keep=SHOW_BREAKS)
