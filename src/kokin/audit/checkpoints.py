@@ -348,8 +348,8 @@ def check_lines(lines: list[Line], report: Report, public_key: Ed25519PublicKey 
 def compare(good: list[Checkpoint], report: Report) -> None:
     """Each checkpointed entry must be in the database with the same MAC; the log must reach the latest."""
     head = AuditEntry.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
-    report.after = head
     if not good:
+        report.after = head
         return
     latest = max(good, key=lambda cp: (cp.seq, cp.at))
     report.checked += len(good)
@@ -384,7 +384,7 @@ def compare(good: list[Checkpoint], report: Report) -> None:
                         f"entry {seq} is not the one the checkpoint of {cp.when} signed "
                         "(the database was restored from an older copy and written on?)",
                     )
-    report.after = max(head - report.latest.seq, 0) if report.latest else head
+    report.after = max(head - latest.seq, 0)
 
 
 def _local(when: dt.datetime) -> str:
@@ -395,12 +395,11 @@ def check() -> Report:
     """Check the checkpoint file and the database against it (the file is read first, so a checkpoint
     written meanwhile never looks like a missing entry)."""
     report = Report(path=file_path())
+    start = started()  # before the file: a first line written meanwhile is then found in it
     lines = read()
     good = check_lines(lines or [], report, local_public_key())
     compare(good, report)
-    interval = settings.AUDIT_CHECKPOINT_SECONDS
-    grace = dt.timedelta(seconds=GRACE_INTERVALS * interval)
-    start = started()
+    grace = dt.timedelta(seconds=GRACE_INTERVALS * settings.AUDIT_CHECKPOINT_SECONDS)
     if not lines:
         if start is not None:
             report.problem(

@@ -68,11 +68,10 @@ def search(request: HttpRequest) -> HttpResponse | FileResponse:
     if valid and request.GET.get("download") == "csv" and export_form.is_valid():
         return _download(request, filters, export_form.cleaned_data["encoding"])
 
-    verification = None
+    verification = anchored = None
     if request.GET.get("verify") == "1":
         anchored = checkpoints.check()
         verification = check(keep=100)
-        verification.anchored = anchored  # type: ignore[attr-defined]
         record(
             action="audit_verify",
             request=request,
@@ -101,5 +100,6 @@ def search(request: HttpRequest) -> HttpResponse | FileResponse:
         "page": page,
         "filter_params": hidden,
         "verification": verification,
+        "anchored": anchored,
     }
     return render(request, "audit/search.html", context)
