@@ -205,7 +205,8 @@ def _checkpoint_loop(every: int) -> None:
     from kokin.audit import checkpoints
 
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    for signum in (signal.SIGTERM, signal.SIGINT):  # a last checkpoint, then out
+        signal.signal(signum, lambda *_: stop.set())
     last: tuple[int, str] | None = None
     click.echo(
         f"{every} 秒ごとに操作ログのチェックポイントを {checkpoints.file_path()} に書きます / "
@@ -222,10 +223,7 @@ def _checkpoint_loop(every: int) -> None:
             click.echo(f"ERROR チェックポイントを書けません / cannot write a checkpoint: {exc}", err=True)
         if stop.is_set():
             return
-        try:
-            stop.wait(every)
-        except KeyboardInterrupt:
-            stop.set()
+        stop.wait(every)
 
 
 @audit.command("export")
