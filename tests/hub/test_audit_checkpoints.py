@@ -364,6 +364,7 @@ def test_auditor_keeps_a_checkpoint_and_verify_checks_the_log_against_it(tmp_pat
     assert good.exit_code == 0, good.output
     assert "OK 控えのチェックポイント 1 件" in good.output
     assert run_verify("--checkpoint", kept_line).exit_code == 0
+    assert run_verify("--public-key", str(pem)).exit_code == 2  # nothing to check it with
 
     with triggers_disabled():
         sql("DELETE FROM audit_auditentry WHERE seq > 5")

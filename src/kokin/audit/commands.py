@@ -77,6 +77,10 @@ def verify(kept: str | None, public_key: str | None) -> None:
     """Check every entry's MAC and link, and the log against its signed checkpoints: lists each edited,
     deleted, inserted or reordered entry, newest entries deleted, an older copy restored, a removed
     checkpoint file and a forged checkpoint."""
+    if public_key and kept is None:
+        raise click.BadParameter(
+            "--public-key は --checkpoint と一緒に使います / goes with --checkpoint", param_hint="--public-key"
+        )
     _django()
     from kokin.audit import checkpoints, signing
     from kokin.audit.services import COMMAND_ROLE, check, command_actor, record
