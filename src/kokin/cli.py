@@ -426,6 +426,8 @@ def demo(host: str, port: int, reset_logins: bool, no_serve: bool, hub_only: boo
                 "hub",
                 [kokin, "hub", "serve", "--host", host, "--port", str(port), "--access-log", str(logs / "access.log")],
             ),
+            # the operation log's signed checkpoint, every minute also while nobody writes (docs/audit.md)
+            supervisor.Service("checkpoint", [kokin, "audit", "checkpoint", "--every", "60"]),
             supervisor.Service("agent", [kokin, "bank", "agent", "--config", str(side.agent_config)]),
             supervisor.Service(
                 "simulator", [kokin, "bank", "simulate", "--config", str(side.simulator_config), "--seed", str(seed)]

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -74,3 +76,12 @@ def live_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
         yield hub.start()
     finally:
         hub.close()
+
+
+@pytest.fixture(autouse=True)
+def audit_checkpoints(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Each test its own checkpoint file and key: the database is emptied between tests, and a checkpoint
+    left by another test would read as entries deleted."""
+    folder = tmp_path_factory.mktemp("audit-checkpoints")
+    settings.AUDIT_CHECKPOINT_DIR = folder
+    return folder

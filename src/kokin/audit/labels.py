@@ -35,6 +35,9 @@ ACTION_LABELS: dict[str, str] = {
     "api_token_revoke": "API トークン失効",
     "audit_verify": "操作ログの検証",
     "audit_export": "操作ログの出力",
+    # signed checkpoints of the log's head (kokin.audit.checkpoints)
+    "audit_checkpoint": "操作ログのチェックポイント (控えの作成)",
+    "audit_checkpoint_start": "チェックポイントファイルの開始",
 }
 
 OUTCOME_LABELS: dict[str, str] = {

@@ -12,6 +12,10 @@ KOKIN_TRUSTED_PROXIES comma-separated IPs whose X-Forwarded-For / X-Client-Cert-
 KOKIN_BLOB_STORE      where encrypted files are kept: local (KOKIN_HOME/blobs, default) or database
 KOKIN_MASTER_KEY      the vault's master key (base64 Tink keyset); unset: a key file in KOKIN_HOME/keys
 KOKIN_MASTER_KEY_PROVIDER  auto (default), file, env, or a dotted path to an HSM/KMS provider
+KOKIN_AUDIT_CHECKPOINT_DIR      the operation log's signed checkpoints and their key (default KOKIN_HOME/audit)
+KOKIN_AUDIT_CHECKPOINT_EVERY    a checkpoint after every N-th entry (default 100; 0: only by time)
+KOKIN_AUDIT_CHECKPOINT_SECONDS  and when the last one is older than this (default 60)
+KOKIN_AUDIT_SYSLOG              also send each checkpoint to syslog: /dev/log or host:port (UDP)
 """
 
 from __future__ import annotations
@@ -42,6 +46,11 @@ TRUSTED_PROXIES = [p.strip() for p in os.environ.get("KOKIN_TRUSTED_PROXIES", ""
 # the vault (kokin.vault, docs/vault.md): where new encrypted bodies go, and the master-key provider
 VAULT_BLOB_STORE = os.environ.get("KOKIN_BLOB_STORE", "local").strip() or "local"
 VAULT_MASTER_KEY_PROVIDER = os.environ.get("KOKIN_MASTER_KEY_PROVIDER", "auto").strip() or "auto"
+# the operation log's signed checkpoints (kokin.audit.checkpoints, docs/audit.md): kept out of the database
+AUDIT_CHECKPOINT_DIR = Path(os.environ.get("KOKIN_AUDIT_CHECKPOINT_DIR", "").strip() or HOME / "audit")
+AUDIT_CHECKPOINT_EVERY = int(os.environ.get("KOKIN_AUDIT_CHECKPOINT_EVERY", "100"))
+AUDIT_CHECKPOINT_SECONDS = int(os.environ.get("KOKIN_AUDIT_CHECKPOINT_SECONDS", "60"))
+AUDIT_CHECKPOINT_SYSLOG = os.environ.get("KOKIN_AUDIT_SYSLOG", "").strip()
 
 INSTALLED_APPS = [
     "django.contrib.admin",
