@@ -17,6 +17,7 @@ from typing import BinaryIO
 
 from django.conf import settings
 
+from kokin.formats.cells import guard_row
 from kokin.formats.errors import FormatIssue
 
 KEEP_SECONDS = 3600
@@ -34,25 +35,22 @@ def write_csv(out: BinaryIO, issues: Iterable[FormatIssue], *, more: int = 0) ->
         if issue.start is not None:
             where = f"{issue.start}-{issue.end}" if issue.end != issue.start else str(issue.start)
         writer.writerow(
-            [
-                SEVERITY_JA.get(issue.severity, issue.severity),
-                "" if issue.record is None else issue.record,
-                issue.field,
-                where,
-                issue.code,
-                _cell(issue.message_ja),
-                _cell(issue.message_en),
-            ]
+            guard_row(
+                [
+                    SEVERITY_JA.get(issue.severity, issue.severity),
+                    issue.record,
+                    issue.field,
+                    where,
+                    issue.code,
+                    issue.message_ja,
+                    issue.message_en,
+                ]
+            )
         )
     if more:
         writer.writerow(["", "", "", "", "", f"ほか {more} 件 (件数のみ記録)", f"{more} more (counted only)"])
     text.flush()
     text.detach()
-
-
-def _cell(value: str) -> str:
-    """Text that a spreadsheet will not run as a formula."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def _folder() -> Path:
