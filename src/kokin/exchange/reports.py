@@ -1,4 +1,5 @@
-"""The validation report of a rejected file as CSV (every issue: record, field, bytes, reason).
+"""The validation report of a rejected file as CSV (each listed issue: record, field, bytes, reason;
+the count of those beyond the check's limit in a last row).
 
 The rejected file itself is not kept. Its report is written to ``KOKIN_HOME/tmp/reports`` (0600) under
 a random token that only the uploading session knows, and removed after :data:`KEEP`.
@@ -26,7 +27,8 @@ HEADER = ["重大度", "レコード番号", "項目", "位置 (バイト)", "�
 
 
 def write_csv(out: BinaryIO, issues: Iterable[FormatIssue], *, more: int = 0) -> None:
-    """All ``issues`` as UTF-8 CSV with a BOM (opens in Excel); ``more`` issues not listed are noted."""
+    """``issues`` as UTF-8 CSV with a BOM (opens in Excel); ``more`` issues counted beyond the check's
+    limit (:data:`kokin.formats.errors.ISSUE_LIMIT`) are noted in a last row."""
     text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")
     writer = csv.writer(text, lineterminator="\r\n")
     writer.writerow(HEADER)
@@ -48,7 +50,17 @@ def write_csv(out: BinaryIO, issues: Iterable[FormatIssue], *, more: int = 0) ->
             )
         )
     if more:
-        writer.writerow(["", "", "", "", "", f"ほか {more} 件 (件数のみ記録)", f"{more} more (counted only)"])
+        writer.writerow(
+            [
+                "",
+                "",
+                "",
+                "",
+                "",
+                f"ほか {more:,} 件の誤り・警告 (件数のみ数えています)",
+                f"and {more:,} more (counted, not listed)",
+            ]
+        )
     text.flush()
     text.detach()
 

@@ -6,6 +6,11 @@ message in Japanese and English. ``severity`` tells an error (the file must not 
 (the operator should look, e.g. a bank code missing from the master).
 
 Functions that cannot go on raise :class:`FormatError`, which carries the issues found so far.
+
+A :class:`Report` lists at most ``max_issues`` errors and as many warnings (:data:`ISSUE_LIMIT` when the
+format engine checks a file); beyond that it only counts them, exactly, and ``omitted`` says how many
+were counted and not listed. So a file full of faults costs about what a clean one does and gives a
+report of bounded size.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 Severity = Literal["error", "warning"]
+#: issues listed per severity and file by default (the rest are counted)
+ISSUE_LIMIT = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +71,8 @@ class FormatError(ValueError):
 
 @dataclass
 class Report:
-    """What validation found: all errors and warnings, and counters for the summary."""
+    """What validation found: the first ``max_issues`` errors and warnings (all when None), and the
+    count of every one."""
 
     errors: list[FormatIssue] = field(default_factory=list)
     warnings: list[FormatIssue] = field(default_factory=list)
@@ -85,6 +93,36 @@ class Report:
             bucket = self.warnings
         if self.max_issues is None or len(bucket) < self.max_issues:
             bucket.append(issue)
+
+    def room(self, severity: Severity) -> int | None:
+        """How many more issues of ``severity`` will be listed (None: no limit)."""
+        if self.max_issues is None:
+            return None
+        listed = len(self.errors if severity == "error" else self.warnings)
+        return max(self.max_issues - listed, 0)
+
+    def listable(self, severity: Severity, n: int, *, at_most: int | None = None) -> int:
+        """Of ``n`` issues of ``severity`` just found, how many to word and :meth:`add` (at most
+        ``at_most``); the others are counted here and now."""
+        room = self.room(severity)
+        take = n if room is None else min(n, room)
+        if at_most is not None:
+            take = min(take, at_most)
+        if n > take:
+            self.count(severity, n - take)
+        return take
+
+    def count(self, severity: Severity, n: int) -> None:
+        """Count ``n`` issues of ``severity`` without listing them (found beyond the limit)."""
+        if severity == "error":
+            self.error_count += n
+        else:
+            self.warning_count += n
+
+    @property
+    def omitted(self) -> int:
+        """Issues counted but not listed."""
+        return self.error_count + self.warning_count - len(self.errors) - len(self.warnings)
 
     def sorted_issues(self) -> list[FormatIssue]:
         return sorted(
