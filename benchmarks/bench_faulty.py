@@ -83,7 +83,7 @@ def main() -> None:
     for limit in (args.limit, None):
         for name, data in made.items():
             seconds, report = best(
-                lambda data=data: zengin_debit.validate(data, max_issues=limit),  # type: ignore[misc]
+                lambda data=data, limit=limit: zengin_debit.validate(data, max_issues=limit),
                 args.repeat if limit is not None else 1,
             )
             key = str(limit)
