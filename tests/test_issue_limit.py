@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import request_file
+from conftest import batch, request_file
 from kokin.cli import main
 from kokin.formats import zengin_debit
 from kokin.formats.errors import ISSUE_LIMIT
@@ -98,3 +98,10 @@ def test_cli_validate_lists_the_limit_and_says_how_many_more(tmp_path: Path) -> 
     assert "... ほか 1,952 件 / 1,952 more" in text.stderr
     assert text.stderr.count("ERROR ") == 50
     assert "エラー 2002 件" in text.stdout
+
+
+def test_counts_by_code_include_the_issues_beyond_the_limit() -> None:
+    raw = zengin_debit.build([batch(40, bank_code="9899")])  # a bank the master does not know
+    report = zengin_debit.validate(raw, max_issues=5)
+    assert report.ok and len(report.warnings) == 5 and report.warning_count == 40
+    assert report.by_code == {"unknown_code": 40}

@@ -70,3 +70,11 @@ def test_the_limit_is_a_setting(login_as: Login, settings: Any) -> None:
     assert (len(report.errors), report.error_count, report.omitted) == (25, 402, 377)
     _, (_, *issues, more) = report_rows(client, response)
     assert len(issues) == 25 and more[6] == "and 377 more (counted, not listed)"
+
+
+def test_unknown_bank_codes_are_counted_beyond_the_limit(login_as: Login, settings: Any) -> None:
+    settings.ISSUE_LIMIT = 5
+    response = upload(login_as("zeimu-send"), debit_file(30, bank_code="9899"))
+    assert response.status_code == 200 and not ExchangeFile.objects.exists()  # the warnings wait for a yes
+    page = " ".join(response.content.decode().split())
+    assert "警告が 30 件あります (金融機関マスタにないコード 30 件)" in page

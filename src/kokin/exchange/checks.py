@@ -46,7 +46,7 @@ class Checked:
 
     @property
     def unknown_codes(self) -> int:
-        return sum(1 for i in self.report.warnings if i.code == "unknown_code")
+        return self.report.by_code.get("unknown_code", 0)
 
     def first_batch_value(self, name: str) -> str:
         batches = self.summary.get("batch_list") or [{}]

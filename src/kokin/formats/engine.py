@@ -382,7 +382,7 @@ class Engine:
         severity: Literal["error", "warning"] = "error",
     ) -> None:
         idx = np.flatnonzero(bad)
-        for i in idx[: self.report.listable(severity, len(idx), at_most=_MAX_DETAIL)]:
+        for i in idx[: self.report.listable(severity, code, len(idx), at_most=_MAX_DETAIL)]:
             raw = rows[i, f.slice].tobytes()
             ja, en = words(raw)
             self._issue(int(numbers[i]), f, code, ja, en, severity)
@@ -526,7 +526,7 @@ class Engine:
         prev[0] = self.last_kind
         prev[1:] = kinds[:-1]
         bad = np.flatnonzero(~self.follows[prev, kinds])
-        for i in bad[: self.report.listable("error", len(bad), at_most=_MAX_DETAIL)]:
+        for i in bad[: self.report.listable("error", "order", len(bad), at_most=_MAX_DETAIL)]:
             cur = self.layout.kinds[kinds[i] - 1]
             before = self.layout.kinds[prev[i] - 1] if prev[i] else None
             if before is None:
@@ -626,7 +626,7 @@ class Engine:
         """A CR or LF inside a record (not as its separator) is a separator fault, whatever field it is in."""
         hits = (rows == 13) | (rows == 10)
         hit = np.flatnonzero(hits.any(axis=1))
-        for i in hit[: self.report.listable("error", len(hit))]:
+        for i in hit[: self.report.listable("error", "newline_inside", len(hit))]:
             at = int(np.argmax(hits[i]))
             which = "CR" if rows[i, at] == 13 else "LF"
             self.report.add(
@@ -792,7 +792,7 @@ class Engine:
         if bad.any():
             key_field = f.range_key
             idx = np.flatnonzero(bad)
-            for i in idx[: self.report.listable("error", len(idx))]:
+            for i in idx[: self.report.listable("error", "range", len(idx))]:
                 code = bytes(key[i]).decode("ascii")
                 first, last = f.ranges.get(code, f.ranges.get(code.lstrip("0"), (0, 0)))
                 value = int(number[i])

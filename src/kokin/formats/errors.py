@@ -79,12 +79,15 @@ class Report:
     error_count: int = 0
     warning_count: int = 0
     max_issues: int | None = None
+    #: issues by ``code``, listed or not
+    by_code: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return self.error_count == 0
 
     def add(self, issue: FormatIssue) -> None:
+        self.by_code[issue.code] = self.by_code.get(issue.code, 0) + 1
         if issue.severity == "error":
             self.error_count += 1
             bucket = self.errors
@@ -101,19 +104,20 @@ class Report:
         listed = len(self.errors if severity == "error" else self.warnings)
         return max(self.max_issues - listed, 0)
 
-    def listable(self, severity: Severity, n: int, *, at_most: int | None = None) -> int:
-        """Of ``n`` issues of ``severity`` just found, how many to word and :meth:`add` (at most
-        ``at_most``); the others are counted here and now."""
+    def listable(self, severity: Severity, code: str, n: int, *, at_most: int | None = None) -> int:
+        """Of ``n`` issues of ``severity`` and ``code`` just found, how many to word and :meth:`add` (at
+        most ``at_most``); the others are counted here and now."""
         room = self.room(severity)
         take = n if room is None else min(n, room)
         if at_most is not None:
             take = min(take, at_most)
         if n > take:
-            self.count(severity, n - take)
+            self.count(severity, code, n - take)
         return take
 
-    def count(self, severity: Severity, n: int) -> None:
-        """Count ``n`` issues of ``severity`` without listing them (found beyond the limit)."""
+    def count(self, severity: Severity, code: str, n: int) -> None:
+        """Count ``n`` issues of ``severity`` and ``code`` without listing them (found beyond the limit)."""
+        self.by_code[code] = self.by_code.get(code, 0) + n
         if severity == "error":
             self.error_count += n
         else:
