@@ -210,6 +210,8 @@ def upload_post(
         received=received,
         issues=checked.issues[:SHOWN_ISSUES],
         total_issues=checked.report.error_count + checked.report.warning_count,
+        omitted_issues=checked.report.omitted,
+        issue_limit=checked.report.max_issues,
         report_token=_save_report(request, checked) if checked.issues else "",
         needs_duplicate="duplicate" in outcome.needs,
         needs_warnings="warnings" in outcome.needs,
@@ -218,9 +220,7 @@ def upload_post(
 
 
 def _save_report(request: HttpRequest, checked: Checked) -> str:
-    listed = len(checked.report.errors) + len(checked.report.warnings)
-    more = checked.report.error_count + checked.report.warning_count - listed
-    token = reports.save(checked.issues, more=more)
+    token = reports.save(checked.issues, more=checked.report.omitted)
     kept = [t for t in request.session.get(SESSION_REPORTS, []) if reports.path_of(t)]
     request.session[SESSION_REPORTS] = [*kept[-9:], token]
     return token

@@ -8,6 +8,7 @@ KOKIN_SECURE          0 turns off HTTPS-only cookies and redirects (tests over p
 KOKIN_LOCKOUT_LIMIT   failed logins before lockout (default 5)
 KOKIN_LOCKOUT_MINUTES the window and lockout time (default 15)
 KOKIN_IDLE_MINUTES    idle timeout (default 15)
+KOKIN_ISSUE_LIMIT     errors (and as many warnings) listed per checked file; the rest are counted (default 10000)
 KOKIN_TRUSTED_PROXIES comma-separated IPs whose X-Forwarded-For / X-Client-Cert-Fingerprint are trusted
 KOKIN_BLOB_STORE      where encrypted files are kept: local (KOKIN_HOME/blobs, default) or database
 KOKIN_MASTER_KEY      the vault's master key (base64 Tink keyset); unset: a key file in KOKIN_HOME/keys
@@ -198,6 +199,9 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG
 
 EMAIL_BACKEND = os.environ.get("KOKIN_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+
+# the check of a received file lists this many errors and warnings; the rest are counted (kokin.exchange.checks)
+ISSUE_LIMIT = max(1, int(os.environ.get("KOKIN_ISSUE_LIMIT", "10000")))
 
 # uploads (kokin.exchange): anything over 64 KiB is received into a temporary file under KOKIN_HOME,
 # never held in memory; the exchange's own handler also limits the size (docs/exchange.md)
