@@ -79,6 +79,9 @@ def _actions(user: User, file: ExchangeFile) -> dict[str, bool]:
     return {
         "download": stored and can(user, Action.DOWNLOAD_FILE, business),
         "approve": file.state == State.AWAITING_APPROVAL and can(user, Action.APPROVE_FILE, business),
+        "unapprove": file.state == State.APPROVED
+        and file.approved_by_id == user.pk
+        and can(user, Action.APPROVE_FILE, business),
         "withdraw": file.state in (State.AWAITING_APPROVAL, State.APPROVED) and can(user, Action.UPLOAD_FILE, business),
         "inspect": file.state == State.DOWNLOADED and can(user, Action.DOWNLOAD_FILE, business),
     }
@@ -255,6 +258,11 @@ def approve(request: HttpRequest, file_id: UUID) -> HttpResponse:
             if decision == "approve":
                 services.approve(file=file, user=user, request=request)
                 messages.success(request, "承認しました。金融機関が取得できるようになりました。")
+            elif decision == "unapprove" and form.is_valid():
+                services.withdraw_approval(file=file, user=user, reason=form.cleaned_data["reason"], request=request)
+                messages.success(
+                    request, "承認を取り消しました。このファイルは再び承認待ちになり、金融機関は取得できません。"
+                )
             elif decision == "return" and form.is_valid():
                 services.withdraw(file=file, user=user, reason=form.cleaned_data["reason"], request=request)
                 messages.success(request, "差し戻しました。このファイルは金融機関に送られません。")
@@ -268,6 +276,7 @@ def approve(request: HttpRequest, file_id: UUID) -> HttpResponse:
         "form": ReasonForm(),
         "own_upload": file.uploaded_by_id == user.pk,
         "approvable": file.state == State.AWAITING_APPROVAL,
+        "own_approval": file.state == State.APPROVED and file.approved_by_id == user.pk,
     }
     return render(request, "exchange/approve.html", context)
 
