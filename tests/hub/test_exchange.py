@@ -387,7 +387,9 @@ def test_another_business_can_neither_see_nor_download_a_file(login_as: Login, w
     other = login_as("kokuho-send")
     for path in ("", "download/", "download/?as=original", "download/?as=csv&encoding=cp932", "inspect/"):
         assert other.get(f"/files/{file.id}/{path}").status_code == 403, path
-    assert other.post(f"/files/{file.id}/download/", {"password_mode": "generate"}).status_code == 403
+    for what in ("original", "csv", "zip"):
+        fields = {"as": what, "encoding": "cp932", "password_mode": "generate"}
+        assert other.post(f"/files/{file.id}/download/", fields).status_code == 403, what
     assert file.sha256 not in text(other.get("/files/")) and "新着" in text(other.get("/"))
     assert str(file.id) not in text(other.get("/"))
     assert other.get("/files/00000000-0000-4000-8000-000000000000/").status_code == 404
@@ -395,7 +397,7 @@ def test_another_business_can_neither_see_nor_download_a_file(login_as: Login, w
     assert file.download_count == 0 and file.state == State.AVAILABLE
     viewer = login_as("zeimu-view")  # 閲覧 sees the file but may not download it
     assert viewer.get(f"/files/{file.id}/").status_code == 200
-    assert viewer.get(f"/files/{file.id}/download/?as=original").status_code == 403
+    assert viewer.post(f"/files/{file.id}/download/", {"as": "original"}).status_code == 403
     admin = login_as("sysadmin")
     assert admin.get(f"/files/{file.id}/").status_code == 403
     assert str(file.id) not in text(admin.get("/files/"))
