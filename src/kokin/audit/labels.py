@@ -13,6 +13,7 @@ ACTION_LABELS: dict[str, str] = {
     "login_failed": "ログイン失敗",
     "lockout": "アカウントのロック",
     "account_unlock": "ロック解除",
+    "address_lockout": "接続元アドレスの一時制限 (ログイン失敗の多発)",
     "session_superseded": "別端末のログインによるセッション終了",
     "terminal_denied": "許可されていない端末",
     "reauth": "再認証",

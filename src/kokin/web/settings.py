@@ -7,6 +7,8 @@ KOKIN_ALLOWED_HOSTS   comma-separated (default localhost,127.0.0.1)
 KOKIN_SECURE          0 turns off HTTPS-only cookies and redirects (tests over plain HTTP only)
 KOKIN_LOCKOUT_LIMIT   failed logins before lockout (default 5)
 KOKIN_LOCKOUT_MINUTES the window and lockout time (default 15)
+KOKIN_ADDRESS_LIMIT   failed logins from one client address before it is refused (default 100)
+KOKIN_ADDRESS_MINUTES the address's window and refusal time (default 10)
 KOKIN_IDLE_MINUTES    idle timeout (default 15)
 KOKIN_ISSUE_LIMIT     errors (and as many warnings) listed per checked file; the rest are counted (default 10000)
 KOKIN_TRUSTED_PROXIES comma-separated IPs whose X-Forwarded-For / X-Client-Cert-Fingerprint are trusted
@@ -174,7 +176,15 @@ AXES_RESET_ON_SUCCESS = False
 # axes keeps the form data of a failed attempt; mask codes and tokens as it masks the password
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "token", "recovery-token", "csrfmiddlewaretoken"]
 AXES_LOCKOUT_CALLABLE = "kokin.accounts.views.locked_out"
-AXES_IPWARE_PROXY_COUNT = 1 if TRUSTED_PROXIES else 0
+# the address axes records is the one the rest of the hub uses (forwarded only by KOKIN_TRUSTED_PROXIES)
+AXES_CLIENT_IP_CALLABLE = "kokin.accounts.network.client_ip"
+# and a second, larger limit per client address (kokin.accounts.throttle): generous enough for a
+# ward office behind one NAT address, small enough to stop one address trying many IDs; counted
+# from axes' failure log in the database, so every worker and app server sees the same count
+ADDRESS_FAILURE_LIMIT = int(os.environ.get("KOKIN_ADDRESS_LIMIT", "100"))
+ADDRESS_COOLOFF = timedelta(minutes=int(os.environ.get("KOKIN_ADDRESS_MINUTES", "10")))
+AXES_HANDLER = "kokin.accounts.throttle.AddressCountingHandler"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_VERBOSE = False
 # lockout is per account, as the ward's policy asks; a per-address lockout would shut out a whole
 # office behind one NAT address after five typos by different people
