@@ -193,6 +193,37 @@ def test_collect_an_approved_request_resuming_with_range_then_ack(live_hub: Live
     assert len(collected) == 1 and collected[0]["actor"] == f"bank:{bank.name}"
 
 
+MALFORMED_RANGES: list[str | bytes] = [
+    "bytes=" + "9" * 5000 + "-",  # a start of 5,000 digits (Python's int() refuses more than 4,300)
+    "bytes=" + "9" * 5000 + "-" + "9" * 2000,
+    "bytes=9999999999999999999999-",
+    "bytes=7-3",  # reversed
+    "bytes=0-1,5-9",  # several ranges
+    "bytes=--5",  # negative
+    "bytes=-0",
+    "bytes=abc-",
+    "lines=0-9",
+    "garbage",
+    b"bytes=\xb9-",  # a Latin-1 superscript one
+]
+
+
+def test_every_malformed_or_unsatisfiable_range_is_416_with_the_size(live_hub: LiveHub, bank: Bank) -> None:
+    file_id = live_hub.approve_debit_request(records=7)
+    with bank.http() as http:
+        size = next(f["size"] for f in http.get(f"{BANKLINK}/files").json()["files"] if f["id"] == file_id)
+        for header in [*MALFORMED_RANGES, f"bytes={size}-", f"bytes={size + 10}-{size + 20}"]:
+            answer = http.get(f"{BANKLINK}/files/{file_id}", headers={"Range": header})
+            assert answer.status_code == 416, (header[:40], answer.status_code, answer.text[:200])
+            assert answer.headers["Content-Range"] == f"bytes */{size}"
+            assert answer.json()["error"]["en"] == "the requested range cannot be served"
+        # a last position or suffix of thousands of digits means "to the end" (RFC 9110 §14.1.2)
+        whole = http.get(f"{BANKLINK}/files/{file_id}", headers={"Range": "bytes=0-" + "9" * 5000})
+        assert whole.status_code == 206 and whole.headers["Content-Range"] == f"bytes 0-{size - 1}/{size}"
+        tail = http.get(f"{BANKLINK}/files/{file_id}", headers={"Range": "bytes=-" + "9" * 5000})
+        assert tail.status_code == 206 and tail.content == whole.content
+
+
 # --- files from the bank -------------------------------------------------------------------------
 
 

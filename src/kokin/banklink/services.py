@@ -33,6 +33,7 @@ from kokin.accounts.models import DataKind, parse_networks
 from kokin.accounts.network import client_cert_fingerprint, client_ip
 from kokin.api.services import call_of, new_secret, secret_digest, split_token
 from kokin.audit.services import COMMAND_ROLE, record
+from kokin.banklink import ranges
 from kokin.banklink.models import BankAccount, BankTransfer, BankUpload, BankUploadPart, Direction, Outcome
 from kokin.exchange import selectors as exchange_selectors
 from kokin.exchange import services as exchange
@@ -353,32 +354,17 @@ def digest_headers(sha256_hex: str) -> dict[str, str]:
 
 
 def parse_range(header: str, size: int) -> tuple[int, int] | None:
-    """``Range: bytes=N-``, ``N-M`` or ``-K`` → (first, last) inclusive; ``None`` without a header;
-    :class:`Refusal` 416 for a range that cannot be served (several ranges, past the end, malformed)."""
-    if not header:
-        return None
-    bad = Refusal(
-        416,
-        "範囲指定 (Range) が正しくありません",
-        "the requested range cannot be served",
-        headers={"Content-Range": f"bytes */{size}"},
-    )
-    found = re.fullmatch(r"\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*", header)
-    if found is None:
-        raise bad
-    first_text, last_text = found.groups()
-    if not first_text:
-        if not last_text or int(last_text) == 0:
-            raise bad
-        first, last = max(0, size - int(last_text)), size - 1
-    else:
-        first = int(first_text)
-        last = min(int(last_text), size - 1) if last_text else size - 1
-        if last_text and int(last_text) < first:
-            raise bad
-    if first >= size:
-        raise bad
-    return first, last
+    """``Range`` → (first, last) inclusive (:func:`kokin.banklink.ranges.parse`); ``None`` without a
+    header; :class:`Refusal` 416 with ``Content-Range: bytes */size`` for any range not served."""
+    try:
+        return ranges.parse(header, size)
+    except ranges.Unsatisfiable as exc:
+        raise Refusal(
+            416,
+            "範囲指定 (Range) が正しくありません",
+            "the requested range cannot be served",
+            headers={"Content-Range": f"bytes */{size}"},
+        ) from exc
 
 
 def stream_file(file: ExchangeFile, first: int, last: int) -> Iterator[bytes]:
