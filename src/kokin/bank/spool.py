@@ -6,7 +6,7 @@ kill at any point leaves either the old or the new state.
 
 The spool holds payers' names and accounts in plaintext: its folders are 0700 and every file the
 agent writes or moves into it 0600 (:func:`private_dir`, :func:`open_private`), whatever the umask;
-folders made before with other modes are set to 0700 when the agent starts.
+folders and files made before with other modes are set so when the agent starts (:meth:`Spool.create`).
 """
 
 from __future__ import annotations
