@@ -610,29 +610,20 @@ def test_an_account_created_without_businesses_serves_nothing(ward: Any, tmp_pat
     assert file.state == State.APPROVED
 
 
-@pytest.mark.django_db(transaction=True)
-def test_the_migration_lets_existing_accounts_keep_every_business_they_reached(tmp_path: Path) -> None:
-    from django.db import connection
-    from django.db.migrations.executor import MigrationExecutor
+def test_the_migration_lets_existing_accounts_keep_every_business_they_reached(ward: Any, tmp_path: Path) -> None:
+    import importlib
 
-    before, after = [("banklink", "0001_initial")], [("banklink", "0002_account_scope")]
-    executor = MigrationExecutor(connection)
-    executor.migrate(before)
-    try:
-        old = executor.loader.project_state(before).apps
-        department = old.get_model("accounts", "Department").objects.create(code="d", name="課")
-        for code in ("b1", "b2"):
-            old.get_model("accounts", "Business").objects.create(department=department, code=code, name=code)
-        old.get_model("banklink", "BankAccount").objects.create(
-            name="old", cert_fingerprint="AA", token_prefix="p", token_sha256="0" * 64, allowed_networks="127.0.0.1/32"
-        )
-        executor = MigrationExecutor(connection)
-        executor.migrate(after)
-    finally:
-        executor = MigrationExecutor(connection)
-        executor.migrate(executor.loader.graph.leaf_nodes())
-    account = BankAccount.objects.get(name="old")
-    assert sorted(account.businesses.values_list("code", flat=True)) == ["b1", "b2"]
+    from django.apps import apps
+
+    migration = importlib.import_module("kokin.banklink.migrations.0002_account_scope")
+    assert any(
+        getattr(op, "code", None) is migration.every_business_they_reached for op in migration.Migration.operations
+    )
+    made = services.create_account(name="before", networks="127.0.0.1/32", folder=tmp_path / "b", actor="os:test")
+    assert not made.account.businesses.exists()  # as every account was before the migration
+    migration.every_business_they_reached(apps, None)
+    every = sorted(Business.objects.values_list("code", flat=True))
+    assert sorted(made.account.businesses.values_list("code", flat=True)) == every and every
 
 
 def test_the_demo_banks_account_serves_every_business_of_the_demo_ward(ward: Any, tmp_path: Path) -> None:
