@@ -529,3 +529,105 @@ def test_upload_gives_up_after_its_retries_and_keeps_the_file(confdir: Path) -> 
     assert result.errors == 1 and hub.patches == 3
     assert (agent.spool.outbox / "T-1" / "B2.dat").exists()
     assert (agent.spool.uploads / "B2.json").exists()  # the next round resumes the same upload
+
+
+# --- the spool's modes ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def umask_022() -> Any:
+    """The usual umask (files 0644, folders 0755 unless the agent says otherwise)."""
+    previous = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+def modes(root: Path) -> dict[str, int]:
+    """Every folder and file under ``root`` (relative name → permission bits), ``root`` itself as ``.``."""
+    found = {".": root.stat().st_mode & 0o777}
+    for path in sorted(root.rglob("*")):
+        found[str(path.relative_to(root))] = path.lstat().st_mode & 0o777
+    return found
+
+
+def test_a_spool_made_with_open_modes_is_made_private_when_the_agent_starts(tmp_path: Path, umask_022: Any) -> None:
+    root = tmp_path / "spool"
+    for folder in ("inbox/T-1", "sent/T-1", "failed/T-1", ".agent/uploads", "outbox/T-1"):
+        (root / folder).mkdir(parents=True)
+    for name in ("inbox/T-1/a.dat", "inbox/T-1/a.dat.json", "sent/T-1/b.dat", ".agent/history.sqlite3"):
+        (root / name).write_bytes(b"x")
+    (root / "outbox/T-1/c.dat").write_bytes(b"x")
+    assert modes(root)["inbox/T-1/a.dat"] == 0o644 and modes(root)["sent"] == 0o755
+
+    Spool(root).create()
+    found = modes(root)
+    bank_side = {"outbox/T-1", "outbox/T-1/c.dat"}  # the bank's core system's own folder and file
+    assert {name: mode for name, mode in found.items() if name in bank_side} == {
+        "outbox/T-1": 0o755,
+        "outbox/T-1/c.dat": 0o644,
+    }
+    wrong = {
+        name: oct(mode)
+        for name, mode in found.items()
+        if name not in bank_side and mode != (0o700 if (root / name).is_dir() else 0o600)
+    }
+    assert wrong == {}
+
+
+class _CutStream(httpx.SyncByteStream):
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def __iter__(self) -> Any:
+        yield self.data
+        raise httpx.ReadError("connection cut")
+
+
+def test_every_file_the_agent_writes_is_0600_and_every_folder_0700_whatever_the_umask(
+    confdir: Path, umask_022: Any
+) -> None:
+    data = os.urandom(5000)
+    uploads = FakeHub([])
+    sha = hashlib.sha256(data).hexdigest()
+    entry = {"id": "F1", "transfer_id": "T-REQ1", "name": "req.dat", "size": len(data), "sha256": sha}
+    cut = {"done": False}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path == "/banklink/v1/files":
+            return httpx.Response(200, json={"files": [entry]})
+        if path == "/banklink/v1/files/F1":
+            etag = {"ETag": f'"{sha}"'}
+            if not cut["done"]:  # the first download breaks half-way: a partial file stays behind
+                cut["done"] = True
+                return httpx.Response(200, headers=etag, stream=_CutStream(data[:2000]))
+            start = int(request.headers.get("Range", "bytes=0-")[6:].rstrip("-"))
+            headers = {**etag, "Content-Range": f"bytes {start}-{len(data) - 1}/{len(data)}"}
+            return httpx.Response(206 if start else 200, headers=headers, stream=httpx.ByteStream(data[start:]))
+        if path == "/banklink/v1/files/F1/ack":
+            return httpx.Response(200, json={"state": "collected", "file_id": "F1"})
+        return uploads(request)
+
+    text = BASE + "[transfer]\nchunk_bytes = 1000\nretries = 0\nbackoff_seconds = 0\n"
+    config = load_config(write_config(confdir, text))
+    agent = Agent(config, client=HubClient(config.hub, config.transfer, transport=httpx.MockTransport(handler)))
+    (agent.spool.outbox / "T-1").mkdir(parents=True)
+    (agent.spool.outbox / "T-1" / "B1.dat").write_bytes(b"z" * 1500)  # 0644, as the bank's core system left it
+    first = agent.run_round()
+    partials = modes(agent.spool.partial)
+    second = agent.run_round()
+    agent.close()
+    assert first.sent == 1 and (agent.spool.inbox / "T-REQ1" / "req.dat").read_bytes() == data, (first, second)
+    assert len(partials) == 2 and set(partials.values()) == {0o700, 0o600}, partials  # the cut download's part
+
+    found = modes(agent.spool.root)
+    assert found["sent/T-1/B1.dat"] == 0o600 and found[".agent/history.sqlite3"] == 0o600
+    assert {"inbox/T-REQ1/req.dat", "inbox/T-REQ1/req.dat.json"} <= set(found)
+    wrong = {
+        name: oct(mode)
+        for name, mode in found.items()
+        if name != "outbox/T-1" and mode != (0o700 if (agent.spool.root / name).is_dir() else 0o600)
+    }
+    assert wrong == {}

@@ -30,7 +30,7 @@ import ssl
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -282,12 +282,27 @@ class LiveHub:
     # --- helpers for the bank link --------------------------------------------------------------
 
     def create_bank_account(
-        self, name: str, folder: Path, *, networks: str = "127.0.0.1/32,::1/128"
+        self,
+        name: str,
+        folder: Path,
+        *,
+        networks: str = "127.0.0.1/32,::1/128",
+        businesses: Sequence[str] | None = None,
+        transfer_ids: Sequence[str] = (),
     ) -> tuple[Path, Path, str]:
         """``kokin banklink account create``: a client certificate issued by this hub's CA and a
-        token, written into ``folder``; returns (certificate, key, token)."""
+        token, written into ``folder``; returns (certificate, key, token). The account serves
+        ``businesses`` (by default every business of the demo ward) and ``transfer_ids``."""
         folder = Path(folder)
-        self.run("banklink", "account", "create", "--name", name, "--networks", networks, "--out", str(folder))
+        if businesses is None:
+            from kokin.web.demo import WARD
+
+            businesses = [code for _, _, rows in WARD for code, _, _ in rows]
+        scope = [
+            *(a for c in businesses for a in ("--business", c)),
+            *(a for t in transfer_ids for a in ("--transfer-id", t)),
+        ]
+        self.run("banklink", "account", "create", "--name", name, "--networks", networks, "--out", str(folder), *scope)
         return folder / f"{name}.crt", folder / f"{name}.key", (folder / "token").read_text(encoding="ascii").strip()
 
     def client(

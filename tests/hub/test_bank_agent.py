@@ -12,6 +12,7 @@ import json
 import os
 import re
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -541,3 +542,46 @@ def test_history_command_prints_a_table(tmp_path: Path, hub: LiveHub, bank: Bank
     assert "転送ファイルID" in lines[0] and "結果" in lines[0]
     assert sum("C-HIST-000" in line for line in lines) == 2
     assert any("登録済" in line for line in lines) and any("拒否" in line for line in lines)
+
+
+# --- the spool's modes --------------------------------------------------------------------------------
+
+
+def test_after_a_run_every_spool_folder_is_0700_and_every_file_0600_with_umask_022(
+    tmp_path: Path, hub: LiveHub, bank: Bank
+) -> None:
+    previous = os.umask(0o022)  # the agent (a subprocess) inherits it
+    try:
+        agent = AgentRun(
+            tmp_path,
+            hub,
+            bank,
+            extra='[conversion]\n"ZEIMU-FURIKAE-REQ1" = "ebcdic"\n"ZEIMU-FURIKAE-RES1" = "ebcdic"\n',
+        )
+        file_id = hub.approve_debit_request(records=3, name="modes-request.dat")
+        agent.drop(COLLECTION_KIND, "C-MODES-0001.dat", collection())  # 0644 in a 0755 folder, as the bank leaves it
+        agent.drop(COLLECTION_KIND, "C-MODES-0002.dat", collection()[:-5])  # rejected: to failed/ with its reason
+        done = agent.once()
+        assert "配信完了 / sent" in done.stdout and "配信拒否 / rejected" in done.stdout, done.stdout
+        assert file_state(hub, file_id) == "collected"
+    finally:
+        os.umask(previous)
+    spool = agent.spool
+    seen = {p.relative_to(spool).as_posix(): stat.S_IMODE(p.lstat().st_mode) for p in [spool, *spool.rglob("*")]}
+    for name in (
+        "sent/ZEIMU-SHUNO-GEN1/C-MODES-0001.dat",
+        "failed/ZEIMU-SHUNO-GEN1/C-MODES-0002.dat",
+        "failed/ZEIMU-SHUNO-GEN1/C-MODES-0002.dat.reason.json",
+        "inbox/ZEIMU-FURIKAE-REQ1/modes-request.dat",
+        "inbox/ZEIMU-FURIKAE-REQ1/modes-request.dat.json",
+        ".agent/history.sqlite3",
+        ".agent/lock",
+    ):
+        assert seen.get(name) == 0o600, (name, seen.get(name))
+    bank_made = {f"outbox/{COLLECTION_KIND}"}  # the bank's core system's folder (the agent only reads it)
+    wrong = {
+        name: oct(mode)
+        for name, mode in seen.items()
+        if name not in bank_made and mode != (0o700 if (spool / name).is_dir() else 0o600)
+    }
+    assert wrong == {}

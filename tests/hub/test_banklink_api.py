@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 from django.test import Client
 
-from kokin.accounts.models import DataKind, User
+from kokin.accounts.models import Business, DataKind, User
 from kokin.audit.models import AuditEntry
 from kokin.banklink import services
 from kokin.banklink.models import BankAccount, BankTransfer, BankUpload, BankUploadPart
@@ -39,7 +39,13 @@ class Bank:
     """A bank account and a test client that presents its certificate fingerprint and token."""
 
     def __init__(self, tmp: Path, name: str = "bank", networks: str = "127.0.0.0/8") -> None:
-        made = services.create_account(name=name, networks=networks, folder=tmp / name, actor="os:test")
+        made = services.create_account(
+            name=name,
+            networks=networks,
+            folder=tmp / name,
+            actor="os:test",
+            businesses=list(Business.objects.values_list("code", flat=True)),
+        )
         self.account = made.account
         self.token = made.token
         self.folder = tmp / name
@@ -539,3 +545,91 @@ def test_a_whole_file_patch_whose_finishing_fails_is_finished_later_from_its_par
     file = ExchangeFile.objects.get(pk=head["Kokin-File-Id"])
     assert read_all(file.blob) == data and not BankUploadPart.objects.exists()
     assert _leftovers(uploads_dir) == []
+
+
+# --- what an account serves ----------------------------------------------------------------------
+
+
+def test_account_create_takes_businesses_and_transfer_ids_and_show_list_and_scope_tell_them(
+    ward: Any, tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    create = ["banklink", "account", "create", "--name", "chigin", "--out", str(tmp_path / "chigin")]
+    unknown = runner.invoke(cli, [*create, "--business", "zeimu-shuno", "--business", "no-such"])
+    assert unknown.exit_code == 1 and "no-such" in unknown.output
+    assert not BankAccount.objects.filter(name="chigin").exists()  # nothing made, no certificate issued
+    made = runner.invoke(
+        cli,
+        [*create, "--business", "zeimu-shuno", "--business", "kokuho-furikae", "--transfer-id", "KAIGO-FURIKAE-REQ1"],
+    )
+    assert made.exit_code == 0, made.output
+    account = BankAccount.objects.get(name="chigin")
+    assert sorted(account.businesses.values_list("code", flat=True)) == ["kokuho-furikae", "zeimu-shuno"]
+    assert list(account.data_kinds.values_list("transfer_id", flat=True)) == ["KAIGO-FURIKAE-REQ1"]
+    created = AuditEntry.objects.get(action="banklink_account_create", object="bank:chigin")
+    assert created.detail["businesses"] == ["kokuho-furikae", "zeimu-shuno"]
+    assert created.detail["transfer_ids"] == ["KAIGO-FURIKAE-REQ1"]
+
+    listed = runner.invoke(cli, ["banklink", "account", "list"]).output
+    assert "kokuho-furikae, zeimu-shuno, KAIGO-FURIKAE-REQ1" in listed
+    shown = runner.invoke(cli, ["banklink", "account", "show", "chigin"])
+    assert shown.exit_code == 0 and "KAIGO-FURIKAE-RES1" in shown.output and "ZEIMU-SHUNO-MPN1" in shown.output
+
+    assert runner.invoke(cli, ["banklink", "account", "scope", "chigin"]).exit_code == 2  # say what, or --none
+    narrowed = runner.invoke(cli, ["banklink", "account", "scope", "chigin", "--business", "seiso-shuno"])
+    assert narrowed.exit_code == 0, narrowed.output
+    assert list(account.businesses.values_list("code", flat=True)) == ["seiso-shuno"]
+    assert not account.data_kinds.exists()
+    changed = AuditEntry.objects.get(action="banklink_account_scope", object="bank:chigin")
+    assert changed.detail["businesses"] == ["seiso-shuno"]
+    assert changed.detail["before"] == {
+        "businesses": ["kokuho-furikae", "zeimu-shuno"],
+        "transfer_ids": ["KAIGO-FURIKAE-REQ1"],
+    }
+    cleared = runner.invoke(cli, ["banklink", "account", "scope", "chigin", "--none"])
+    assert cleared.exit_code == 0 and "serves nothing" in cleared.output and not account.businesses.exists()
+
+
+def test_an_account_created_without_businesses_serves_nothing(ward: Any, tmp_path: Path) -> None:
+    runner = CliRunner()
+    made = runner.invoke(cli, ["banklink", "account", "create", "--name", "empty", "--out", str(tmp_path / "e")])
+    assert made.exit_code == 0 and "serves nothing" in made.output
+    assert not BankAccount.objects.get(name="empty").businesses.exists()
+    bank = Bank(tmp_path, "empty-too")
+    bank.account.businesses.clear()  # as made without --business
+    file = collected_request()
+    assert bank.get("/banklink/v1/files").json() == {"files": []}
+    assert bank.get(f"/banklink/v1/files/{file.id}").status_code == 404
+    ack = bank.call(
+        "POST", f"/banklink/v1/files/{file.id}/ack", b'{"sha256": "%s"}' % file.sha256.encode(), "application/json"
+    )
+    assert ack.status_code == 404
+    data = sample.generate("general-receipt", 3, seed=11)[0]
+    assert bank.create(data, "ZEIMU-SHUNO-GEN1", "empty-1").status_code == 400
+    file.refresh_from_db()
+    assert file.state == State.APPROVED
+
+
+def test_the_migration_lets_existing_accounts_keep_every_business_they_reached(ward: Any, tmp_path: Path) -> None:
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("kokin.banklink.migrations.0002_account_scope")
+    assert any(
+        getattr(op, "code", None) is migration.every_business_they_reached for op in migration.Migration.operations
+    )
+    made = services.create_account(name="before", networks="127.0.0.1/32", folder=tmp_path / "b", actor="os:test")
+    assert not made.account.businesses.exists()  # as every account was before the migration
+    migration.every_business_they_reached(apps, None)
+    every = sorted(Business.objects.values_list("code", flat=True))
+    assert sorted(made.account.businesses.values_list("code", flat=True)) == every and every
+
+
+def test_the_demo_banks_account_serves_every_business_of_the_demo_ward(ward: Any, tmp_path: Path) -> None:
+    from kokin.web import demo
+
+    demo.bank_side(tmp_path / "bank", hub_url="https://127.0.0.1:8443", ca_cert=tmp_path / "ca.crt")
+    account = BankAccount.objects.get(name=demo.BANK_ACCOUNT)
+    every = sorted(Business.objects.values_list("code", flat=True))
+    assert sorted(account.businesses.values_list("code", flat=True)) == every and len(every) == 7

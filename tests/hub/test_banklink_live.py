@@ -44,10 +44,12 @@ COLLECTION_KINDS = {
 
 
 class Bank:
-    def __init__(self, hub: LiveHub, name: str, folder: Path, networks: str = "127.0.0.1/32,::1/128") -> None:
+    def __init__(
+        self, hub: LiveHub, name: str, folder: Path, networks: str = "127.0.0.1/32,::1/128", **scope: Any
+    ) -> None:
         self.hub = hub
         self.name = name
-        self.cert, self.key, self.token = hub.create_bank_account(name, folder, networks=networks)
+        self.cert, self.key, self.token = hub.create_bank_account(name, folder, networks=networks, **scope)
 
     def http(self, **kw: Any) -> httpx.Client:
         return self.hub.client(self.cert, self.key, self.token, **kw)
@@ -191,6 +193,130 @@ def test_collect_an_approved_request_resuming_with_range_then_ack(live_hub: Live
     assert bank.name in live_hub.run("banklink", "history", "--limit", "200")
     collected = [e for e in live_hub.audit("exchange_collect", last=50) if e["object"] == f"file:{file_id}"]
     assert len(collected) == 1 and collected[0]["actor"] == f"bank:{bank.name}"
+
+
+MALFORMED_RANGES: list[str | bytes] = [
+    "bytes=" + "9" * 5000 + "-",  # a start of 5,000 digits (Python's int() refuses more than 4,300)
+    "bytes=" + "9" * 5000 + "-" + "9" * 2000,
+    "bytes=9999999999999999999999-",
+    "bytes=7-3",  # reversed
+    "bytes=0-1,5-9",  # several ranges
+    "bytes=--5",  # negative
+    "bytes=-0",
+    "bytes=abc-",
+    "lines=0-9",
+    "garbage",
+    b"bytes=\xb9-",  # a Latin-1 superscript one
+]
+
+
+def test_every_malformed_or_unsatisfiable_range_is_416_with_the_size(live_hub: LiveHub, bank: Bank) -> None:
+    file_id = live_hub.approve_debit_request(records=7)
+    with bank.http() as http:
+        size = next(f["size"] for f in http.get(f"{BANKLINK}/files").json()["files"] if f["id"] == file_id)
+        for header in [*MALFORMED_RANGES, f"bytes={size}-", f"bytes={size + 10}-{size + 20}"]:
+            answer = http.get(f"{BANKLINK}/files/{file_id}", headers={"Range": header})
+            assert answer.status_code == 416, (header[:40], answer.status_code, answer.text[:200])
+            assert answer.headers["Content-Range"] == f"bytes */{size}"
+            assert answer.json()["error"]["en"] == "the requested range cannot be served"
+        # a last position or suffix of thousands of digits means "to the end" (RFC 9110 §14.1.2)
+        whole = http.get(f"{BANKLINK}/files/{file_id}", headers={"Range": "bytes=0-" + "9" * 5000})
+        assert whole.status_code == 206 and whole.headers["Content-Range"] == f"bytes 0-{size - 1}/{size}"
+        tail = http.get(f"{BANKLINK}/files/{file_id}", headers={"Range": "bytes=-" + "9" * 5000})
+        assert tail.status_code == 206 and tail.content == whole.content
+
+
+def _listed(bank: Bank) -> dict[str, str]:
+    """The files the bank is offered: id → transfer ID."""
+    with bank.http() as http:
+        answer = http.get(f"{BANKLINK}/files")
+        assert answer.status_code == 200, answer.text
+        return {f["id"]: f["transfer_id"] for f in answer.json()["files"]}
+
+
+def test_each_bank_account_sees_and_collects_only_the_files_of_the_businesses_it_serves(
+    live_hub: LiveHub, tmp_path: Path
+) -> None:
+    zeimu = Bank(live_hub, f"scope-zeimu-{tmp_path.name[-6:]}", tmp_path / "zeimu", businesses=["zeimu-furikae"])
+    kokuho = Bank(live_hub, f"scope-kokuho-{tmp_path.name[-6:]}", tmp_path / "kokuho", businesses=["kokuho-furikae"])
+    nothing = Bank(live_hub, f"scope-none-{tmp_path.name[-6:]}", tmp_path / "none", businesses=[])
+    zeimu_file = live_hub.approve_debit_request(records=8)
+    kokuho_file = live_hub.approve_debit_request(
+        records=9, transfer_id="KOKUHO-FURIKAE-REQ1", sender="kokuho-send", approver="kokuho-approve"
+    )
+
+    zeimu_sees, kokuho_sees = _listed(zeimu), _listed(kokuho)
+    assert zeimu_file in zeimu_sees and kokuho_file not in zeimu_sees
+    assert kokuho_file in kokuho_sees and zeimu_file not in kokuho_sees
+    assert set(zeimu_sees.values()) <= {"ZEIMU-FURIKAE-REQ1"}
+    assert set(kokuho_sees.values()) <= {"KOKUHO-FURIKAE-REQ1", "KOKUHO-FURIKAE-REQ2"}
+    assert _listed(nothing) == {}  # an account that serves nothing is offered nothing
+
+    before = {e["seq"] for e in live_hub.audit("banklink_download", last=500)}
+    with zeimu.http() as http:
+        assert http.get(f"{BANKLINK}/files/{zeimu_file}").status_code == 200
+        # another business's file is answered exactly as a file that does not exist
+        theirs = http.get(f"{BANKLINK}/files/{kokuho_file}")
+        unknown = http.get(f"{BANKLINK}/files/00000000-0000-4000-8000-000000000000")
+        assert theirs.status_code == unknown.status_code == 404
+        assert theirs.json() == unknown.json()
+        assert http.get(f"{BANKLINK}/files/{kokuho_file}", headers={"Range": "bytes=0-9"}).status_code == 404
+        ack = http.post(f"{BANKLINK}/files/{kokuho_file}/ack", json={"sha256": "0" * 64})
+        assert ack.status_code == 404
+        # and no upload into another business's mailbox: as unknown as a transfer ID that does not exist
+        data = collection_file("general-receipt", 3)
+        refused = zeimu.create(http, data, "KOKUHO-SHUNO-GEN1", f"scope-{tmp_path.name[-6:]}")
+        assert refused.status_code == 400 and "unknown transfer ID" in refused.json()["error"]["en"]
+    with nothing.http() as http:
+        assert http.get(f"{BANKLINK}/files/{zeimu_file}").status_code == 404
+    with kokuho.http() as http:
+        assert http.get(f"{BANKLINK}/files/{kokuho_file}").status_code == 200
+
+    denied = [
+        e for e in live_hub.audit("banklink_download", last=500) if e["seq"] not in before and e["outcome"] == "denied"
+    ]
+    assert [(e["actor"], e["object"], e["detail"]["reason"]) for e in denied] == [
+        (f"bank:{zeimu.name}", f"file:{kokuho_file}", "out_of_scope"),
+        (f"bank:{zeimu.name}", f"file:{kokuho_file}", "out_of_scope"),
+        (f"bank:{nothing.name}", f"file:{zeimu_file}", "out_of_scope"),
+    ]
+    (ack_denied,) = [e for e in live_hub.audit("banklink_ack", last=50) if e["outcome"] == "denied"][-1:]
+    assert (ack_denied["actor"], ack_denied["object"]) == (f"bank:{zeimu.name}", f"file:{kokuho_file}")
+    upload_denied = [e for e in live_hub.audit("banklink_upload_create", last=50) if e["outcome"] == "denied"][-1]
+    assert (upload_denied["actor"], upload_denied["object"]) == (f"bank:{zeimu.name}", "transfer_id:KOKUHO-SHUNO-GEN1")
+    assert (
+        live_hub.python(
+            f"from kokin.exchange.models import ExchangeFile; print(ExchangeFile.objects.get(pk={kokuho_file!r}).state)"
+        ).strip()
+        == "approved"
+    )  # the refused ack changed nothing
+
+
+def test_an_account_serving_a_transfer_id_serves_that_mailbox_and_its_result_kind(
+    live_hub: LiveHub, tmp_path: Path
+) -> None:
+    bank = Bank(
+        live_hub,
+        f"scope-tid-{tmp_path.name[-6:]}",
+        tmp_path / "tid",
+        businesses=[],
+        transfer_ids=["KAIGO-FURIKAE-REQ1"],
+    )
+    kaigo_file = live_hub.approve_debit_request(
+        records=6, transfer_id="KAIGO-FURIKAE-REQ1", sender="kaigo-send", approver="kaigo-approve"
+    )
+    zeimu_file = live_hub.approve_debit_request(records=10)
+    seen = _listed(bank)
+    assert kaigo_file in seen and zeimu_file not in seen and set(seen.values()) == {"KAIGO-FURIKAE-REQ1"}
+    data = debit_file(6)
+    with bank.http() as http:
+        result = bank.create(http, data, "KAIGO-FURIKAE-RES1", f"tid-{tmp_path.name[-6:]}")
+        assert result.status_code == 201, result.text  # the request's result kind comes with it
+        assert http.delete(result.headers["Location"], headers=TUS).status_code == 204
+        other = bank.create(http, data, "KAIGO-SHUNO-GEN1", f"tid2-{tmp_path.name[-6:]}")
+        assert other.status_code == 400
+    shown = live_hub.run("banklink", "account", "show", bank.name)
+    assert "KAIGO-FURIKAE-REQ1" in shown and "KAIGO-FURIKAE-RES1" in shown
 
 
 # --- files from the bank -------------------------------------------------------------------------

@@ -38,6 +38,8 @@ from kokin.bank.spool import (
     Spool,
     fsync_dir,
     iter_state,
+    open_private,
+    private_dir,
     read_json,
     safe_component,
     write_json,
@@ -600,8 +602,8 @@ class Agent:
         }
         # the sidecar first, then the data: whoever sees the data file finds its sidecar beside it
         write_json(target.with_name(target.name + ".json"), sidecar)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(data_path, target)
+        private_dir(target.parent)
+        os.replace(data_path, target)  # 0600 like every file the agent writes (partial/ or staging/)
         fsync_dir(target.parent)
         partial.unlink(missing_ok=True)
         duration = _ms(t0)
@@ -829,8 +831,8 @@ def setup_logging() -> None:
 @contextlib.contextmanager
 def spool_lock(spool: Spool) -> Iterator[None]:
     """One agent per spool: a second one would send the same files twice at the same time."""
-    spool.state.mkdir(parents=True, exist_ok=True)
-    with open(spool.state / "lock", "a+") as handle:
+    private_dir(spool.state)
+    with os.fdopen(open_private(spool.state / "lock", os.O_RDWR | os.O_CREAT | os.O_APPEND), "a+") as handle:
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:

@@ -23,6 +23,7 @@ from urllib.parse import urljoin
 import httpx
 
 from kokin.bank.config import ConfigError, HubConfig, TransferConfig
+from kokin.bank.spool import open_private
 
 API = "/banklink/v1"
 TUS_VERSION = "1.0.0"
@@ -287,7 +288,8 @@ class HubClient:
                 # the network hands over ~16 KiB at a time: gather PIECE_BYTES, then write and hash them
                 # in one call each
                 pending = bytearray()
-                with open(dest, "r+b" if offset else "wb", buffering=0) as out:
+                # 0600 whatever the umask: the spool holds payers' data; truncated at offset (0: a new start)
+                with os.fdopen(open_private(dest), "r+b", buffering=0) as out:
                     out.seek(offset)
                     out.truncate()
                     try:

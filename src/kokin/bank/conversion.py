@@ -28,6 +28,7 @@ from typing import BinaryIO
 
 import numpy as np
 
+from kokin.bank.spool import open_private
 from kokin.formats.framing import CP932_TO_EBCDIC, EBCDIC_TO_CP932, INVALID_BYTE
 
 RECORD_LENGTH = 120
@@ -156,8 +157,9 @@ def convert_bytes(data: bytes, target: str) -> bytes:
 
 
 def convert_file(source: Path, target_path: Path, target: str) -> ConversionResult:
-    """Convert ``source`` into ``target_path`` (written and fsynced; the caller renames it into place)."""
-    with open(source, "rb") as src, open(target_path, "wb") as out:
+    """Convert ``source`` into ``target_path`` (0600, written and fsynced; the caller renames it into place)."""
+    fd = open_private(target_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    with open(source, "rb") as src, os.fdopen(fd, "wb") as out:
         result = convert_stream(src, out, target)
         out.flush()
         os.fsync(out.fileno())

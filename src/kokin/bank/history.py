@@ -7,6 +7,7 @@ must survive a kill, which SQLite's journal gives for free.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import sys
 import unicodedata
@@ -14,6 +15,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, TextIO
+
+from kokin.bank.spool import open_private, private_dir
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS transfers (
@@ -64,7 +67,9 @@ class TransferRecord:
 
 class History:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
+        # made 0600 before SQLite opens it: its journal files take the database file's mode
+        os.close(open_private(path))
         self.path = path
         self.db = sqlite3.connect(path, timeout=30)
         self.db.execute(_SCHEMA)

@@ -3,6 +3,10 @@
 Every file the agent makes visible is written under a temporary name, flushed to disk and renamed, so
 the bank's core system never sees half a file; every state file is written the same way so that a
 kill at any point leaves either the old or the new state.
+
+The spool holds payers' names and accounts in plaintext: its folders are 0700 and every file the
+agent writes or moves into it 0600 (:func:`private_dir`, :func:`open_private`), whatever the umask;
+folders and files made before with other modes are set so when the agent starts (:meth:`Spool.create`).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import contextlib
 import json
 import os
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +26,49 @@ from kokin.formats import convert
 #: names the agent never picks up from outbox/: files still being written or editor leftovers
 _TEMP_SUFFIXES = (".tmp", ".temp", ".part", ".partial", ".swp", ".filepart", ".crdownload", "~")
 _TRANSFER_ID = re.compile(r"^[A-Z0-9_-]+$")
+#: modes of the spool's folders and files (owner only)
+DIR_MODE = 0o700
+FILE_MODE = 0o600
+
+
+def private_dir(folder: Path) -> Path:
+    """``folder`` and any missing parent, each one made here 0700 (existing folders are left alone)."""
+    missing: list[Path] = []
+    current = folder
+    while not current.exists():
+        missing.append(current)
+        if current.parent == current:
+            break
+        current = current.parent
+    for path in reversed(missing):
+        try:
+            os.mkdir(path, DIR_MODE)
+        except FileExistsError:  # made meanwhile by another process
+            continue
+        os.chmod(path, DIR_MODE)  # mkdir's mode is cut by the umask, never widened
+    return folder
+
+
+def make_private(root: Path) -> None:
+    """Set every folder under ``root`` to 0700 and every file to 0600 (symbolic links are not followed)."""
+    for folder, dirs, files in os.walk(root):
+        for name in (folder, *(os.path.join(folder, d) for d in dirs), *(os.path.join(folder, f) for f in files)):
+            with contextlib.suppress(FileNotFoundError):
+                mode = os.lstat(name).st_mode
+                wanted = DIR_MODE if stat.S_ISDIR(mode) else FILE_MODE if stat.S_ISREG(mode) else None
+                if wanted is not None and stat.S_IMODE(mode) != wanted:
+                    os.chmod(name, wanted)
+
+
+def open_private(path: Path, flags: int = os.O_RDWR | os.O_CREAT) -> int:
+    """A file descriptor of ``path`` opened with ``flags``, created 0600 (an existing file set to 0600)."""
+    fd = os.open(path, flags, FILE_MODE)
+    try:
+        os.fchmod(fd, FILE_MODE)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 @dataclass(frozen=True)
@@ -65,7 +113,12 @@ class Spool:
         self.history_db = self.state / "history.sqlite3"
 
     def create(self) -> None:
+        """Make the spool's folders 0700; in a spool made before (by an agent that did not set modes),
+        set the agent's folders and files to 0700 and 0600 — all but what the bank's core system keeps
+        in ``outbox/<TRANSFER_ID>/``, which the agent only reads (and makes 0600 when it moves a file
+        out of it)."""
         for folder in (
+            self.root,
             self.outbox,
             self.inbox,
             self.sent,
@@ -75,7 +128,11 @@ class Spool:
             self.acks,
             self.staging,
         ):
-            folder.mkdir(parents=True, exist_ok=True)
+            private_dir(folder)
+        os.chmod(self.root, DIR_MODE)
+        os.chmod(self.outbox, DIR_MODE)
+        for folder in (self.inbox, self.sent, self.failed, self.state):
+            make_private(folder)
 
     def scan_outbox(self) -> list[OutboxFile]:
         """Finished files in ``outbox/<TRANSFER_ID>/``, oldest first (then by name), so the bank's order holds."""
@@ -97,9 +154,14 @@ class Spool:
         return [item[2] for item in found]
 
     def place(self, source: Path, folder: Path, name: str) -> Path:
-        """Move ``source`` to ``folder/name`` (replacing an older copy) and make the rename durable."""
-        folder.mkdir(parents=True, exist_ok=True)
+        """Move ``source`` to ``folder/name`` (replacing an older copy), 0600, and make the rename durable."""
+        private_dir(folder)
+        os.chmod(folder, DIR_MODE)  # always inside the spool: sent/ or failed/<TRANSFER_ID>
         target = folder / name
+        # a file the bank's core system put into outbox/ comes with its own mode (and, if it belongs
+        # to another user, keeps it: that is the core system's choice, not a reason to stop sending)
+        with contextlib.suppress(PermissionError):
+            os.chmod(source, FILE_MODE)
         os.replace(source, target)
         fsync_dir(folder)
         with contextlib.suppress(OSError):
@@ -116,9 +178,11 @@ def fsync_dir(folder: Path) -> None:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``path`` through a hidden temporary file, fsync it, rename it and fsync the folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write ``path`` (0600) through a hidden temporary file (0600 from the start), fsync it, rename it
+    and fsync the folder."""
+    private_dir(path.parent)
     convert.write_atomic(path, data)
+    os.chmod(path, FILE_MODE)
     with contextlib.suppress(OSError):  # some file systems cannot fsync a folder
         fsync_dir(path.parent)
 

@@ -12,6 +12,7 @@ ACTION_LABELS = {
     "banklink_upload_delete": "金融機関からの受信の取消し",
     "banklink_account_create": "金融機関システムアカウントの作成",
     "banklink_account_revoke": "金融機関システムアカウントの失効",
+    "banklink_account_scope": "金融機関システムアカウントの担当業務の変更",
     "banklink_history": "転送履歴の閲覧",
 }
 

@@ -12,13 +12,16 @@ import uuid
 from django.db import models
 from django.utils import timezone
 
-from kokin.accounts.models import DataKind, Network, parse_networks
+from kokin.accounts.models import Business, DataKind, Network, parse_networks
 from kokin.exchange.models import ExchangeFile
 from kokin.vault.models import Blob
 
 
 class BankAccount(models.Model):
-    """A bank system account (金融機関システムアカウント): certificate + token + address range."""
+    """A bank system account (金融機関システムアカウント): certificate + token + address range, and
+    the businesses and mailboxes it serves (担当業務): it lists, downloads, acknowledges and uploads
+    files of those only (:func:`kokin.banklink.selectors.served_kinds`); an account serving none
+    serves nothing."""
 
     name = models.CharField("名前", max_length=100, unique=True)
     active = models.BooleanField("有効", default=True)
@@ -29,6 +32,12 @@ class BankAccount(models.Model):
     created = models.DateTimeField("作成日時", default=timezone.now)
     last_seen = models.DateTimeField("最終接続日時", null=True, blank=True)
     revoked_at = models.DateTimeField("失効日時", null=True, blank=True)
+    #: every mailbox of these businesses, present and future
+    businesses = models.ManyToManyField(Business, blank=True, related_name="bank_accounts", verbose_name="担当業務")
+    #: single mailboxes by transfer ID (a debit request's result kind comes with it)
+    data_kinds = models.ManyToManyField(
+        DataKind, blank=True, related_name="bank_accounts", verbose_name="担当する転送ファイルID"
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "金融機関システムアカウント"

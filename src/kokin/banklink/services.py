@@ -17,22 +17,24 @@ import ipaddress
 import os
 import re
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
-from kokin.accounts.models import DataKind, parse_networks
+from kokin.accounts.models import Business, DataKind, parse_networks
 from kokin.accounts.network import client_cert_fingerprint, client_ip
 from kokin.api.services import call_of, new_secret, secret_digest, split_token
 from kokin.audit.services import COMMAND_ROLE, record
+from kokin.banklink import ranges, selectors
 from kokin.banklink.models import BankAccount, BankTransfer, BankUpload, BankUploadPart, Direction, Outcome
 from kokin.exchange import selectors as exchange_selectors
 from kokin.exchange import services as exchange
@@ -91,9 +93,50 @@ class NewAccount:
     token_path: Path
 
 
-def create_account(*, name: str, networks: str, folder: Path, actor: str) -> NewAccount:
+@dataclass(frozen=True)
+class Scope:
+    """What an account serves: businesses (every mailbox of each) and single mailboxes by transfer ID."""
+
+    businesses: list[Business]
+    kinds: list[DataKind]
+
+    @property
+    def empty(self) -> bool:
+        return not self.businesses and not self.kinds
+
+    def detail(self) -> dict[str, list[str]]:
+        return {
+            "businesses": sorted(b.code for b in self.businesses),
+            "transfer_ids": sorted(k.transfer_id or "" for k in self.kinds),
+        }
+
+
+def resolve_scope(*, businesses: Sequence[str] = (), transfer_ids: Sequence[str] = ()) -> Scope:
+    """Business codes and transfer IDs → a :class:`Scope`; ``ValueError`` (bilingual) naming what is unknown."""
+    codes, ids = sorted(set(businesses)), sorted(set(transfer_ids))
+    found = list(Business.objects.filter(code__in=codes).order_by("code"))
+    missing = sorted(set(codes) - {b.code for b in found})
+    if missing:
+        raise ValueError(f"業務 {', '.join(missing)} はありません / no business {', '.join(missing)}")
+    kinds = list(DataKind.objects.filter(transfer_id__in=ids).order_by("transfer_id"))
+    missing = sorted(set(ids) - {k.transfer_id for k in kinds})
+    if missing:
+        raise ValueError(f"転送ファイルID {', '.join(missing)} はありません / no transfer ID {', '.join(missing)}")
+    return Scope(found, kinds)
+
+
+def create_account(
+    *,
+    name: str,
+    networks: str,
+    folder: Path,
+    actor: str,
+    businesses: Sequence[str] = (),
+    transfer_ids: Sequence[str] = (),
+) -> NewAccount:
     """A bank system account: a client certificate from the hub's CA (bound by its fingerprint), a token
-    (only its prefix and the secret's SHA-256 are kept) written to ``folder/token`` with mode 0600."""
+    (only its prefix and the secret's SHA-256 are kept) written to ``folder/token`` with mode 0600, and
+    the businesses and transfer IDs it serves (none: it serves nothing until :func:`set_scope`)."""
     from kokin.web.tls import issue_client_cert
 
     if not _NAME.match(name):
@@ -101,13 +144,14 @@ def create_account(*, name: str, networks: str, folder: Path, actor: str) -> New
             "名前は英数字・.・_・- で 100 文字までです / the name is letters, digits, '.', '_', '-' (at most 100)"
         )
     try:
-        ranges = parse_networks(networks)
+        networks_given = parse_networks(networks)
     except ValueError as exc:
         raise ValueError(f"アドレス範囲が正しくありません / not a CIDR range: {exc}") from exc
-    if not ranges:
+    if not networks_given:
         raise ValueError("接続を許可するアドレス範囲を指定してください / give at least one CIDR range")
     if BankAccount.objects.filter(name=name).exists():
         raise ValueError(f"{name} は既にあります / an account named {name} exists already")
+    scope = resolve_scope(businesses=businesses, transfer_ids=transfer_ids)
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     cert, key, fingerprint = issue_client_cert(name, folder)
     prefix, secret = new_secret()
@@ -118,14 +162,21 @@ def create_account(*, name: str, networks: str, folder: Path, actor: str) -> New
             cert_fingerprint=fingerprint,
             token_prefix=prefix,
             token_sha256=secret_digest(secret),
-            allowed_networks=",".join(str(r) for r in ranges),
+            allowed_networks=",".join(str(r) for r in networks_given),
         )
+        account.businesses.set(scope.businesses)
+        account.data_kinds.set(scope.kinds)
         record(
             action="banklink_account_create",
             actor=actor,
             role=COMMAND_ROLE,
             object=f"bank:{name}",
-            detail={"token_prefix": prefix, "cert_fingerprint": fingerprint, "networks": account.allowed_networks},
+            detail={
+                "token_prefix": prefix,
+                "cert_fingerprint": fingerprint,
+                "networks": account.allowed_networks,
+                **scope.detail(),
+            },
         )
     token_path = folder / "token"
     fd = os.open(token_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -133,6 +184,26 @@ def create_account(*, name: str, networks: str, folder: Path, actor: str) -> New
         fh.write(token + "\n")
     os.chmod(token_path, 0o600)  # an existing file keeps its mode through O_TRUNC
     return NewAccount(account, token, cert, key, token_path)
+
+
+def set_scope(*, name: str, scope: Scope, actor: str) -> BankAccount | None:
+    """Replace what the account serves (the businesses and transfer IDs); ``None`` if unknown. Logged
+    with the scope before and after."""
+    with transaction.atomic():
+        account = BankAccount.objects.select_for_update().filter(name=name).first()
+        if account is None:
+            return None
+        before_businesses, before_ids = selectors.scope_of(account)
+        account.businesses.set(scope.businesses)
+        account.data_kinds.set(scope.kinds)
+        record(
+            action="banklink_account_scope",
+            actor=actor,
+            role=COMMAND_ROLE,
+            object=f"bank:{name}",
+            detail={**scope.detail(), "before": {"businesses": before_businesses, "transfer_ids": before_ids}},
+        )
+    return account
 
 
 def revoke_account(*, name: str, actor: str) -> BankAccount | None:
@@ -312,8 +383,9 @@ def _upload_transfer(
 # --- files for the bank --------------------------------------------------------------------------
 
 
-def files_for_bank() -> list[ExchangeFile]:
-    return list(exchange_selectors.files_for_bank().select_related("data_kind__reply_kind"))
+def files_for_bank(account: BankAccount) -> list[ExchangeFile]:
+    """The files waiting for ``account``: of the mailboxes it serves only."""
+    return list(selectors.files_for_bank(account).select_related("data_kind__reply_kind"))
 
 
 def entry(file: ExchangeFile) -> dict[str, Any]:
@@ -335,11 +407,30 @@ def entry(file: ExchangeFile) -> dict[str, Any]:
     }
 
 
-def waiting_file(file_id: Any) -> ExchangeFile:
-    """An approved outbound file the bank has not collected yet, or :class:`Refusal` 404."""
+def _out_of_scope(action: str, account: BankAccount, request: HttpRequest | None, file: ExchangeFile) -> None:
+    """Log a request for a file of a mailbox the account does not serve (it is answered as not found)."""
+    _log(
+        action,
+        account,
+        request,
+        object=f"file:{file.id}",
+        sha256=file.sha256,
+        outcome="denied",
+        reason="out_of_scope",
+        transfer_id=file.data_kind.transfer_id or "",
+    )
+
+
+def waiting_file(account: BankAccount, file_id: Any, request: HttpRequest | None = None) -> ExchangeFile:
+    """An approved outbound file of a mailbox ``account`` serves that the bank has not collected yet,
+    or :class:`Refusal` 404 — also for another account's file (logged as denied), so that its
+    existence is not revealed."""
     try:
         found = exchange_selectors.files_for_bank().filter(pk=file_id).first()
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, ValidationError):
+        found = None
+    if found is not None and not selectors.serves(account, found.data_kind):
+        _out_of_scope("banklink_download", account, request, found)
         found = None
     if found is None:
         raise Refusal(404, "金融機関の取得待ちのファイルではありません", "no such file is waiting for the bank")
@@ -353,32 +444,17 @@ def digest_headers(sha256_hex: str) -> dict[str, str]:
 
 
 def parse_range(header: str, size: int) -> tuple[int, int] | None:
-    """``Range: bytes=N-``, ``N-M`` or ``-K`` → (first, last) inclusive; ``None`` without a header;
-    :class:`Refusal` 416 for a range that cannot be served (several ranges, past the end, malformed)."""
-    if not header:
-        return None
-    bad = Refusal(
-        416,
-        "範囲指定 (Range) が正しくありません",
-        "the requested range cannot be served",
-        headers={"Content-Range": f"bytes */{size}"},
-    )
-    found = re.fullmatch(r"\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*", header)
-    if found is None:
-        raise bad
-    first_text, last_text = found.groups()
-    if not first_text:
-        if not last_text or int(last_text) == 0:
-            raise bad
-        first, last = max(0, size - int(last_text)), size - 1
-    else:
-        first = int(first_text)
-        last = min(int(last_text), size - 1) if last_text else size - 1
-        if last_text and int(last_text) < first:
-            raise bad
-    if first >= size:
-        raise bad
-    return first, last
+    """``Range`` → (first, last) inclusive (:func:`kokin.banklink.ranges.parse`); ``None`` without a
+    header; :class:`Refusal` 416 with ``Content-Range: bytes */size`` for any range not served."""
+    try:
+        return ranges.parse(header, size)
+    except ranges.Unsatisfiable as exc:
+        raise Refusal(
+            416,
+            "範囲指定 (Range) が正しくありません",
+            "the requested range cannot be served",
+            headers={"Content-Range": f"bytes */{size}"},
+        ) from exc
 
 
 def stream_file(file: ExchangeFile, first: int, last: int) -> Iterator[bytes]:
@@ -433,8 +509,11 @@ def acknowledge(*, account: BankAccount, file_id: Any, body: dict[str, Any], req
         raise Refusal(400, "sha256 (16進64桁) が必要です", "sha256 (64 hex digits) is required")
     try:
         file = ExchangeFile.objects.select_related("data_kind").get(pk=file_id, direction=DataKind.Direction.OUTBOUND)
-    except (ExchangeFile.DoesNotExist, ValueError, TypeError) as exc:
+    except (ExchangeFile.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
         raise Refusal(404, "金融機関向けのファイルではありません", "no such file for the bank") from exc
+    if not selectors.serves(account, file.data_kind):
+        _out_of_scope("banklink_ack", account, request, file)
+        raise Refusal(404, "金融機関向けのファイルではありません", "no such file for the bank")
     started = timezone.now() - dt.timedelta(milliseconds=max(0, duration))
     common = {
         "bank_file_id": "",
@@ -516,8 +595,20 @@ def parse_metadata(header: str) -> dict[str, str]:
     return values
 
 
-def inbound_kind(transfer_id: str) -> DataKind:
+def inbound_kind(transfer_id: str, account: BankAccount, request: HttpRequest | None = None) -> DataKind:
+    """The inbound mailbox of ``transfer_id`` if ``account`` serves it; a mailbox it does not serve is
+    answered as unknown (logged as denied), so that its existence is not revealed."""
     kind = DataKind.objects.select_related("business").filter(transfer_id=transfer_id).first()
+    if kind is not None and not selectors.serves(account, kind):
+        _log(
+            "banklink_upload_create",
+            account,
+            request,
+            object=f"transfer_id:{transfer_id}",
+            outcome="denied",
+            reason="out_of_scope",
+        )
+        kind = None
     if kind is None or not _TRANSFER_ID.match(transfer_id):
         raise Refusal(400, f"転送ファイルID {transfer_id} はありません", f"unknown transfer ID {transfer_id}")
     if kind.direction != DataKind.Direction.INBOUND:
@@ -557,7 +648,7 @@ def create_upload(
     existing = BankUpload.objects.filter(account=account, bank_file_id=bank_file_id).first()
     if existing is not None:
         return _same_upload(existing, sha256, length)
-    kind = inbound_kind(meta["transfer_id"].strip())
+    kind = inbound_kind(meta["transfer_id"].strip(), account, request)
     limit = min(MAX_UPLOAD_BYTES, ExchangePolicy.for_business(kind.business).max_upload_bytes)
     if length > limit:
         raise Refusal(

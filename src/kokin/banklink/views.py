@@ -79,7 +79,7 @@ def bank_view(methods: tuple[str, ...], *, tus: bool = False) -> Callable[[View]
 
 @bank_view(("GET",))
 def files(request: HttpRequest, account: BankAccount) -> HttpResponse:
-    listed = [services.entry(f) for f in services.files_for_bank()]
+    listed = [services.entry(f) for f in services.files_for_bank(account)]
     response = JsonResponse({"files": listed}, json_dumps_params={"ensure_ascii": False})
     response["Cache-Control"] = "no-store"
     return response
@@ -87,7 +87,7 @@ def files(request: HttpRequest, account: BankAccount) -> HttpResponse:
 
 @bank_view(("GET",))
 def download(request: HttpRequest, account: BankAccount, file_id: Any) -> HttpResponseBase:
-    file = services.waiting_file(file_id)
+    file = services.waiting_file(account, file_id, request)
     headers = {
         **services.digest_headers(file.sha256),
         "Accept-Ranges": "bytes",

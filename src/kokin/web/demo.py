@@ -251,8 +251,9 @@ def simulator_kinds() -> list[dict[str, object]]:
 
 
 def bank_side(folder: Path, *, hub_url: str, ca_cert: Path) -> BankSide:
-    """The designated bank's system account on the hub (client certificate + token, loopback only)
-    and the configs of its agent and of the simulator, created once in ``folder``."""
+    """The designated bank's system account on the hub (client certificate + token, loopback only,
+    serving every business of the ward) and the configs of its agent and of the simulator, created
+    once in ``folder``."""
     from click.testing import CliRunner
 
     from kokin.banklink.commands import banklink
@@ -262,6 +263,8 @@ def bank_side(folder: Path, *, hub_url: str, ca_cert: Path) -> BankSide:
     spool = folder / "spool"
     if not BankAccount.objects.filter(name=BANK_ACCOUNT).exists() or not (credentials / "token").exists():
         BankAccount.objects.filter(name=BANK_ACCOUNT).delete()
+        codes = Business.objects.order_by("code").values_list("code", flat=True)
+        serves = [arg for code in codes for arg in ("--business", code)]
         result = CliRunner().invoke(
             banklink,
             [
@@ -273,6 +276,7 @@ def bank_side(folder: Path, *, hub_url: str, ca_cert: Path) -> BankSide:
                 "127.0.0.1/32,::1/128",
                 "--out",
                 str(credentials),
+                *serves,
             ],
         )
         if result.exit_code != 0:
