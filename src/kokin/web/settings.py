@@ -12,6 +12,9 @@ KOKIN_TRUSTED_PROXIES comma-separated IPs whose X-Forwarded-For / X-Client-Cert-
 KOKIN_BLOB_STORE      where encrypted files are kept: local (KOKIN_HOME/blobs, default) or database
 KOKIN_MASTER_KEY      the vault's master key (base64 Tink keyset); unset: a key file in KOKIN_HOME/keys
 KOKIN_MASTER_KEY_PROVIDER  auto (default), file, env, or a dotted path to an HSM/KMS provider
+KOKIN_EMAIL_BACKEND   Django mail backend (default: console; smtp: django.core.mail.backends.smtp.EmailBackend)
+KOKIN_EMAIL_HOST, KOKIN_EMAIL_PORT, KOKIN_EMAIL_USE_TLS, KOKIN_EMAIL_FROM  the SMTP relay (default localhost:25)
+KOKIN_ENROLMENT_HOURS how long a one-time enrolment link works (default 24)
 """
 
 from __future__ import annotations
@@ -189,6 +192,13 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG
 
 EMAIL_BACKEND = os.environ.get("KOKIN_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.environ.get("KOKIN_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("KOKIN_EMAIL_PORT", "25"))
+EMAIL_USE_TLS = _flag("KOKIN_EMAIL_USE_TLS", "0")
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = os.environ.get("KOKIN_EMAIL_FROM", "kokin@localhost")
+# one-time enrolment links (kokin.accounts.enrolment) use Django's password-reset tokens and timeout
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("KOKIN_ENROLMENT_HOURS", "24")) * 3600
 
 # uploads (kokin.exchange): anything over 64 KiB is received into a temporary file under KOKIN_HOME,
 # never held in memory; the exchange's own handler also limits the size (docs/exchange.md)
