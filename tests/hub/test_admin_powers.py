@@ -186,6 +186,16 @@ def test_database_trigger_refuses_the_flag_for_an_account_with_roles(ward: Ward)
     assert not getter.is_system_admin and not getter.is_auditor
 
 
+def test_database_refuses_a_grant_decided_by_its_requester_or_its_grantee(ward: Ward) -> None:
+    grant = RoleGrantRequest.objects.create(
+        user=user("zeimu-view"), business=business("zeimu-shuno"), role="download", requested_by=user("sysadmin")
+    )
+    for decider in ("sysadmin", "zeimu-view"):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            RoleGrantRequest.objects.filter(pk=grant.pk).update(decided_by=user(decider), state="approved")
+    RoleGrantRequest.objects.filter(pk=grant.pk).update(decided_by=user("zeimu-manage"), state="refused")
+
+
 def test_model_refuses_a_role_for_a_flagged_account_and_the_flag_for_one_with_roles(ward: Ward) -> None:
     with pytest.raises(ValidationError, match=ROLE_FOR_FLAGGED):
         RoleAssignment.objects.create(user=user("auditor"), business=business("zeimu-shuno"), role=Role.VIEW)
@@ -277,7 +287,8 @@ def test_nobody_approves_a_grant_they_requested_or_one_to_themselves(login_as: L
         request=as_request("sysadmin"), user=user("zeimu-manage"), business=shuno, role="view"
     )
     admin = login_as("sysadmin")
-    assert "決定を待っている申請はありません" in admin.get("/accounts/grants/").content.decode()
+    page = admin.get("/accounts/grants/").content.decode()
+    assert "決定を待っている申請はありません" in page and "自分が申請した役割" in page
     response = admin.post(f"/accounts/grants/{mine.pk}/decide/", {"decision": "approve"})
     assert response.status_code == 403 and "自分が申請した" in response.content.decode()
     manager = login_as("zeimu-manage")

@@ -29,7 +29,8 @@ def _approver(request: HttpRequest) -> User:
 @verified_required
 def pending_view(request: HttpRequest) -> HttpResponse:
     approver = _approver(request)
-    return render(request, "accounts/grants.html", {"pending": list(grants.pending_for(approver))})
+    context = {"pending": list(grants.pending_for(approver)), "mine": list(grants.requested_by(approver))}
+    return render(request, "accounts/grants.html", context)
 
 
 @require_POST

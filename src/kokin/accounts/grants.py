@@ -102,6 +102,12 @@ def pending_for(approver: User) -> QuerySet[RoleGrantRequest]:
     return pending.select_related("user", "business__department", "requested_by")
 
 
+def requested_by(requester: User) -> QuerySet[RoleGrantRequest]:
+    """The requests ``requester`` made that still wait for someone else's decision."""
+    pending = RoleGrantRequest.objects.filter(state=State.PENDING, requested_by=requester)
+    return pending.select_related("user", "business__department")
+
+
 def decide(*, request: HttpRequest, grant_id: int, approve: bool) -> RoleGrantRequest:
     """Approve (the role is created) or refuse a pending request; both are logged, as is a refusal
     to let the caller decide (:class:`PermissionDenied`) or a role the rules no longer allow
