@@ -413,6 +413,7 @@ def test_reset_link_is_mailed_to_the_operator_and_works_once(
     [to_auditor] = smtp_server.to("audit@city.example.jp")
     assert "リセット" in to_operator["Subject"] and "sysadmin" in body_of(to_operator)
     assert "/accounts/enrolment/" not in body_of(to_auditor) and "zeimu-get" in body_of(to_auditor)
+    assert "zeimu-get@city.example.jp" in body_of(to_auditor)  # where the link went, to spot a changed address
     link = _enrolment_link(body_of(to_operator))
     [issued] = entries("enrolment_link_issue", actor="sysadmin")
     assert issued.detail["notified"] == ["zeimu-get@city.example.jp", "audit@city.example.jp"]
@@ -464,6 +465,11 @@ def test_enrolment_link_expires(login_as: LoginAs, settings: Any) -> None:
     link = _enrolment_link(response.content.decode())
     settings.PASSWORD_RESET_TIMEOUT = -1  # any age is past it
     assert Client().get(link).status_code == 410
+    settings.PASSWORD_RESET_TIMEOUT = 3600
+    User.objects.filter(pk=operator.pk).update(is_active=False)  # nor for a disabled account
+    assert Client().get(link).status_code == 410
+    User.objects.filter(pk=operator.pk).update(is_active=True)
+    assert Client().get(link).status_code == 302
 
 
 def test_a_new_account_gets_its_enrolment_link_by_mail(login_as: LoginAs, smtp_server: Mailbox) -> None:

@@ -97,11 +97,12 @@ def reset_credentials(*, request: HttpRequest, user: User, new: bool = False) ->
         [user.email] if user.email else [],
     )
     auditors = auditor_addresses()
+    sent_to = f"本人のメールアドレス ({user.email})" if mailed else "システム管理者に表示 (別経路で本人へ手渡し)"
     told_auditors = _send(
         f"[kokin] 監査通知: {user.username} の{what}",
         f"{when} にシステム管理者 ({admin.username}) が、ID「{user.username}」の登録用リンクを発行しました"
         f" ({what})。\n"
-        f"リンクの送付先: {'本人のメールアドレス' if mailed else 'システム管理者に表示 (別経路で本人へ手渡し)'}\n"
+        f"リンクの送付先: {sent_to}\n"
         "リンクが使われると操作ログに「登録用リンクの使用」が記録されます。\n",
         auditors,
     )
@@ -112,7 +113,7 @@ def reset_credentials(*, request: HttpRequest, user: User, new: bool = False) ->
         detail={
             "new_account": new,
             "factors_removed": removed,
-            "link_sent_to": "operator" if mailed else "administrator",
+            "link_sent_to": user.email if mailed else "administrator",
             "notified": ([user.email] if mailed else []) + (auditors if told_auditors else []),
             "valid_hours": hours,
         },

@@ -12,6 +12,7 @@ from django.http.response import HttpResponseBase
 from django.urls import reverse_lazy
 
 from kokin.accounts.enrolment import tokens
+from kokin.accounts.models import User
 from kokin.audit.services import record
 
 
@@ -32,6 +33,10 @@ class EnrolmentView(PasswordResetConfirmView):
     post_reset_login_backend = "django.contrib.auth.backends.ModelBackend"
     success_url = reverse_lazy("accounts:verify")
     template_name = "accounts/enrolment_link.html"
+
+    def get_user(self, uidb64: str) -> User | None:
+        user = super().get_user(uidb64)
+        return user if user is not None and user.is_active else None  # a disabled account gets no password
 
     def dispatch(self, *args: Any, **kwargs: Any) -> HttpResponseBase:
         response = super().dispatch(*args, **kwargs)
