@@ -21,7 +21,7 @@ from kokin.bank import commands as bank_commands
 from kokin.banklink import commands as banklink_commands
 from kokin.exchange import commands as exchange_commands
 from kokin.formats import FORMATS, detect
-from kokin.formats.errors import FormatError, FormatIssue, Report
+from kokin.formats.errors import ISSUE_LIMIT, FormatError, FormatIssue, Report
 
 
 def _format_module(name: str) -> Any:
@@ -50,7 +50,7 @@ def _print_report(report: Report, limit: int | None) -> None:
     shown = len(issues) if not limit else min(limit, len(issues))
     hidden = report.error_count + report.warning_count - shown
     if hidden > 0:
-        click.echo(f"... ほか {hidden} 件 / {hidden} more", err=True)
+        click.echo(f"... ほか {hidden:,} 件 / {hidden:,} more", err=True)
 
 
 @contextmanager
@@ -101,16 +101,34 @@ def main() -> None:
 )
 @click.option("--no-master", is_flag=True, help="Do not look bank/branch codes up in the master.")
 @click.option("--max-errors", type=int, default=None, help="Print at most this many issues.")
+@click.option(
+    "--issue-limit",
+    type=click.IntRange(1),
+    default=ISSUE_LIMIT,
+    show_default=True,
+    help="List at most this many errors (and warnings); the rest are only counted.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def validate(
-    file: str, fmt: str, profile: str | None, mode: str, no_master: bool, max_errors: int | None, as_json: bool
+    file: str,
+    fmt: str,
+    profile: str | None,
+    mode: str,
+    no_master: bool,
+    max_errors: int | None,
+    issue_limit: int,
+    as_json: bool,
 ) -> None:
-    """Check FILE; exit 0 when valid (warnings allowed), 1 when invalid."""
+    """Check FILE; exit 0 when valid (warnings allowed), 1 when invalid. Beyond --issue-limit errors
+    (and as many warnings) the issues are counted, not listed: a file full of faults is checked about as
+    fast as a clean one."""
     module = _format_module(fmt)
     try:
         layout = _layout(module, profile)
         with _progress(file, not as_json) as progress:
-            report = module.validate(file, layout=layout, mode=mode, check_master=not no_master, progress=progress)
+            report = module.validate(
+                file, layout=layout, mode=mode, check_master=not no_master, max_issues=issue_limit, progress=progress
+            )
     except FormatError as exc:
         _fail(exc)
         return
@@ -122,6 +140,7 @@ def validate(
                     "errors": report.error_count,
                     "warnings": report.warning_count,
                     "issues": [i.as_dict() for i in report.sorted_issues()],
+                    "omitted": report.omitted,
                 },
                 ensure_ascii=False,
             )
@@ -426,6 +445,8 @@ def demo(host: str, port: int, reset_logins: bool, no_serve: bool, hub_only: boo
                 "hub",
                 [kokin, "hub", "serve", "--host", host, "--port", str(port), "--access-log", str(logs / "access.log")],
             ),
+            # the operation log's signed checkpoint, every minute also while nobody writes (docs/audit.md)
+            supervisor.Service("checkpoint", [kokin, "audit", "checkpoint", "--every", "60"]),
             supervisor.Service("agent", [kokin, "bank", "agent", "--config", str(side.agent_config)]),
             supervisor.Service(
                 "simulator", [kokin, "bank", "simulate", "--config", str(side.simulator_config), "--seed", str(seed)]

@@ -11,6 +11,7 @@ import email.policy
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -118,3 +119,12 @@ def smtp_server(settings: Any) -> Iterator[Mailbox]:
         yield mailbox
     finally:
         controller.stop()
+
+
+@pytest.fixture(autouse=True)
+def audit_checkpoints(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Each test its own checkpoint file and key: the database is emptied between tests, and a checkpoint
+    left by another test would read as entries deleted."""
+    folder = tmp_path_factory.mktemp("audit-checkpoints")
+    settings.AUDIT_CHECKPOINT_DIR = folder
+    return folder

@@ -127,7 +127,9 @@ def test_admin_cannot_grant_self_a_business_role_over_https(live_hub: LiveHub) -
         }
         response = http.post(f"/manage/accounts/user/{admin_pk}/change/", data=own)
         assert response.status_code == 200 and ROLE_FOR_FLAGGED in response.text
-        download = http.get(f"/files/{file_id}/download/")
+        assert http.get(f"/files/{file_id}/download/").status_code == 403
+        token = _csrf(page)
+        download = http.post(f"/files/{file_id}/download/", data={"as": "original", "csrfmiddlewaretoken": token})
         assert download.status_code == 403
     finally:
         http.close()

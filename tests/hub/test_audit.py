@@ -70,7 +70,12 @@ def test_chain_of_many_entries_verifies_and_each_links_to_the_one_before() -> No
     outcome = run_verify()
     assert outcome.exit_code == 0, outcome.output
     assert outcome.output.startswith("OK 300 entries")
-    assert entries("audit_verify")[0].detail == {"entries": 300, "breaks": 0}
+    assert entries("audit_verify")[0].detail == {
+        "entries": 300,
+        "breaks": 0,
+        "checkpoint_problems": 0,
+        "checkpoint": None,
+    }
 
 
 @pytest.mark.django_db

@@ -153,3 +153,14 @@ def test_debit_request_of_every_business_comes_back_as_a_matching_result(demo: L
         assert sum(c["count"] for c in by_code.values()) == records
         assert by_code["0"]["count"] > records // 2  # a realistic mix: most debits succeed (振替済)
         assert result["summary"]["request_file"] == file_id  # matched against its request
+
+
+def test_the_demo_runs_the_checkpoint_process_beside_the_hub(demo: LiveDemo) -> None:
+    """The operation log's head is anchored every minute by ``kokin audit checkpoint --every 60``, a
+    service of the demo's supervisor; the log of the running demo verifies against its checkpoints."""
+    deadline = time.monotonic() + 60
+    while "writing an operation-log checkpoint every 60 s" not in demo.log():
+        assert time.monotonic() < deadline, demo.log()[-4000:]
+        time.sleep(0.5)
+    output = demo.run("audit", "verify")
+    assert "the chain is intact" in output and "checkpoints signed and matching" in output, output

@@ -274,3 +274,39 @@ def test_operator_registers_a_security_key_and_logs_in_with_it(hub: Hub, page: A
     expect(page).to_have_url(hub.url + "/")
     expect(page.locator("h1")).to_have_text("ホーム")
     expect(page.locator("main")).to_contain_text("住民税 口座振替")
+
+
+def test_operator_downloads_with_the_button_a_post_and_the_file_becomes_downloaded(
+    hub: Hub, page: Any, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    from kokin.exchange.testing import debit_file
+
+    data = debit_file(3, result=True)
+    (tmp_path / "result.dat").write_bytes(data)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KOKIN_", "DJANGO_")) and k != "DATABASE_URL"}
+    env.update(KOKIN_HOME=str(hub.home), DJANGO_SETTINGS_MODULE="kokin.web.settings", HOME=str(hub.home))
+    kokin = str(Path(sys.executable).with_name("kokin"))
+    placed = subprocess.run(
+        [kokin, "exchange", "place", str(tmp_path / "result.dat"), "--business", "zeimu-furikae"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert placed.returncode == 0, placed.stdout + placed.stderr
+    file_id = re.search(r"placed: ([0-9a-f-]{36})", placed.stdout).group(1)  # type: ignore[union-attr]
+
+    _first_login(page, hub, "zeimu-send")
+    page.goto(f"{hub.url}/files/{file_id}/download/")  # a GET: the page, the file stays new
+    page.goto(f"{hub.url}/files/{file_id}/")
+    expect(page.locator("main")).to_contain_text("取得可能 (新着)")
+    page.get_by_role("link", name="取得 (ダウンロード)").click()
+    with page.expect_download() as caught:
+        page.get_by_role("button", name="ダウンロード", exact=True).click()
+    saved = Path(caught.value.path())
+    assert hashlib.sha256(saved.read_bytes()).hexdigest() == hashlib.sha256(data).hexdigest()
+    page.goto(f"{hub.url}/files/{file_id}/")
+    expect(page.locator("main")).to_contain_text("取得済")
+    _logout(page, hub)

@@ -341,7 +341,7 @@ def _download(hub: Hub, token: str, file_id: str) -> tuple[str, str]:
     digest = hashlib.sha256()
     with (
         httpx.Client(base_url=hub.url, verify=ssl.create_default_context(cafile=str(hub.ca)), timeout=120) as client,
-        client.stream("GET", f"/api/files/{file_id}/original", headers={"Authorization": f"Bearer {token}"}) as r,
+        client.stream("POST", f"/api/files/{file_id}/original", headers={"Authorization": f"Bearer {token}"}) as r,
     ):
         assert r.status_code == 200, r.read()
         for chunk in r.iter_bytes():

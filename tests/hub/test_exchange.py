@@ -199,6 +199,67 @@ def test_the_approver_can_send_a_file_back(login_as: Login, ward: Any) -> None:
     assert file.state == State.WITHDRAWN and file.withdrawn_by == User.objects.get(username="zeimu-approve")
 
 
+def _approved(approver: str = "zeimu-approve") -> ExchangeFile:
+    file = upload(outbound(), User.objects.get(username="zeimu-send"))
+    services.approve(file=file, user=User.objects.get(username=approver))
+    file.refresh_from_db()
+    return file
+
+
+def test_the_approver_withdraws_their_own_approval_before_the_bank_collects(login_as: Login, ward: Any) -> None:
+    file = _approved()
+    client = login_as("zeimu-approve")
+    assert "承認を取り消す" in text(client.get(f"/files/{file.id}/"))
+    assert "承認を取り消せます" in text(client.get(f"/files/{file.id}/approve/"))
+    response = client.post(f"/files/{file.id}/approve/", {"decision": "unapprove", "reason": ""})
+    assert response.status_code == 409 and "承認を取り消す理由を入力してください" in text(response)
+    response = client.post(f"/files/{file.id}/approve/", {"decision": "unapprove", "reason": "引落日の誤りに気付いた"})
+    assert response.status_code == 302
+    file.refresh_from_db()
+    assert file.state == State.AWAITING_APPROVAL and file.approved_by is None and file.approved_at is None
+    assert list(files_for_bank()) == []
+    assert file.history[-1]["state"] == "awaiting_approval" and file.history[-1]["reason"] == "引落日の誤りに気付いた"
+    entry = last("approval_withdraw")
+    assert entry.actor == "zeimu-approve" and entry.outcome == "success" and entry.sha256 == file.sha256
+    assert entry.detail["reason"] == "引落日の誤りに気付いた" and entry.detail["approved_at"]
+    # it goes to the bank only after a new approval
+    assert client.post(f"/files/{file.id}/approve/", {"decision": "approve"}).status_code == 302
+    file.refresh_from_db()
+    assert file.state == State.APPROVED and list(files_for_bank()) == [file]
+    assert check().ok
+
+
+def test_an_approval_cannot_be_withdrawn_by_another_approver(login_as: Login, ward: Any) -> None:
+    other = User.objects.create_user(username="zeimu-approve2", password="Kokin-Strong-Pass-2025")
+    RoleAssignment.objects.create(user=other, business=Business.objects.get(code="zeimu-furikae"), role=Role.APPROVE)
+    file = _approved()
+    with pytest.raises(Refused) as err:
+        services.withdraw_approval(file=file, user=other, reason="念のため")
+    assert "ほかの承認担当者の承認は取り消せません" in err.value.message_ja
+    file.refresh_from_db()
+    assert file.state == State.APPROVED and last("approval_withdraw").outcome == "denied"
+
+
+def test_an_approval_cannot_be_withdrawn_once_the_bank_collected_the_file(login_as: Login, ward: Any) -> None:
+    file = _approved()
+    services.mark_collected(file, "bank-agent")
+    client = login_as("zeimu-approve")
+    response = client.post(f"/files/{file.id}/approve/", {"decision": "unapprove", "reason": "遅すぎる"})
+    assert response.status_code == 409 and "金融機関が取得済みのため、承認を取り消せません" in text(response)
+    file.refresh_from_db()
+    assert file.state == State.COLLECTED
+    assert last("approval_withdraw").outcome == "denied"
+
+
+def test_an_approver_cannot_send_back_a_file_already_approved(login_as: Login, ward: Any) -> None:
+    file = _approved()
+    client = login_as("zeimu-approve")
+    response = client.post(f"/files/{file.id}/approve/", {"decision": "return", "reason": "やはり"})
+    assert response.status_code == 409 and "承認済みのファイルは差し戻せません" in text(response)
+    file.refresh_from_db()
+    assert file.state == State.APPROVED
+
+
 # --- bad input -------------------------------------------------------------------------------------
 
 
@@ -329,7 +390,9 @@ def test_another_business_can_neither_see_nor_download_a_file(login_as: Login, w
     other = login_as("kokuho-send")
     for path in ("", "download/", "download/?as=original", "download/?as=csv&encoding=cp932", "inspect/"):
         assert other.get(f"/files/{file.id}/{path}").status_code == 403, path
-    assert other.post(f"/files/{file.id}/download/", {"password_mode": "generate"}).status_code == 403
+    for what in ("original", "csv", "zip"):
+        fields = {"as": what, "encoding": "cp932", "password_mode": "generate"}
+        assert other.post(f"/files/{file.id}/download/", fields).status_code == 403, what
     assert file.sha256 not in text(other.get("/files/")) and "新着" in text(other.get("/"))
     assert str(file.id) not in text(other.get("/"))
     assert other.get("/files/00000000-0000-4000-8000-000000000000/").status_code == 404
@@ -337,7 +400,7 @@ def test_another_business_can_neither_see_nor_download_a_file(login_as: Login, w
     assert file.download_count == 0 and file.state == State.AVAILABLE
     viewer = login_as("zeimu-view")  # 閲覧 sees the file but may not download it
     assert viewer.get(f"/files/{file.id}/").status_code == 200
-    assert viewer.get(f"/files/{file.id}/download/?as=original").status_code == 403
+    assert viewer.post(f"/files/{file.id}/download/", {"as": "original"}).status_code == 403
     admin = login_as("sysadmin")
     assert admin.get(f"/files/{file.id}/").status_code == 403
     assert str(file.id) not in text(admin.get("/files/"))

@@ -105,9 +105,10 @@ def test_list_detail_and_downloads_by_api(ward: Any) -> None:
     assert listed["count"] == 1 and listed["items"][0]["id"] == str(file.id)
     assert client.get(f"/api/files/{file.id}", **headers).json()["summary"]["by_result_code"]["0"]["count"] == 5
 
-    original = client.get(f"/api/files/{file.id}/original", **headers)
+    assert client.get(f"/api/files/{file.id}/original", **headers).status_code == 405  # a GET changes nothing
+    original = client.post(f"/api/files/{file.id}/original", **headers)
     assert original.status_code == 200 and body(original) == data and original["X-Kokin-SHA256"] == file.sha256
-    converted = client.get(f"/api/files/{file.id}/csv", {"encoding": "utf-8-sig"}, **headers)
+    converted = client.post(f"/api/files/{file.id}/csv?encoding=utf-8-sig", **headers)
     text = body(converted).decode("utf-8-sig")
     assert text.splitlines()[0].startswith('"batch","data_kind","bank_code"') and len(text.splitlines()) == 6
     generated = client.post(f"/api/files/{file.id}/package", **headers)
@@ -137,12 +138,12 @@ def test_list_detail_and_downloads_by_api(ward: Any) -> None:
 def test_other_business_gets_403_and_unknown_files_404(ward: Any) -> None:
     file = place(inbound())
     headers = bearer("kokuho-send")
-    for path in ("", "/original", "/csv"):
-        response = Client().get(f"/api/files/{file.id}{path}", **headers)
+    for method, path in (("GET", ""), ("POST", "/original"), ("POST", "/csv")):
+        response = Client().generic(method, f"/api/files/{file.id}{path}", **headers)
         assert response.status_code == 403 and "権限" in response.json()["detail"], path
     assert Client().post(f"/api/files/{file.id}/package", **headers).status_code == 403
     assert Client().get("/api/files/not-a-uuid", **headers).status_code == 404
     assert Client().get("/api/files/00000000-0000-4000-8000-000000000000", **headers).status_code == 404
-    assert Client().get(f"/api/files/{file.id}/original", **bearer("zeimu-view")).status_code == 403
+    assert Client().post(f"/api/files/{file.id}/original", **bearer("zeimu-view")).status_code == 403
     file.refresh_from_db()
     assert file.download_count == 0

@@ -112,7 +112,11 @@ def test_download_original_csv_and_password_zip_then_inspect_and_erase(
     page = client.get(f"/files/{file.id}/download/")
     assert page.status_code == 200 and file.sha256 in page.content.decode()
 
-    original = client.get(f"/files/{file.id}/download/", {"as": "original"})
+    # a GET (the page, or an old link with ?as=) shows the choices and changes nothing
+    assert client.get(f"/files/{file.id}/download/", {"as": "original"}).status_code == 200
+    file.refresh_from_db()
+    assert file.state == State.AVAILABLE and file.download_count == 0
+    original = client.post(f"/files/{file.id}/download/", {"as": "original"})
     assert original.status_code == 200 and body(original) == data
     assert original["X-Kokin-SHA256"] == file.sha256 == hashlib.sha256(data).hexdigest()
     assert original["Content-Length"] == str(len(data)) and "attachment" in original["Content-Disposition"]
@@ -120,7 +124,7 @@ def test_download_original_csv_and_password_zip_then_inspect_and_erase(
     assert file.state == State.DOWNLOADED and file.download_count == 1
 
     for encoding in ("cp932", "utf-8-sig"):
-        converted = client.get(f"/files/{file.id}/download/", {"as": "csv", "encoding": encoding})
+        converted = client.post(f"/files/{file.id}/download/", {"as": "csv", "encoding": encoding})
         assert converted.status_code == 200
         got = body(converted)
         assert converted["X-Kokin-SHA256"] == hashlib.sha256(got).hexdigest()
@@ -128,12 +132,13 @@ def test_download_original_csv_and_password_zip_then_inspect_and_erase(
         write_csv(FORMATS["zengin-debit"].parse(data), reference, encoding=encoding)
         assert got == reference.read_bytes()
 
-    made = client.post(f"/files/{file.id}/download/", {"password_mode": "generate"})
+    made = client.post(f"/files/{file.id}/download/", {"as": "zip", "password_mode": "generate"})
     assert made.status_code == 200 and made["Cache-Control"] == "no-store"
     password = made.context["password"]
     assert len(password) >= 16 and password in made.content.decode()
     token = made.context["token"]
-    package = client.get(f"/files/{file.id}/download/", {"package": token})
+    assert client.get(f"/files/{file.id}/download/", {"package": token}).status_code == 200  # the page only
+    package = client.post(f"/files/{file.id}/download/", {"as": "package", "token": token})
     assert package.status_code == 200 and package["Content-Type"] == "application/zip"
     zipped = body(package)
     assert package["X-Kokin-SHA256"] == hashlib.sha256(zipped).hexdigest()
@@ -144,15 +149,15 @@ def test_download_original_csv_and_password_zip_then_inspect_and_erase(
         with pytest.raises(RuntimeError):
             zf.setpassword(b"wrong-password-123")
             zf.read(file.original_name)
-    assert client.get(f"/files/{file.id}/download/", {"package": token}).status_code == 404  # once only
+    assert client.post(f"/files/{file.id}/download/", {"as": "package", "token": token}).status_code == 404  # once
     typed = client.post(
         f"/files/{file.id}/download/",
-        {"password_mode": "typed", "password": "short", "password_again": "short"},
+        {"as": "zip", "password_mode": "typed", "password": "short", "password_again": "short"},
     )
     assert typed.status_code == 400 and "12 文字以上" in typed.content.decode()
     ok = client.post(
         f"/files/{file.id}/download/",
-        {"password_mode": "typed", "password": "Typed-Pass-2026", "password_again": "Typed-Pass-2026"},
+        {"as": "zip", "password_mode": "typed", "password": "Typed-Pass-2026", "password_again": "Typed-Pass-2026"},
     )
     assert ok.status_code == 200 and ok.context["password"] == "" and "Typed-Pass-2026" not in ok.content.decode()
 
@@ -181,7 +186,7 @@ def test_download_original_csv_and_password_zip_then_inspect_and_erase(
     assert file.state == State.ERASED and file.erased_at is not None
     with pytest.raises(BlobShredded):
         read_all(file.blob)
-    assert client.get(f"/files/{file.id}/download/", {"as": "original"}).status_code == 410
+    assert client.post(f"/files/{file.id}/download/", {"as": "original"}).status_code == 410
 
     cert = DeletionCertificate.objects.get(file=file)
     assert cert.number in run.output and cert.approved_by.startswith("税務 取得担当 (zeimu-get)")
@@ -269,7 +274,7 @@ def test_a_corrupted_body_is_refused_not_served(login_as: Login, ward: Any, sett
     raw = bytearray(path.read_bytes())
     raw[len(raw) // 2] ^= 0x01
     path.write_bytes(bytes(raw))
-    response = login_as("zeimu-get").get(f"/files/{file.id}/download/", {"as": "csv", "encoding": "cp932"})
+    response = login_as("zeimu-get").post(f"/files/{file.id}/download/", {"as": "csv", "encoding": "cp932"})
     assert response.status_code == 500 and "完全性を確認できません" in response.content.decode()
     assert AuditEntry.objects.filter(action="exchange_download", outcome="error").exists()
 

@@ -131,7 +131,7 @@ def test_raw_body_upload_is_stored_with_the_sent_bytes_hash_and_downloads_back_i
     assert entry.outcome == "success" and entry.actor == "zeimu-send" and entry.sha256 == out["sha256"]
 
     auth: Any = bearer("zeimu-send")
-    original = Client().get(f"/api/files/{file.id}/original", **auth)
+    original = Client().post(f"/api/files/{file.id}/original", **auth)
     assert original.status_code == 200 and original["X-Kokin-SHA256"] == out["sha256"]
     assert body(original) == data
 

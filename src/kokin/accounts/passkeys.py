@@ -49,6 +49,7 @@ from webauthn.helpers.structs import (
 
 from kokin.accounts import services
 from kokin.accounts.models import User, WebAuthnDevice
+from kokin.accounts.views import address_limited
 from kokin.audit.services import record
 
 SESSION_STATE = "kokin_webauthn"
@@ -237,6 +238,7 @@ def authenticate_begin(request: HttpRequest) -> JsonResponse:
 
 
 @require_POST
+@address_limited
 def authenticate_complete(request: HttpRequest) -> JsonResponse:
     user = _login_user(request)
     if isinstance(user, JsonResponse):

@@ -27,11 +27,11 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from kokin.accounts import services
+from kokin.accounts import services, throttle
 from kokin.accounts.forms import LoginForm, ReauthForm, RecoveryCodeForm, TokenForm
 from kokin.accounts.models import User, WebAuthnDevice
 from kokin.accounts.network import terminal_allowed
-from kokin.audit.services import record
+from kokin.audit.services import mark_recorded, record
 
 SESSION_PENDING_TOTP = "kokin_pending_totp"
 #: why the login page is shown again (``?reason=``)
@@ -102,9 +102,35 @@ def locked_page(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/locked_out.html", status=403)
 
 
+THROTTLED_TEXT = "この接続元からのログインの失敗が多いため、しばらくログインを受け付けません。"
+
+
+def address_limited(view: View) -> View:
+    """Refuse (HTTP 429, ``Retry-After``) the login steps' POSTs from an address over its failure limit
+    (:mod:`kokin.accounts.throttle`); the attempt is neither checked nor counted against an ID."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        wait = throttle.retry_after(request) if request.method == "POST" else None
+        if wait is None:
+            return view(request, *args, **kwargs)
+        mark_recorded(request)  # the lock was logged when it began (address_lockout), not each refusal
+        response: HttpResponse
+        if request.path.startswith("/accounts/webauthn/"):
+            response = JsonResponse({"error": THROTTLED_TEXT}, status=429, json_dumps_params={"ensure_ascii": False})
+        else:
+            minutes = max(1, -(-wait // 60))
+            response = render(request, "accounts/throttled.html", {"minutes": minutes}, status=429)
+        response["Retry-After"] = str(wait)
+        return response
+
+    return wrapper
+
+
 # --- login -------------------------------------------------------------------------------------
 
 
+@address_limited
 def login_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and services.is_verified(request.user):
         return redirect("home")
@@ -132,6 +158,7 @@ def _factors(user: User) -> dict[str, Any]:
 
 
 @login_required
+@address_limited
 def verify_view(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     if services.is_verified(user):
@@ -227,6 +254,7 @@ def enrol_view(request: HttpRequest) -> HttpResponse:
 
 
 @verified_required
+@address_limited
 def reauth_view(request: HttpRequest) -> HttpResponse:
     """Enter the password again before changing the factors."""
     user = _user(request)

@@ -4,7 +4,8 @@ the bank, download the original, a CSV or an AES-256 password ZIP.
 Same rules as the web pages: permission by :mod:`kokin.accounts.permissions` through the exchange's
 selectors, every change and download logged by :mod:`kokin.exchange.services`, every read by
 ``api_view``. Uploads are checked and encrypted while they arrive (:mod:`kokin.exchange.intake`),
-size-limited per business (413).
+size-limited per business (413). Downloads are POSTs: a download is counted and makes a new file
+取得済, and no GET or HEAD changes a file.
 """
 
 from __future__ import annotations
@@ -410,10 +411,14 @@ def _broken(exc: VaultError) -> HttpError:
     return HttpError(500, str(exc))
 
 
-@router.get(
+@router.post(
     "/files/{file_id}/original",
     response={410: Message, 500: Message, **ERRORS},
     summary="元のファイルを取得 / download the original file (取得 download_file)",
+    description=(
+        "取得は回数を数え、新着のファイルを取得済にするため POST です (GET はファイルを変えません) / a download "
+        "is counted and makes a new file downloaded, so it is a POST (no GET changes a file)."
+    ),
     openapi_extra=_binary("元のファイル / the original file"),
 )
 def download_original(
@@ -433,10 +438,14 @@ class CsvQuery(Schema):
     encoding: str = Field("cp932", pattern=r"^(cp932|utf-8-sig)$", description="cp932 | utf-8-sig")
 
 
-@router.get(
+@router.post(
     "/files/{file_id}/csv",
     response={410: Message, 500: Message, **ERRORS, 422: Invalid},
     summary="データレコードを CSV で取得 / download the data records as CSV (取得 download_file)",
+    description=(
+        "取得は回数を数え、新着のファイルを取得済にするため POST です (GET はファイルを変えません) / a download "
+        "is counted and makes a new file downloaded, so it is a POST (no GET changes a file)."
+    ),
     openapi_extra=_binary("CSV (cp932 または UTF-8 BOM付き)", "text/csv"),
 )
 def download_csv(

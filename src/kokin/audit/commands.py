@@ -1,8 +1,10 @@
-"""``kokin audit``: check the operation log's hash chain, export it as CSV.
+"""``kokin audit``: check the operation log's hash chain and signed checkpoints, take a checkpoint,
+export the log as CSV.
 
-Exit status: 0 done (the chain is intact), 1 the chain is broken, 2 the command was used wrongly.
-Both commands are logged themselves (actions ``audit_verify`` and ``audit_export``), with the
-operating-system account that ran them as the operator.
+Exit status: 0 done (the chain is intact and matches its checkpoints), 1 the chain is broken or does
+not match them, 2 the command was used wrongly. The commands are logged themselves (actions
+``audit_verify``, ``audit_checkpoint`` and ``audit_export``), with the operating-system account that
+ran them as the operator; the ``--every`` loop is not (it would move the head it anchors).
 """
 
 from __future__ import annotations
@@ -29,41 +31,203 @@ def _django() -> None:
 
 @click.group()
 def audit() -> None:
-    """The operation log (操作ログ): verify the hash chain, export CSV."""
+    """The operation log (操作ログ): verify the hash chain and checkpoints, take a checkpoint, export CSV."""
+
+
+def _show_checkpoints(report: Any, *, kept: bool = False) -> None:
+    for warning in report.warnings:
+        click.echo(f"WARNING {warning}", err=True)
+    for problem in report.problems[:SHOW_BREAKS]:
+        click.echo(f"BROKEN {problem}")
+    if len(report.problems) > SHOW_BREAKS:
+        more = len(report.problems) - SHOW_BREAKS
+        click.echo(f"... ほか {more} 件 / {more} more")
+    if not report.ok:
+        return
+    latest, after = report.latest, report.after
+    what_ja, what_en = ("控えのチェックポイント", "kept checkpoints") if kept else ("チェックポイント", "checkpoints")
+    if latest is None:
+        click.echo(
+            f"OK {what_ja}はまだありません。{after} 件が最新のチェックポイントの後にあります / "
+            f"no {what_en} yet; {after} entries after the latest checkpoint"
+        )
+        return
+    click.echo(
+        f"OK {what_ja} {report.checked} 件の署名と一致を確認、最新は連番 {latest.seq} ({latest.when})。"
+        f"その後に {after} 件 / {report.checked} {what_en} signed and matching, the latest at entry "
+        f"{latest.seq} ({latest.when}); {after} entries after the latest checkpoint"
+    )
 
 
 @audit.command("verify")
-def verify() -> None:
-    """Check every entry's MAC and link; list each edited, deleted, inserted or reordered entry."""
+@click.option(
+    "--checkpoint",
+    "kept",
+    default=None,
+    help="控えのチェックポイント (kokin audit checkpoint の出力、その文字列かファイル) とも照合 / "
+    "also check against a checkpoint kept elsewhere (the text of `kokin audit checkpoint`, or a file)",
+)
+@click.option(
+    "--public-key",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="控えの確認に使う公開鍵 (PEM) / the public key (PEM) to check the kept checkpoint with",
+)
+def verify(kept: str | None, public_key: str | None) -> None:
+    """Check every entry's MAC and link, and the log against its signed checkpoints: lists each edited,
+    deleted, inserted or reordered entry, newest entries deleted, an older copy restored, a removed
+    checkpoint file and a forged checkpoint."""
+    if public_key and kept is None:
+        raise click.BadParameter(
+            "--public-key は --checkpoint と一緒に使います / goes with --checkpoint", param_hint="--public-key"
+        )
     _django()
+    from kokin.audit import checkpoints, signing
     from kokin.audit.services import COMMAND_ROLE, check, command_actor, record
 
+    anchored = checkpoints.check()
+    external = None
+    if kept is not None:
+        text = kept if "{" in kept else Path(kept).read_text(encoding="utf-8")
+        key = signing.load_public_key(Path(public_key).read_text(encoding="ascii")) if public_key else None
+        external = checkpoints.check_kept(text, key)
     result = check(keep=SHOW_BREAKS)
+    problems = len(anchored.problems) + (len(external.problems) if external else 0)
+    ok = result.ok and problems == 0
     record(
         action="audit_verify",
         actor=command_actor(),
         role=COMMAND_ROLE,
         object="operation log",
-        outcome="success" if result.ok else "failure",
-        detail={"entries": result.count, "breaks": result.break_count},
+        outcome="success" if ok else "failure",
+        detail={
+            "entries": result.count,
+            "breaks": result.break_count,
+            "checkpoint_problems": problems,
+            "checkpoint": anchored.latest.seq if anchored.latest else None,
+        },
     )
     if result.ok:
         click.echo(
             f"OK {result.count} entries: 操作ログは連結しており改ざんはありません / the chain is intact "
             f"(最終 連番 / last entry {result.head_seq}, MAC {result.head_mac[:16]})"
         )
-        return
     for found in result.breaks:
         click.echo(f"BROKEN {found}")
     if result.break_count > len(result.breaks):
         more = result.break_count - len(result.breaks)
         click.echo(f"... ほか {more} か所 / {more} more")
-    click.echo(
-        f"NG: {result.count} 件中 {result.break_count} か所で操作ログの連結が壊れています (改ざんの疑い) / "
-        f"the chain is broken at {result.break_count} places in {result.count} entries",
-        err=True,
-    )
+    _show_checkpoints(anchored)
+    if external is not None:
+        _show_checkpoints(external, kept=True)
+    if ok:
+        return
+    if not result.ok:
+        click.echo(
+            f"NG: {result.count} 件中 {result.break_count} か所で操作ログの連結が壊れています (改ざんの疑い) / "
+            f"the chain is broken at {result.break_count} places in {result.count} entries",
+            err=True,
+        )
+    if problems:
+        click.echo(
+            f"NG: 操作ログが署名付きチェックポイントと {problems} か所で一致しません (削除・巻き戻し・改ざんの疑い) / "
+            f"the log disagrees with its signed checkpoints at {problems} places (deleted, rolled back or forged?)",
+            err=True,
+        )
     sys.exit(1)
+
+
+@audit.command("checkpoint")
+@click.option(
+    "--every",
+    type=click.IntRange(min=1),
+    default=None,
+    help="この秒数ごとに書き続ける (ハブと並べて動かす) / keep writing one every SECONDS (run beside the hub)",
+)
+@click.option("--public-key", "show_key", is_flag=True, help="署名の公開鍵を表示 / print the signing key's public key")
+@click.option(
+    "--new-file",
+    is_flag=True,
+    help="消えたチェックポイントファイルを新しく始める (記録されます) / start a new checkpoint file after "
+    "the old one was lost (logged)",
+)
+def checkpoint(every: int | None, show_key: bool, new_file: bool) -> None:
+    """Write a signed checkpoint of the log's head and print it for an auditor to keep elsewhere; with
+    --every, keep writing one whenever the head has moved (Ctrl-C or SIGTERM writes a last one)."""
+    _django()
+    from kokin.audit import checkpoints, signing
+
+    if show_key:
+        key = signing.private_key(checkpoints.directory())
+        assert key is not None
+        public = key.public_key()
+        click.echo(f"署名鍵 / signing key {signing.fingerprint(public)} ({signing.key_path(checkpoints.directory())})")
+        click.echo(signing.public_key_pem(public), nl=False)
+        return
+    if every is not None:
+        _checkpoint_loop(every)
+        return
+    from kokin.audit.services import COMMAND_ROLE, command_actor, record
+
+    record(
+        action="audit_checkpoint",
+        actor=command_actor(),
+        role=COMMAND_ROLE,
+        object="operation log",
+        detail={"new_file": new_file} if new_file else {},
+    )
+    cp = checkpoints.of_head()
+    assert cp is not None  # the entry just written
+    if not checkpoints.append(cp, new_file=new_file):
+        click.echo(
+            f"ERROR チェックポイントファイル {checkpoints.file_path()} が消えています。バックアップから戻すか "
+            f"--new-file で新しく始めてください / the checkpoint file is gone: restore it, or start a new one "
+            "with --new-file",
+            err=True,
+        )
+        sys.exit(1)
+    click.echo("操作ログのチェックポイント / operation-log checkpoint")
+    click.echo(f"  ハブ / hub:            {cp.hub}")
+    click.echo(f"  連番 / entry:          {cp.seq}  ({cp.entry_at})")
+    click.echo(f"  MAC:                   {cp.mac}")
+    click.echo(f"  作成 / taken:          {cp.at}")
+    click.echo(f"  署名鍵 / signing key:  {cp.key}")
+    click.echo(f"  署名 / signature:      {cp.sig}")
+    click.echo(
+        "次の 1 行を紙または別のシステムに控えてください (照合: kokin audit verify --checkpoint) / "
+        "keep the next line on paper or in another system (check with kokin audit verify --checkpoint):"
+    )
+    click.echo(cp.line())
+
+
+def _checkpoint_loop(every: int) -> None:
+    import signal
+    import threading
+
+    from django.db import DatabaseError, close_old_connections
+
+    from kokin.audit import checkpoints
+
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):  # a last checkpoint, then out
+        signal.signal(signum, lambda *_: stop.set())
+    last: tuple[int, str] | None = None
+    click.echo(
+        f"{every} 秒ごとに操作ログのチェックポイントを {checkpoints.file_path()} に書きます / "
+        f"writing an operation-log checkpoint every {every} s to {checkpoints.file_path()}"
+    )
+    while True:
+        close_old_connections()
+        try:
+            cp = checkpoints.of_head()
+            if cp is not None and (cp.seq, cp.mac) != last and checkpoints.append(cp):
+                last = (cp.seq, cp.mac)
+                click.echo(f"checkpoint: 連番 / entry {cp.seq}")
+        except (DatabaseError, OSError) as exc:
+            click.echo(f"ERROR チェックポイントを書けません / cannot write a checkpoint: {exc}", err=True)
+        if stop.is_set():
+            return
+        stop.wait(every)
 
 
 @audit.command("export")

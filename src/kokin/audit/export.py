@@ -5,9 +5,9 @@ era date beside it; the detail is JSON; the MACs are included so the export can 
 the hub. Encodings: ``utf-8-sig`` (UTF-8 with BOM, opens in Excel), ``utf-8``, ``cp932`` (Shift_JIS
 as Windows writes it). A character cp932 cannot hold is written as a ``\\uXXXX`` escape and counted.
 
-A cell that a spreadsheet would run as a formula (starting with ``= + - @``, a tab or a carriage
-return; a failed login's ID is typed by anyone) gets a leading ``'``; so does a cell that starts
-with ``'``, so :func:`read_csv` gives back exactly what was written.
+A cell that a spreadsheet would run as a formula (a failed login's ID is typed by anyone) is guarded
+as every CSV of kokin is (:mod:`kokin.formats.cells`), and :func:`read_csv` gives back exactly what
+was written.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from typing import IO
 from django.utils import timezone
 
 from kokin.audit.models import AuditEntry
+from kokin.formats.cells import guard, unguard
 from kokin.formats.dates import wareki_text
 
 ENCODINGS = ("utf-8-sig", "utf-8", "cp932")
@@ -42,7 +43,6 @@ HEADER = [
     "直前のMAC",
     "MAC",
 ]
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
 
 
 @dataclass
@@ -50,14 +50,6 @@ class Written:
     rows: int = 0
     #: cells with a character the encoding cannot hold (written as ``\\uXXXX``)
     escaped: int = 0
-
-
-def _guard(cell: str) -> str:
-    return "'" + cell if cell.startswith(FORMULA_START) else cell
-
-
-def _unguard(cell: str) -> str:
-    return cell[1:] if cell.startswith("'") else cell
 
 
 def row(entry: AuditEntry) -> list[str]:
@@ -91,7 +83,7 @@ def write_csv(out: IO[bytes], entries: Iterable[AuditEntry], *, encoding: str = 
         writer = csv.writer(text, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
         writer.writerow(HEADER)
         for entry in entries:
-            cells = [_guard(cell) for cell in row(entry)]
+            cells = [guard(cell) for cell in row(entry)]
             if encoding == "cp932":
                 for i, cell in enumerate(cells):
                     try:
@@ -114,4 +106,4 @@ def read_csv(data: bytes, *, encoding: str = "utf-8-sig") -> Iterator[dict[str, 
     if header != HEADER:
         raise ValueError("not an operation-log export (the header differs)")
     for cells in reader:
-        yield dict(zip(HEADER, (_unguard(c) for c in cells), strict=True))
+        yield dict(zip(HEADER, (unguard(c) for c in cells), strict=True))

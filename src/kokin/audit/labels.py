@@ -13,6 +13,7 @@ ACTION_LABELS: dict[str, str] = {
     "login_failed": "ログイン失敗",
     "lockout": "アカウントのロック",
     "account_unlock": "ロック解除",
+    "address_lockout": "接続元アドレスの一時制限 (ログイン失敗の多発)",
     "session_superseded": "別端末のログインによるセッション終了",
     "terminal_denied": "許可されていない端末",
     "reauth": "再認証",
@@ -35,6 +36,9 @@ ACTION_LABELS: dict[str, str] = {
     "api_token_revoke": "API トークン失効",
     "audit_verify": "操作ログの検証",
     "audit_export": "操作ログの出力",
+    # signed checkpoints of the log's head (kokin.audit.checkpoints)
+    "audit_checkpoint": "操作ログのチェックポイント (控えの作成)",
+    "audit_checkpoint_start": "チェックポイントファイルの開始",
 }
 
 OUTCOME_LABELS: dict[str, str] = {

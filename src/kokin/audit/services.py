@@ -3,11 +3,13 @@
 Each entry's MAC is HMAC-SHA256 (keyed with the server's audit key) over its canonical content and
 the previous entry's MAC, so an edited, deleted, inserted or reordered entry breaks the chain at that
 point (:func:`verify`). Entries are written inside a transaction that holds the chain's lock, so
-concurrent writers still produce one unbroken sequence.
+concurrent writers still produce one unbroken sequence. The newest entries are anchored outside the
+database by signed checkpoints (:mod:`kokin.audit.checkpoints`), written after the commit.
 """
 
 from __future__ import annotations
 
+import functools
 import getpass
 import hashlib
 import hmac
@@ -22,6 +24,7 @@ from django.db import connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from kokin.audit import checkpoints
 from kokin.audit.models import AuditEntry
 
 GENESIS = "0" * 64
@@ -141,6 +144,9 @@ def record(
         )
         entry.mac = compute_mac(entry, entry.prev_mac)
         entry.save()
+        # anchored outside the database once committed; a failure to write the checkpoint is logged,
+        # never turned into a failure of the operation that is already done
+        transaction.on_commit(functools.partial(checkpoints.after_commit, entry), robust=True)
     return entry
 
 

@@ -1,4 +1,5 @@
-"""The auditor's page over the operation log: search, CSV download of what was found, chain check.
+"""The auditor's page over the operation log: search, CSV download of what was found, chain check
+(with the signed checkpoints).
 
 One URL (``/audit/``) for all three, so the role × endpoint registry has one entry to test: the
 download is ``?download=csv`` and the chain check ``?verify=1``, each with the current filters.
@@ -21,7 +22,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from kokin.accounts.permissions import Action, can
-from kokin.audit import selectors
+from kokin.audit import checkpoints, selectors
 from kokin.audit.export import ENCODINGS, write_csv
 from kokin.audit.forms import ExportForm, SearchForm
 from kokin.audit.labels import action_label, outcome_label
@@ -67,16 +68,22 @@ def search(request: HttpRequest) -> HttpResponse | FileResponse:
     if valid and request.GET.get("download") == "csv" and export_form.is_valid():
         return _download(request, filters, export_form.cleaned_data["encoding"])
 
-    verification = None
+    verification = anchored = None
     if request.GET.get("verify") == "1":
+        anchored = checkpoints.check()
         verification = check(keep=100)
         record(
             action="audit_verify",
             request=request,
             role=hub_role(request.user),
             object="operation log",
-            outcome="success" if verification.ok else "failure",
-            detail={"entries": verification.count, "breaks": verification.break_count},
+            outcome="success" if verification.ok and anchored.ok else "failure",
+            detail={
+                "entries": verification.count,
+                "breaks": verification.break_count,
+                "checkpoint_problems": len(anchored.problems),
+                "checkpoint": anchored.latest.seq if anchored.latest else None,
+            },
         )
         mark_recorded(request)
 
@@ -93,5 +100,6 @@ def search(request: HttpRequest) -> HttpResponse | FileResponse:
         "page": page,
         "filter_params": hidden,
         "verification": verification,
+        "anchored": anchored,
     }
     return render(request, "audit/search.html", context)

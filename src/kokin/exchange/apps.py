@@ -6,6 +6,7 @@ ACTION_LABELS = {
     "exchange_place": "受信ファイルの配置",
     "exchange_approve": "送信ファイルの承認",
     "exchange_withdraw": "送信ファイルの取下げ・差戻し",
+    "approval_withdraw": "承認の取消し (金融機関の取得前)",
     "exchange_collect": "金融機関による送信ファイルの取得",
     "exchange_download": "ファイルの取得 (ダウンロード)",
     "exchange_inspect": "検収",

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
+from django.conf import settings
+
 from kokin.accounts.models import DataKind
 from kokin.exchange import bankdays
 from kokin.exchange.summary import Summariser
@@ -20,8 +22,6 @@ from kokin.formats.dates import wareki_text
 from kokin.formats.engine import Mode, run
 from kokin.formats.errors import FormatError, FormatIssue, Report
 
-#: issues kept per severity for the report (all are counted); beyond this the report says how many more
-REPORT_LIMIT = 100_000
 HEAD_SIZE = 64 * 1024
 
 
@@ -46,7 +46,7 @@ class Checked:
 
     @property
     def unknown_codes(self) -> int:
-        return sum(1 for i in self.report.warnings if i.code == "unknown_code")
+        return self.report.by_code.get("unknown_code", 0)
 
     def first_batch_value(self, name: str) -> str:
         batches = self.summary.get("batch_list") or [{}]
@@ -94,12 +94,13 @@ def check_stream(
     stream: BinaryIO, *, data_kind: DataKind, today: dt.date, lead_business_days: int, block_records: int = 16384
 ) -> Checked:
     """Check a file read once from ``stream`` (a file, or a body as it arrives, see
-    :mod:`kokin.exchange.intake`): the first bytes decide the format, then the format engine and the
-    summary take the same blocks of ``block_records`` records. Reads ``stream`` to its end only when the
-    format is the right one."""
+        :mod:`kokin.exchange.intake`): the first bytes decide the format, then the format engine and the
+        summary take the same blocks of ``block_records`` records. Reads ``stream`` to its end only when the
+        format is the right one. The report lists ``ISSUE_LIMIT`` (a setting) errors and as many warnings and
+    counts the rest, so a file full of faults costs about what a clean one does."""
     checked = Checked(format=data_kind.format, data_kind=data_kind)
     report = checked.report
-    report.max_issues = REPORT_LIMIT
+    report.max_issues = settings.ISSUE_LIMIT
     head = _read_head(stream)
     if not head:
         report.add(_file_issue("empty", "ファイルが空です (0 バイト)", "the file is empty (0 bytes)"))
@@ -145,7 +146,7 @@ def check_stream(
             cast(BinaryIO, _Resumed(head, stream)),
             mode=mode_for(data_kind),
             check_master=True,
-            max_issues=REPORT_LIMIT,
+            max_issues=settings.ISSUE_LIMIT,
             block_records=block_records,
             on_block=summariser.add,
         )

@@ -2,7 +2,8 @@
 ZIP for the USB hand-off. Each is produced from the vault as a stream, never whole in memory.
 
 The CSV has the columns and quoting of ``kokin convert --to csv`` (:func:`kokin.formats.convert.write_csv`)
-but is written record by record, so its size does not matter. It goes to an unnamed temporary file
+but is written record by record, so its size does not matter; text that a spreadsheet would run
+as a formula is guarded (:mod:`kokin.formats.cells`). It goes to an unnamed temporary file
 under ``KOKIN_HOME/tmp`` (gone when closed), which lets its SHA-256 be known before it is sent.
 """
 
@@ -19,6 +20,7 @@ from django.conf import settings
 
 from kokin.exchange.models import ExchangeFile
 from kokin.formats import FORMATS
+from kokin.formats.cells import guard_row
 from kokin.vault.export import ExportPackage, export_zip
 from kokin.vault.services import BlobReader, open_blob
 
@@ -87,7 +89,7 @@ def write_csv(file: ExchangeFile, out: IO[bytes], *, encoding: str) -> None:
                 batch += 1
             elif kind == data_kind:
                 rec["batch"] = batch
-                writer.writerow([rec[name] for name in names])
+                writer.writerow(guard_row(rec[name] for name in names))
     text.flush()
     text.detach()
 

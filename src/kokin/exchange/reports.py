@@ -1,4 +1,5 @@
-"""The validation report of a rejected file as CSV (every issue: record, field, bytes, reason).
+"""The validation report of a rejected file as CSV (each listed issue: record, field, bytes, reason;
+the count of those beyond the check's limit in a last row).
 
 The rejected file itself is not kept. Its report is written to ``KOKIN_HOME/tmp/reports`` (0600) under
 a random token that only the uploading session knows, and removed after :data:`KEEP`.
@@ -17,6 +18,7 @@ from typing import BinaryIO
 
 from django.conf import settings
 
+from kokin.formats.cells import guard_row
 from kokin.formats.errors import FormatIssue
 
 KEEP_SECONDS = 3600
@@ -25,7 +27,8 @@ HEADER = ["重大度", "レコード番号", "項目", "位置 (バイト)", "�
 
 
 def write_csv(out: BinaryIO, issues: Iterable[FormatIssue], *, more: int = 0) -> None:
-    """All ``issues`` as UTF-8 CSV with a BOM (opens in Excel); ``more`` issues not listed are noted."""
+    """``issues`` as UTF-8 CSV with a BOM (opens in Excel); ``more`` issues counted beyond the check's
+    limit (:data:`kokin.formats.errors.ISSUE_LIMIT`) are noted in a last row."""
     text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")
     writer = csv.writer(text, lineterminator="\r\n")
     writer.writerow(HEADER)
@@ -34,25 +37,32 @@ def write_csv(out: BinaryIO, issues: Iterable[FormatIssue], *, more: int = 0) ->
         if issue.start is not None:
             where = f"{issue.start}-{issue.end}" if issue.end != issue.start else str(issue.start)
         writer.writerow(
-            [
-                SEVERITY_JA.get(issue.severity, issue.severity),
-                "" if issue.record is None else issue.record,
-                issue.field,
-                where,
-                issue.code,
-                _cell(issue.message_ja),
-                _cell(issue.message_en),
-            ]
+            guard_row(
+                [
+                    SEVERITY_JA.get(issue.severity, issue.severity),
+                    issue.record,
+                    issue.field,
+                    where,
+                    issue.code,
+                    issue.message_ja,
+                    issue.message_en,
+                ]
+            )
         )
     if more:
-        writer.writerow(["", "", "", "", "", f"ほか {more} 件 (件数のみ記録)", f"{more} more (counted only)"])
+        writer.writerow(
+            [
+                "",
+                "",
+                "",
+                "",
+                "",
+                f"ほか {more:,} 件の誤り・警告 (件数のみ数えています)",
+                f"and {more:,} more (counted, not listed)",
+            ]
+        )
     text.flush()
     text.detach()
-
-
-def _cell(value: str) -> str:
-    """Text that a spreadsheet will not run as a formula."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def _folder() -> Path:

@@ -582,6 +582,53 @@ def approve(*, file: ExchangeFile, user: User, request: HttpRequest | None = Non
     return file
 
 
+def withdraw_approval(
+    *, file: ExchangeFile, user: User, reason: str = "", request: HttpRequest | None = None
+) -> ExchangeFile:
+    """承認の取消し: the approver takes back their own approval before the bank collects the file.
+
+    The file waits for approval again (by any approver but its sender), so it still reaches the bank
+    only with two people's consent. Only the approval's own author may withdraw it, with a reason;
+    another approver asks them, or the sender withdraws the file (取下げ). Collection by the bank and
+    the withdrawal lock the same row, so one of them wins and the other is refused.
+    """
+    business = file.data_kind.business
+    log = "approval_withdraw"
+    _require(user, Action.APPROVE_FILE, business, log=log, obj=f"file:{file.id}", request=request)
+    reason = " ".join(reason.split())[:500]
+    with _changing(file, log=log, user=user, request=request) as locked:
+        if locked.state == State.COLLECTED:
+            raise Refused(
+                "金融機関が取得済みのため、承認を取り消せません",
+                "the bank has collected the file: the approval can no longer be withdrawn",
+            )
+        if locked.state != State.APPROVED:
+            raise Refused(
+                f"このファイルは「{locked.state_label}」のため、取り消す承認がありません",
+                f"the file is not approved (state {locked.state})",
+            )
+        if locked.approved_by_id != user.pk:
+            raise Refused(
+                "ほかの承認担当者の承認は取り消せません。承認した本人に依頼するか、送信担当者が取り下げてください",
+                "only the approver who approved the file can withdraw the approval",
+            )
+        if not reason:
+            raise Refused("承認を取り消す理由を入力してください", "a reason is required to withdraw an approval")
+        approved_at = locked.approved_at
+        _move(locked, State.AWAITING_APPROVAL, by=user.username, at=timezone.now(), reason=reason)
+        locked.approved_by = None
+        locked.approved_at = None
+        locked.save()
+        _log_file(
+            log,
+            locked,
+            actor=user,
+            request=request,
+            detail={"approved_at": approved_at.isoformat() if approved_at else None, "reason": reason},
+        )
+    return file
+
+
 def can_withdraw(user: User, business: Business) -> bool:
     """The sender side (送信) withdraws; the approver (承認) sends back instead of approving."""
     return can(user, Action.UPLOAD_FILE, business) or can(user, Action.APPROVE_FILE, business)
@@ -596,6 +643,13 @@ def withdraw(*, file: ExchangeFile, user: User, reason: str = "", request: HttpR
     with _changing(file, log="exchange_withdraw", user=user, request=request) as locked:
         now = timezone.now()
         previous = locked.state
+        if previous == State.APPROVED and not can(user, Action.UPLOAD_FILE, business):
+            # 差戻し is the approver's answer instead of an approval; an approval is taken back by its
+            # author (withdraw_approval), which sends the file back to awaiting approval
+            raise Refused(
+                "承認済みのファイルは差し戻せません。自分の承認であれば「承認を取り消す」を使ってください",
+                "an approved file cannot be sent back; its approver can withdraw the approval",
+            )
         _move(locked, State.WITHDRAWN, by=user.username, at=now, reason=reason)
         locked.withdrawn_by = user
         locked.withdrawn_at = now

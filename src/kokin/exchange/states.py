@@ -2,14 +2,15 @@
 
 ::
 
-    outbound (金融機関へ):  received → validated → awaiting_approval → approved → collected → erased
+    outbound (金融機関へ):  received → validated → awaiting_approval ⇄ approved → collected → erased
                                                         └────────┬────────┘
                                                               withdrawn → erased
     inbound (金融機関から): received → validated → available → downloaded → inspected → erased
     either:                received → rejected (nothing is stored)
 
 Every state but ``erased`` and ``rejected`` may also go straight to ``erased`` when the retention
-limit (at the latest M days after receipt) is reached. :func:`check` is the only place that says
+limit (at the latest M days after receipt) is reached. ``approved → awaiting_approval`` is the
+approver withdrawing their own approval before the bank collects the file. :func:`check` is the only place that says
 whether a transition is allowed; services call it before every change.
 """
 
@@ -39,7 +40,7 @@ TRANSITIONS: dict[State, frozenset[State]] = {
     S.RECEIVED: frozenset({S.VALIDATED, S.REJECTED}),
     S.VALIDATED: frozenset({S.AWAITING_APPROVAL, S.AVAILABLE}),
     S.AWAITING_APPROVAL: frozenset({S.APPROVED, S.WITHDRAWN, S.ERASED}),
-    S.APPROVED: frozenset({S.COLLECTED, S.WITHDRAWN, S.ERASED}),
+    S.APPROVED: frozenset({S.COLLECTED, S.AWAITING_APPROVAL, S.WITHDRAWN, S.ERASED}),
     S.COLLECTED: frozenset({S.ERASED}),
     S.WITHDRAWN: frozenset({S.ERASED}),
     S.AVAILABLE: frozenset({S.DOWNLOADED, S.ERASED}),

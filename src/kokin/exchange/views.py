@@ -3,8 +3,10 @@ service, then renders; the operation log is written by the services (and for pag
 audit middleware).
 
 Actions that change a file (approve, withdraw, inspect) answer GET with a confirmation page that shows
-the file's summary, and POST with the change. The download page (one URL) serves every download:
-``?as=original``, ``?as=csv&encoding=…``, a POST that makes the password ZIP and ``?package=<token>``.
+the file's summary, and POST with the change; no GET or HEAD changes a file. The download page (one
+URL) shows the choices on GET and serves every download on POST (field ``as``): ``original``,
+``csv`` (with ``encoding``), ``zip`` (makes the password ZIP, shows its password) and ``package``
+(with ``token``: fetches that ZIP once). A download is counted, and a new file becomes 取得済, only then.
 """
 
 from __future__ import annotations
@@ -79,6 +81,9 @@ def _actions(user: User, file: ExchangeFile) -> dict[str, bool]:
     return {
         "download": stored and can(user, Action.DOWNLOAD_FILE, business),
         "approve": file.state == State.AWAITING_APPROVAL and can(user, Action.APPROVE_FILE, business),
+        "unapprove": file.state == State.APPROVED
+        and file.approved_by_id == user.pk
+        and can(user, Action.APPROVE_FILE, business),
         "withdraw": file.state in (State.AWAITING_APPROVAL, State.APPROVED) and can(user, Action.UPLOAD_FILE, business),
         "inspect": file.state == State.DOWNLOADED and can(user, Action.DOWNLOAD_FILE, business),
     }
@@ -210,6 +215,8 @@ def upload_post(
         received=received,
         issues=checked.issues[:SHOWN_ISSUES],
         total_issues=checked.report.error_count + checked.report.warning_count,
+        omitted_issues=checked.report.omitted,
+        issue_limit=checked.report.max_issues,
         report_token=_save_report(request, checked) if checked.issues else "",
         needs_duplicate="duplicate" in outcome.needs,
         needs_warnings="warnings" in outcome.needs,
@@ -218,9 +225,7 @@ def upload_post(
 
 
 def _save_report(request: HttpRequest, checked: Checked) -> str:
-    listed = len(checked.report.errors) + len(checked.report.warnings)
-    more = checked.report.error_count + checked.report.warning_count - listed
-    token = reports.save(checked.issues, more=more)
+    token = reports.save(checked.issues, more=checked.report.omitted)
     kept = [t for t in request.session.get(SESSION_REPORTS, []) if reports.path_of(t)]
     request.session[SESSION_REPORTS] = [*kept[-9:], token]
     return token
@@ -255,6 +260,11 @@ def approve(request: HttpRequest, file_id: UUID) -> HttpResponse:
             if decision == "approve":
                 services.approve(file=file, user=user, request=request)
                 messages.success(request, "承認しました。金融機関が取得できるようになりました。")
+            elif decision == "unapprove" and form.is_valid():
+                services.withdraw_approval(file=file, user=user, reason=form.cleaned_data["reason"], request=request)
+                messages.success(
+                    request, "承認を取り消しました。このファイルは再び承認待ちになり、金融機関は取得できません。"
+                )
             elif decision == "return" and form.is_valid():
                 services.withdraw(file=file, user=user, reason=form.cleaned_data["reason"], request=request)
                 messages.success(request, "差し戻しました。このファイルは金融機関に送られません。")
@@ -268,6 +278,7 @@ def approve(request: HttpRequest, file_id: UUID) -> HttpResponse:
         "form": ReasonForm(),
         "own_upload": file.uploaded_by_id == user.pk,
         "approvable": file.state == State.AWAITING_APPROVAL,
+        "own_approval": file.state == State.APPROVED and file.approved_by_id == user.pk,
     }
     return render(request, "exchange/approve.html", context)
 
@@ -342,50 +353,57 @@ def _broken(request: HttpRequest, file: ExchangeFile, exc: VaultError) -> HttpRe
 @require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def download(request: HttpRequest, file_id: UUID) -> HttpResponseBase:
+    """GET shows the choices and changes nothing; each download is a POST (field ``as``) that answers
+    with the file itself, so only a POST counts a download and makes a new file 取得済."""
     user = _user(request)
     file = selectors.file_for(user, file_id, Action.DOWNLOAD_FILE)
     if file.state == State.ERASED:
         return render(request, "exchange/gone.html", {"what": "このファイル", "file": file}, status=410)
-    what = request.GET.get("as", "")
-    try:
-        if request.method == "POST":
-            return _make_package(request, file)
-        if request.GET.get("package"):
-            return _send_package(request, file, request.GET["package"])
-        if what == "original":
-            reader = downloads.open_original(file)
-            services.record_download(file=file, user=user, what="original", sha256=file.sha256, request=request)
-            mark_recorded(request)
-            return _stream(reader, name=file.original_name, size=file.size, sha256=file.sha256)
-        if what == "csv":
-            form = CsvForm(request.GET)
-            if form.is_valid():
-                encoding = form.cleaned_data["encoding"]
-                spool, digest, size = downloads.csv_export(file, encoding=encoding)
-                services.record_download(
-                    file=file, user=user, what="csv", sha256=digest, request=request, detail={"encoding": encoding}
-                )
-                mark_recorded(request)
-                charset = "shift_jis" if encoding == "cp932" else "utf-8"
-                return _stream(
-                    spool,
-                    name=downloads.csv_name(file),
-                    size=size,
-                    sha256=digest,
-                    content_type=f"text/csv; charset={charset}",
-                )
-    except VaultError as exc:
-        return _broken(request, file, exc)
-    context = _file_context(user, file) | {"csv_form": CsvForm(), "package_form": PackageForm()}
-    return render(request, "exchange/download.html", context)
+    csv_form, package_form, status = CsvForm(), PackageForm(), 200
+    if request.method == "POST":
+        what = request.POST.get("as", "")
+        try:
+            if what == "original":
+                return _send_original(request, file)
+            if what == "csv":
+                csv_form = CsvForm(request.POST)
+                if csv_form.is_valid():
+                    return _send_csv(request, file, csv_form.cleaned_data["encoding"])
+            elif what == "zip":
+                package_form = PackageForm(request.POST)
+                if package_form.is_valid():
+                    return _make_package(request, file, package_form.cleaned_data["password"])
+            elif what == "package":
+                return _send_package(request, file, request.POST.get("token", ""))
+        except VaultError as exc:
+            return _broken(request, file, exc)
+        status = 400
+    context = _file_context(user, file) | {"csv_form": csv_form, "package_form": package_form}
+    return render(request, "exchange/download.html", context, status=status)
 
 
-def _make_package(request: HttpRequest, file: ExchangeFile) -> HttpResponse:
-    form = PackageForm(request.POST)
-    if not form.is_valid():
-        context = _file_context(_user(request), file) | {"csv_form": CsvForm(), "package_form": form}
-        return render(request, "exchange/download.html", context, status=400)
-    package = downloads.package(file, password=form.cleaned_data["password"])
+def _send_original(request: HttpRequest, file: ExchangeFile) -> HttpResponseBase:
+    reader = downloads.open_original(file)
+    services.record_download(file=file, user=_user(request), what="original", sha256=file.sha256, request=request)
+    mark_recorded(request)
+    return _stream(reader, name=file.original_name, size=file.size, sha256=file.sha256)
+
+
+def _send_csv(request: HttpRequest, file: ExchangeFile, encoding: str) -> HttpResponseBase:
+    spool, digest, size = downloads.csv_export(file, encoding=encoding)
+    services.record_download(
+        file=file, user=_user(request), what="csv", sha256=digest, request=request, detail={"encoding": encoding}
+    )
+    mark_recorded(request)
+    charset = "shift_jis" if encoding == "cp932" else "utf-8"
+    return _stream(
+        spool, name=downloads.csv_name(file), size=size, sha256=digest, content_type=f"text/csv; charset={charset}"
+    )
+
+
+def _make_package(request: HttpRequest, file: ExchangeFile, password: str | None) -> HttpResponse:
+    """Make the ZIP and show its password once; it is fetched (and counted) by a second POST."""
+    package = downloads.package(file, password=password)
     token = secrets.token_urlsafe(18)
     pending = request.session.get(SESSION_PACKAGES, {})
     pending[token] = {"file": str(file.id), "path": str(package.path), "sha256": package.sha256, "size": package.size}

@@ -20,7 +20,7 @@ from typing import Any, BinaryIO
 from kokin.formats.codec import encode_record, join_records
 from kokin.formats.codec import iter_records as _iter_records
 from kokin.formats.engine import Mode, Parsed, run
-from kokin.formats.errors import FormatError, FormatIssue, Report
+from kokin.formats.errors import ISSUE_LIMIT, FormatError, FormatIssue, Report
 from kokin.formats.framing import EBCDIC_TO_CP932
 from kokin.formats.layout import Layout, RecordKind
 
@@ -41,7 +41,7 @@ def parse(
     layout: Layout,
     mode: Mode = "auto",
     check_master: bool = True,
-    max_issues: int | None = None,
+    max_issues: int | None = ISSUE_LIMIT,
     progress: Any = None,
 ) -> Parsed:
     """Validate and decode a whole file into Arrow tables (``header``, ``data``, ``trailer``)."""
@@ -61,10 +61,11 @@ def validate(
     layout: Layout,
     mode: Mode = "auto",
     check_master: bool = True,
-    max_issues: int | None = None,
+    max_issues: int | None = ISSUE_LIMIT,
     progress: Any = None,
 ) -> Report:
-    """Check a file in constant memory; the report lists every error and warning."""
+    """Check a file in constant memory; the report lists the first ``max_issues`` errors and warnings
+    (None: all) and counts every one."""
     stream = open_source(source)
     try:
         return run(

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from kokin.formats.cells import guard_row, xlsx_row
 from kokin.formats.engine import Parsed
 
 if TYPE_CHECKING:
@@ -55,7 +56,8 @@ def _data_table(parsed: Parsed) -> pa.Table:
 
 
 def write_csv(parsed: Parsed, path: str | Path, *, encoding: str = "utf-8-sig") -> None:
-    """The data records, one row each with the batch number; every value quoted as text for Excel."""
+    """The data records, one row each with the batch number; every text value quoted for Excel and
+    guarded against formulas (:mod:`kokin.formats.cells`), numbers as numbers."""
     table = _data_table(parsed)
     names = table.column_names
     columns = [table[name].to_pylist() for name in names]
@@ -65,7 +67,7 @@ def write_csv(parsed: Parsed, path: str | Path, *, encoding: str = "utf-8-sig") 
         writer = csv.writer(text, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\r\n")
         writer.writerow(names)
         for row in zip(*columns, strict=True):
-            writer.writerow(row)
+            writer.writerow(guard_row(row))
         text.flush()
         text.detach()
 
@@ -73,7 +75,8 @@ def write_csv(parsed: Parsed, path: str | Path, *, encoding: str = "utf-8-sig") 
 
 
 def write_xlsx(parsed: Parsed, path: str | Path) -> None:
-    """One sheet per record kind; identifiers are written as text so Excel keeps their zeros."""
+    """One sheet per record kind; identifiers are written as text so Excel keeps their zeros, and no
+    text cell is ever a formula (:func:`kokin.formats.cells.xlsx_cell`)."""
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
@@ -84,10 +87,10 @@ def write_xlsx(parsed: Parsed, path: str | Path) -> None:
                 f"({EXCEL_MAX_ROWS:,} max) / Excel の1シートに収まりません"
             )
         sheet = workbook.create_sheet(kind)
-        sheet.append(table.column_names)
+        sheet.append(xlsx_row(sheet, table.column_names))
         columns = [table[name].to_pylist() for name in table.column_names]
         for row in zip(*columns, strict=True):
-            sheet.append(list(row))
+            sheet.append(xlsx_row(sheet, row))
 
     def write(fh: IO[bytes]) -> None:
         workbook.save(fh)

@@ -22,7 +22,7 @@ import numpy as np
 from kokin.formats import dates, kanji
 from kokin.formats.bankmaster import master
 from kokin.formats.charset import byte_table, describe_byte, in_english
-from kokin.formats.errors import FormatIssue, Report
+from kokin.formats.errors import ISSUE_LIMIT, FormatIssue, Report
 from kokin.formats.framing import Block, RecordReader
 from kokin.formats.layout import Field, Layout, RecordKind
 
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 Mode = Literal["auto", "request", "result"]
 Words = Callable[[bytes], tuple[str, str]]  # a faulty field's bytes → (Japanese, English) message
 _DAYS = np.array([0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
-_MAX_DETAIL = 100_000  # per field and block: beyond this, faults are counted, not worded one by one
+_MAX_DETAIL = 100_000  # per field and block: beyond this (or the report's limit), faults are counted, not worded
 
 
 # SWAR ("SIMD within a register", after D. Lemire's 8-digit parse): up to 8 ASCII digits, right-aligned
@@ -382,12 +382,10 @@ class Engine:
         severity: Literal["error", "warning"] = "error",
     ) -> None:
         idx = np.flatnonzero(bad)
-        for i in idx[:_MAX_DETAIL]:
+        for i in idx[: self.report.listable(severity, code, len(idx), at_most=_MAX_DETAIL)]:
             raw = rows[i, f.slice].tobytes()
             ja, en = words(raw)
             self._issue(int(numbers[i]), f, code, ja, en, severity)
-        for _ in idx[_MAX_DETAIL:]:
-            self._issue(None, f, code, "同じ誤りが多数あります", "many more of the same fault", severity)
 
     # -- blocks --------------------------------------------------------------------------------
     def scan(self, block: Block) -> tuple[np.ndarray, np.ndarray | None]:
@@ -527,8 +525,8 @@ class Engine:
         prev = np.empty_like(kinds)
         prev[0] = self.last_kind
         prev[1:] = kinds[:-1]
-        bad: np.ndarray = ~self.follows[prev, kinds]
-        for i in np.flatnonzero(bad)[:_MAX_DETAIL]:
+        bad = np.flatnonzero(~self.follows[prev, kinds])
+        for i in bad[: self.report.listable("error", "order", len(bad), at_most=_MAX_DETAIL)]:
             cur = self.layout.kinds[kinds[i] - 1]
             before = self.layout.kinds[prev[i] - 1] if prev[i] else None
             if before is None:
@@ -627,7 +625,8 @@ class Engine:
     def _newlines_inside(self, rows: np.ndarray, nums: np.ndarray) -> None:
         """A CR or LF inside a record (not as its separator) is a separator fault, whatever field it is in."""
         hits = (rows == 13) | (rows == 10)
-        for i in np.flatnonzero(hits.any(axis=1)):
+        hit = np.flatnonzero(hits.any(axis=1))
+        for i in hit[: self.report.listable("error", "newline_inside", len(hit))]:
             at = int(np.argmax(hits[i]))
             which = "CR" if rows[i, at] == 13 else "LF"
             self.report.add(
@@ -792,7 +791,8 @@ class Engine:
         bad = ok & (lo >= 0) & ((number < lo) | (number > hi))
         if bad.any():
             key_field = f.range_key
-            for i in np.flatnonzero(bad):
+            idx = np.flatnonzero(bad)
+            for i in idx[: self.report.listable("error", "range", len(idx))]:
                 code = bytes(key[i]).decode("ascii")
                 first, last = f.ranges.get(code, f.ranges.get(code.lstrip("0"), (0, 0)))
                 value = int(number[i])
@@ -1205,7 +1205,7 @@ def run(
     collect: bool = False,
     check_master: bool = True,
     ebcdic: bool | None = None,
-    max_issues: int | None = None,
+    max_issues: int | None = ISSUE_LIMIT,
     block_records: int = 16384,
     progress: Any = None,
     on_block: Callable[[Block], None] | None = None,
@@ -1213,7 +1213,8 @@ def run(
     """Validate (and with ``collect`` decode) one file; the workhorse behind every format module.
 
     ``on_block`` sees every block after the engine (a summary built in the same read); the block's
-    buffers are reused for the next one."""
+    buffers are reused for the next one. The report lists ``max_issues`` errors and as many warnings
+    (None: all) and counts the rest."""
     report = Report(max_issues=max_issues)
     if ebcdic is None and "ebcdic" in layout.extra:
         ebcdic = bool(layout.extra["ebcdic"])

@@ -6,6 +6,11 @@ message in Japanese and English. ``severity`` tells an error (the file must not 
 (the operator should look, e.g. a bank code missing from the master).
 
 Functions that cannot go on raise :class:`FormatError`, which carries the issues found so far.
+
+A :class:`Report` lists at most ``max_issues`` errors and as many warnings (:data:`ISSUE_LIMIT` when the
+format engine checks a file); beyond that it only counts them, exactly, and ``omitted`` says how many
+were counted and not listed. So a file full of faults costs about what a clean one does and gives a
+report of bounded size.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 Severity = Literal["error", "warning"]
+#: issues listed per severity and file by default (the rest are counted)
+ISSUE_LIMIT = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,19 +71,23 @@ class FormatError(ValueError):
 
 @dataclass
 class Report:
-    """What validation found: all errors and warnings, and counters for the summary."""
+    """What validation found: the first ``max_issues`` errors and warnings (all when None), and the
+    count of every one."""
 
     errors: list[FormatIssue] = field(default_factory=list)
     warnings: list[FormatIssue] = field(default_factory=list)
     error_count: int = 0
     warning_count: int = 0
     max_issues: int | None = None
+    #: issues by ``code``, listed or not
+    by_code: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return self.error_count == 0
 
     def add(self, issue: FormatIssue) -> None:
+        self.by_code[issue.code] = self.by_code.get(issue.code, 0) + 1
         if issue.severity == "error":
             self.error_count += 1
             bucket = self.errors
@@ -85,6 +96,37 @@ class Report:
             bucket = self.warnings
         if self.max_issues is None or len(bucket) < self.max_issues:
             bucket.append(issue)
+
+    def room(self, severity: Severity) -> int | None:
+        """How many more issues of ``severity`` will be listed (None: no limit)."""
+        if self.max_issues is None:
+            return None
+        listed = len(self.errors if severity == "error" else self.warnings)
+        return max(self.max_issues - listed, 0)
+
+    def listable(self, severity: Severity, code: str, n: int, *, at_most: int | None = None) -> int:
+        """Of ``n`` issues of ``severity`` and ``code`` just found, how many to word and :meth:`add` (at
+        most ``at_most``); the others are counted here and now."""
+        room = self.room(severity)
+        take = n if room is None else min(n, room)
+        if at_most is not None:
+            take = min(take, at_most)
+        if n > take:
+            self.count(severity, code, n - take)
+        return take
+
+    def count(self, severity: Severity, code: str, n: int) -> None:
+        """Count ``n`` issues of ``severity`` and ``code`` without listing them (found beyond the limit)."""
+        self.by_code[code] = self.by_code.get(code, 0) + n
+        if severity == "error":
+            self.error_count += n
+        else:
+            self.warning_count += n
+
+    @property
+    def omitted(self) -> int:
+        """Issues counted but not listed."""
+        return self.error_count + self.warning_count - len(self.errors) - len(self.warnings)
 
     def sorted_issues(self) -> list[FormatIssue]:
         return sorted(

@@ -178,7 +178,7 @@ class RecordReader:
             rows = np.frombuffer(buf, dtype=np.uint8, count=used).reshape(n, L)
             if buf.find(b"\r", 0, used) != -1 or buf.find(b"\n", 0, used) != -1:
                 bad_rows = np.unique(np.flatnonzero(((rows == 13) | (rows == 10)).any(axis=1)))
-                for r in bad_rows[:1000]:
+                for r in bad_rows[: self.report.listable("error", "unexpected_newline", len(bad_rows), at_most=1000)]:
                     self._issue(
                         number + int(r),
                         "separator",

@@ -114,8 +114,8 @@ ENDPOINTS: list[Endpoint] = [
     # GET lists (view_files); POST on the same route uploads (upload_file): tests/hub/test_exchange_api.py
     Endpoint("api/businesses/<code>/files", "api", Action.VIEW_FILES, {"code": "business"}),
     Endpoint("api/files/<file_id>", "api", Action.VIEW_FILES, {"file_id": "file"}),
-    Endpoint("api/files/<file_id>/original", "api", Action.DOWNLOAD_FILE, {"file_id": "file"}),
-    Endpoint("api/files/<file_id>/csv", "api", Action.DOWNLOAD_FILE, {"file_id": "file"}),
+    Endpoint("api/files/<file_id>/original", "api", Action.DOWNLOAD_FILE, {"file_id": "file"}, method="POST"),
+    Endpoint("api/files/<file_id>/csv", "api", Action.DOWNLOAD_FILE, {"file_id": "file"}, method="POST"),
     Endpoint("api/files/<file_id>/package", "api", Action.DOWNLOAD_FILE, {"file_id": "file"}, method="POST"),
 ]
 

@@ -7,11 +7,18 @@ KOKIN_ALLOWED_HOSTS   comma-separated (default localhost,127.0.0.1)
 KOKIN_SECURE          0 turns off HTTPS-only cookies and redirects (tests over plain HTTP only)
 KOKIN_LOCKOUT_LIMIT   failed logins before lockout (default 5)
 KOKIN_LOCKOUT_MINUTES the window and lockout time (default 15)
+KOKIN_ADDRESS_LIMIT   failed logins from one client address before it is refused (default 100)
+KOKIN_ADDRESS_MINUTES the address's window and refusal time (default 10)
 KOKIN_IDLE_MINUTES    idle timeout (default 15)
+KOKIN_ISSUE_LIMIT     errors (and as many warnings) listed per checked file; the rest are counted (default 10000)
 KOKIN_TRUSTED_PROXIES comma-separated IPs whose X-Forwarded-For / X-Client-Cert-Fingerprint are trusted
 KOKIN_BLOB_STORE      where encrypted files are kept: local (KOKIN_HOME/blobs, default) or database
 KOKIN_MASTER_KEY      the vault's master key (base64 Tink keyset); unset: a key file in KOKIN_HOME/keys
 KOKIN_MASTER_KEY_PROVIDER  auto (default), file, env, or a dotted path to an HSM/KMS provider
+KOKIN_AUDIT_CHECKPOINT_DIR      the operation log's signed checkpoints and their key (default KOKIN_HOME/audit)
+KOKIN_AUDIT_CHECKPOINT_EVERY    a checkpoint after every N-th entry (default 100; 0: only by time)
+KOKIN_AUDIT_CHECKPOINT_SECONDS  and when the last one is older than this (default 60)
+KOKIN_AUDIT_SYSLOG              also send each checkpoint to syslog: /dev/log or host:port (UDP)
 KOKIN_EMAIL_BACKEND   Django mail backend (default: console; smtp: django.core.mail.backends.smtp.EmailBackend)
 KOKIN_EMAIL_HOST, KOKIN_EMAIL_PORT, KOKIN_EMAIL_USE_TLS, KOKIN_EMAIL_FROM  the SMTP relay (default localhost:25)
 KOKIN_ENROLMENT_HOURS how long a one-time enrolment link works (default 24)
@@ -45,6 +52,11 @@ TRUSTED_PROXIES = [p.strip() for p in os.environ.get("KOKIN_TRUSTED_PROXIES", ""
 # the vault (kokin.vault, docs/vault.md): where new encrypted bodies go, and the master-key provider
 VAULT_BLOB_STORE = os.environ.get("KOKIN_BLOB_STORE", "local").strip() or "local"
 VAULT_MASTER_KEY_PROVIDER = os.environ.get("KOKIN_MASTER_KEY_PROVIDER", "auto").strip() or "auto"
+# the operation log's signed checkpoints (kokin.audit.checkpoints, docs/audit.md): kept out of the database
+AUDIT_CHECKPOINT_DIR = Path(os.environ.get("KOKIN_AUDIT_CHECKPOINT_DIR", "").strip() or HOME / "audit")
+AUDIT_CHECKPOINT_EVERY = int(os.environ.get("KOKIN_AUDIT_CHECKPOINT_EVERY", "100"))
+AUDIT_CHECKPOINT_SECONDS = int(os.environ.get("KOKIN_AUDIT_CHECKPOINT_SECONDS", "60"))
+AUDIT_CHECKPOINT_SYSLOG = os.environ.get("KOKIN_AUDIT_SYSLOG", "").strip()
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -167,7 +179,15 @@ AXES_RESET_ON_SUCCESS = False
 # axes keeps the form data of a failed attempt; mask codes and tokens as it masks the password
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "token", "recovery-token", "csrfmiddlewaretoken"]
 AXES_LOCKOUT_CALLABLE = "kokin.accounts.views.locked_out"
-AXES_IPWARE_PROXY_COUNT = 1 if TRUSTED_PROXIES else 0
+# the address axes records is the one the rest of the hub uses (forwarded only by KOKIN_TRUSTED_PROXIES)
+AXES_CLIENT_IP_CALLABLE = "kokin.accounts.network.client_ip"
+# and a second, larger limit per client address (kokin.accounts.throttle): generous enough for a
+# ward office behind one NAT address, small enough to stop one address trying many IDs; counted
+# from axes' failure log in the database, so every worker and app server sees the same count
+ADDRESS_FAILURE_LIMIT = int(os.environ.get("KOKIN_ADDRESS_LIMIT", "100"))
+ADDRESS_COOLOFF = timedelta(minutes=int(os.environ.get("KOKIN_ADDRESS_MINUTES", "10")))
+AXES_HANDLER = "kokin.accounts.throttle.AddressCountingHandler"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_VERBOSE = False
 # lockout is per account, as the ward's policy asks; a per-address lockout would shut out a whole
 # office behind one NAT address after five typos by different people
@@ -199,6 +219,9 @@ EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = os.environ.get("KOKIN_EMAIL_FROM", "kokin@localhost")
 # one-time enrolment links (kokin.accounts.enrolment) use Django's password-reset tokens and timeout
 PASSWORD_RESET_TIMEOUT = int(os.environ.get("KOKIN_ENROLMENT_HOURS", "24")) * 3600
+
+# the check of a received file lists this many errors and warnings; the rest are counted (kokin.exchange.checks)
+ISSUE_LIMIT = max(1, int(os.environ.get("KOKIN_ISSUE_LIMIT", "10000")))
 
 # uploads (kokin.exchange): anything over 64 KiB is received into a temporary file under KOKIN_HOME,
 # never held in memory; the exchange's own handler also limits the size (docs/exchange.md)
