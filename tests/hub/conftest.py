@@ -6,7 +6,11 @@ The suite runs on SQLite by default and on PostgreSQL when ``DATABASE_URL`` poin
 from __future__ import annotations
 
 import base64
+import email
+import email.policy
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +22,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from kokin.accounts.models import User
 from kokin.web import demo
 
-from .live import LiveHub
+from .live import LiveHub, free_port
 
 
 @pytest.fixture
@@ -76,6 +80,45 @@ def live_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
         yield hub.start()
     finally:
         hub.close()
+
+
+@dataclass
+class Mailbox:
+    """What a real SMTP server (aiosmtpd) received: one parsed message per delivery."""
+
+    messages: list[EmailMessage] = field(default_factory=list)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
+        self.messages.append(message)
+        return "250 OK"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if address in m["X-Envelope-To"]]
+
+
+def body_of(message: EmailMessage) -> str:
+    part = message.get_body(("plain",))
+    assert part is not None
+    return str(part.get_content())
+
+
+@pytest.fixture
+def smtp_server(settings: Any) -> Iterator[Mailbox]:
+    """A real SMTP server on a free local port, with Django's SMTP backend pointed at it."""
+    from aiosmtpd.controller import Controller
+
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
+    try:
+        yield mailbox
+    finally:
+        controller.stop()
 
 
 @pytest.fixture(autouse=True)

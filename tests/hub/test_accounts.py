@@ -493,7 +493,7 @@ def test_manage_offers_the_account_models_and_no_file_or_log(login_as: LoginAs) 
     assert client.get("/manage/accounts/user/").status_code == 200
 
 
-def test_admin_resets_an_operators_second_factors_and_ends_the_session(login_as: LoginAs, ward: Ward) -> None:
+def test_admin_reset_removes_password_and_factors_and_ends_the_session(login_as: LoginAs, ward: Ward) -> None:
     operator = login_as("zeimu-view")
     user = User.objects.get(username="zeimu-view")
     WebAuthnDevice.objects.create(user=user, name="キー", credential_id="abc", public_key=b"k")
@@ -501,15 +501,16 @@ def test_admin_resets_an_operators_second_factors_and_ends_the_session(login_as:
     response = admin.post(
         "/manage/accounts/user/", {"action": "reset_factors", ACTION_CHECKBOX_NAME: [user.pk]}, follow=True
     )
-    assert "1 人の第2要素をリセットしました" in response.content.decode()
+    assert "登録用リンク" in response.content.decode()
     assert not TOTPDevice.objects.filter(user=user).exists()
     assert not WebAuthnDevice.objects.filter(user=user).exists()
     assert operator.get("/")["Location"].startswith("/accounts/login/")
     [entry] = entries("factor_reset", actor="sysadmin")
     assert entry.object == "user:zeimu-view" and entry.detail == {"removed": 2}
-    fresh = Client()
-    password_login(fresh, "zeimu-view", ward["zeimu-view"].password)
-    assert fresh.get("/accounts/verify/")["Location"] == "/accounts/enrol/"
+    [issued] = entries("enrolment_link_issue", actor="sysadmin")
+    assert issued.object == "user:zeimu-view" and issued.detail["link_sent_to"] == "administrator"
+    # the old password no longer works: only the link gives the operator a way back in
+    assert password_login(Client(), "zeimu-view", ward["zeimu-view"].password).status_code == 200
 
 
 def test_admin_unlocks_a_locked_operator(login_as: LoginAs, ward: Ward) -> None:
@@ -525,15 +526,16 @@ def test_admin_unlocks_a_locked_operator(login_as: LoginAs, ward: Ward) -> None:
     assert [e.object for e in entries("account_unlock", actor="sysadmin")] == ["user:kokuho-send"]
 
 
-def _add_user_form(password: str) -> dict[str, object]:
+def _add_user_form() -> dict[str, object]:
     return {
         "username": "suzuki",
         "display_name": "鈴木 花子",
+        "email": "",
         "department": Department.objects.get(code="kaigo").pk,
         "is_active": "on",
         "client_cert_fingerprint": "",
-        "password1": password,
-        "password2": password,
+        "password1": STRONG,  # no such field any more: ignored
+        "password2": STRONG,
         "roles-TOTAL_FORMS": "0",
         "roles-INITIAL_FORMS": "0",
         "roles-MIN_NUM_FORMS": "0",
@@ -542,30 +544,32 @@ def _add_user_form(password: str) -> dict[str, object]:
     }
 
 
-def test_admin_creates_an_account_with_a_policy_checked_initial_password(login_as: LoginAs) -> None:
+def test_admin_creates_an_account_without_a_password_and_gets_an_enrolment_link(login_as: LoginAs) -> None:
     admin = login_as("sysadmin")
-    response = admin.post("/manage/accounts/user/add/", _add_user_form("short"))
-    assert response.status_code == 200 and "短すぎます" in response.content.decode()
-    assert not User.objects.filter(username="suzuki").exists()
-    response = admin.post("/manage/accounts/user/add/", _add_user_form(STRONG))
-    assert response.status_code == 302, response.content.decode()
+    assert 'type="password"' not in admin.get("/manage/accounts/user/add/").content.decode()
+    response = admin.post("/manage/accounts/user/add/", _add_user_form(), follow=True)
+    assert response.status_code == 200, response.content.decode()
     user = User.objects.get(username="suzuki")
-    assert user.check_password(STRONG) and user.must_change_password and not user.is_staff
+    assert not user.has_usable_password() and not user.check_password(STRONG) and not user.is_staff
+    assert "/accounts/enrolment/" in response.content.decode()
     assert [e.object.split()[0] for e in entries("admin_add", actor="sysadmin")] == [f"accounts.user:{user.pk}"]
+    [issued] = entries("enrolment_link_issue", actor="sysadmin")
+    assert issued.object == "user:suzuki" and issued.detail["new_account"] is True
 
 
-def test_admin_password_reset_forces_a_change_and_is_logged(login_as: LoginAs) -> None:
+def test_admin_change_form_sets_no_password_and_keeps_the_roles(login_as: LoginAs) -> None:
     admin = login_as("sysadmin")
     user = User.objects.get(username="seiso-get")
-    user.must_change_password = False
-    user.save()
+    before = user.password
+    assert 'type="password"' not in admin.get(f"/manage/accounts/user/{user.pk}/change/").content.decode()
     form = {
         "username": "seiso-get",
-        "display_name": user.display_name,
+        "display_name": "清掃 取得担当 (改)",
+        "email": "",
         "department": user.department_id,
         "is_active": "on",
         "client_cert_fingerprint": "",
-        "new_password1": STRONG,
+        "new_password1": STRONG,  # the old form's fields: ignored now
         "new_password2": STRONG,
         "roles-TOTAL_FORMS": "0",
         "roles-INITIAL_FORMS": "0",
@@ -582,9 +586,10 @@ def test_admin_password_reset_forces_a_change_and_is_logged(login_as: LoginAs) -
     response = admin.post(f"/manage/accounts/user/{user.pk}/change/", form)
     assert response.status_code == 302, response.content.decode()
     user.refresh_from_db()
-    assert user.check_password(STRONG) and user.must_change_password
+    assert user.password == before and not user.check_password(STRONG)
+    assert user.display_name == "清掃 取得担当 (改)"
     assert RoleAssignment.objects.filter(user=user).count() == len(roles)
-    assert [e.object for e in entries("password_reset", actor="sysadmin")] == ["user:seiso-get"]
+    assert not entries("password_reset")
     assert entries("admin_change", actor="sysadmin")
 
 

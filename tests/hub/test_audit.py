@@ -315,7 +315,7 @@ def test_account_and_role_changes_are_recorded_without_password_hashes(ward: Any
     try:
         user = User.objects.create_user("new-operator", password="Initial-Passw0rd!", display_name="新 職員")
         user.department = Department.objects.get(code="zeimu")
-        user.is_auditor = True
+        user.display_name = "新 職員 (税務)"
         user.save()
         user.set_password("Another-Passw0rd!")
         user.save()
@@ -333,7 +333,10 @@ def test_account_and_role_changes_are_recorded_without_password_hashes(ward: Any
     assert all(c.actor == "sysadmin" and c.client_ip == "10.1.2.3" for c in changes)
     assert changes[0].detail["fields"]["username"] == "new-operator"
     assert changes[0].detail["fields"]["password"] == "(変更 / changed)"
-    assert changes[1].detail["changes"] == {"department": [None, "zeimu"], "is_auditor": [False, True]}
+    assert changes[1].detail["changes"] == {
+        "department": [None, "zeimu"],
+        "display_name": ["新 職員", "新 職員 (税務)"],
+    }
     assert changes[2].detail["changes"] == {"password": "(変更 / changed)"}
     roles = entries("role_change", object="user:new-operator")
     assert [(r.detail["op"], r.detail["business"], r.detail["role"]) for r in roles] == [

@@ -137,8 +137,11 @@ def test_upload_approve_and_bank_collection(login_as: Login) -> None:
 
 def test_the_uploader_cannot_approve_their_own_file(login_as: Login, ward: Any) -> None:
     sender = User.objects.get(username="zeimu-send")
-    RoleAssignment.objects.create(user=sender, business=Business.objects.get(code="zeimu-furikae"), role=Role.APPROVE)
+    furikae = Business.objects.get(code="zeimu-furikae")
     file = upload(outbound(), sender)
+    # no one holds 送信 and 承認 together (separation of duties): the sender becomes an approver later
+    RoleAssignment.objects.filter(user=sender, business=furikae, role=Role.UPLOAD).delete()
+    RoleAssignment.objects.create(user=sender, business=furikae, role=Role.APPROVE)
     client = login_as("zeimu-send")
     page = client.get(f"/files/{file.id}/approve/")
     assert "自分では承認できません" in text(page)

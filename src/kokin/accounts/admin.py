@@ -4,7 +4,12 @@ Only a system administrator (``User.is_system_admin``) past the second factor ma
 (:meth:`KokinAdminSite.has_permission`); Django's own staff and model permissions play no part. The
 site registers these five models and nothing else, so no file and no operation-log entry is reachable
 from it. Every addition, change and deletion is written to the operation log, as are the actions
-「第2要素をリセット」 and 「ロック解除」 and every password set here.
+「パスワードと第2要素をリセット」 and 「ロック解除」.
+
+What the administrator cannot do alone (docs/security.md): a role added here is only a grant request
+(:mod:`kokin.accounts.grants`) until a second person approves it; a held role can be removed but not
+changed; no password is typed here: a new account and a reset get a one-time enrolment link
+(:mod:`kokin.accounts.enrolment`).
 """
 
 from __future__ import annotations
@@ -12,16 +17,17 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.auth.password_validation import password_validators_help_text_html, validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.html import format_html
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from kokin.accounts import services
+from kokin.accounts import enrolment, grants, services
 from kokin.accounts.models import Business, DataKind, Department, RoleAssignment, User, WebAuthnDevice
 from kokin.audit.services import record
 
@@ -129,105 +135,126 @@ class DataKindAdmin(AuditedAdmin):
     list_filter = ["direction", "format", "business__department"]
 
 
+class RoleAssignmentForm(forms.ModelForm):  # type: ignore[type-arg]
+    """Asking for a role: the rules are checked here so the administrator sees why in Japanese."""
+
+    class Meta:
+        model = RoleAssignment
+        fields = ["user", "business", "role"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        user, business, role = data.get("user"), data.get("business"), data.get("role")
+        if user is not None and business is not None and role:
+            try:
+                grants.check_grant(user, business, role)
+            except ValidationError as exc:
+                self.add_error(None, exc)
+        return data
+
+
+def _requested_message(count: int) -> str:
+    return (
+        f"役割の付与を {count} 件申請しました。業務管理者か別のシステム管理者が"
+        "「役割付与の申請」画面で承認すると有効になります。"
+    )
+
+
 @admin.register(RoleAssignment, site=site)
 class RoleAssignmentAdmin(AuditedAdmin):
+    """Adding here asks for the role (a grant request); an existing role is removed, never changed."""
+
+    form = RoleAssignmentForm
     list_display = ["user", "business", "role"]
     list_filter = ["role", "business__department", "business"]
     search_fields = ["user__username", "user__display_name"]
 
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # a wider or different role is a new grant request; narrowing is a deletion
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        grants.request_grant(request=request, user=obj.user, business=obj.business, role=obj.role)
+
+    def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        return None  # nothing was added: the request is logged by grants.request_grant
+
+    def response_add(self, request: HttpRequest, obj: Any, post_url_continue: str | None = None) -> HttpResponse:
+        self.message_user(request, _requested_message(1), messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:accounts_roleassignment_changelist"))
+
+
+class RoleInlineForm(forms.ModelForm):  # type: ignore[type-arg]
+    """A held role is shown, not edited: a change would widen access without a second person."""
+
+    class Meta:
+        model = RoleAssignment
+        fields = ["business", "role"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            for field in self.fields.values():
+                field.disabled = True
+
+
+class RoleFormSet(forms.BaseInlineFormSet):  # type: ignore[type-arg]
+    """New rows become grant requests; the parent account's flags and the rows' pairs are checked."""
+
+    def clean(self) -> None:
+        super().clean()
+        user: User = self.instance
+        asked: list[tuple[int, str]] = []
+        for form in self.forms:
+            if not hasattr(form, "cleaned_data") or form.instance.pk is not None:
+                continue
+            if form.cleaned_data.get("DELETE") or not form.has_changed():
+                continue
+            business, role = form.cleaned_data.get("business"), form.cleaned_data.get("role")
+            if business is None or not role:
+                continue
+            try:
+                grants.check_grant(user, business, role, also=asked)
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            asked.append((business.pk, role))
+
 
 class RoleInline(InlineForSystemAdmin):
     model = RoleAssignment
+    form = RoleInlineForm
+    formset = RoleFormSet
     extra = 0
+    verbose_name = "役割"
+    verbose_name_plural = "役割 (追加は申請になり、承認されると有効になります)"
 
 
-PASSWORD_HELP = password_validators_help_text_html()
 ACCOUNT_FIELDS = [
     "username",
     "display_name",
+    "email",
     "department",
     "is_active",
     "is_system_admin",
     "is_auditor",
-    "must_change_password",
     "client_cert_fingerprint",
 ]
 
 
-def _check_pair(form: forms.BaseForm, user: User, first: str, second: str) -> str:
-    """The new password if both fields agree and it passes the password policy ("" if none given)."""
-    p1, p2 = form.cleaned_data.get(first) or "", form.cleaned_data.get(second) or ""
-    if not p1 and not p2:
-        return ""
-    if p1 != p2:
-        form.add_error(second, "確認用のパスワードが一致しません。")
-        return ""
-    try:
-        validate_password(p1, user)
-    except ValidationError as exc:
-        form.add_error(first, exc)
-        return ""
-    return str(p1)
-
-
-def _password_field(label: str, required: bool, help_text: str = "") -> forms.CharField:
-    return forms.CharField(
-        label=label,
-        required=required,
-        strip=False,
-        help_text=help_text,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
-
-
 class UserAddForm(forms.ModelForm):  # type: ignore[type-arg]
-    """A new account with an initial password, to be changed at first login."""
-
-    password1 = _password_field("初期パスワード", True, PASSWORD_HELP)
-    password2 = _password_field("初期パスワード (確認)", True)
-
-    class Meta:
-        model = User
-        fields = [f for f in ACCOUNT_FIELDS if f != "must_change_password"]
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        self.instance.username = data.get("username") or ""
-        self.new_password = _check_pair(self, self.instance, "password1", "password2")
-        return data
-
-    def save(self, commit: bool = True) -> User:
-        user: User = super().save(commit=False)
-        user.set_password(self.new_password)
-        user.must_change_password = True
-        if commit:
-            user.save()
-        return user
-
-
-class UserChangeForm(forms.ModelForm):  # type: ignore[type-arg]
-    """Account details; entering a new password here resets it (to be changed at next login)."""
-
-    new_password1 = _password_field("新しいパスワード (再設定するときだけ)", False, PASSWORD_HELP)
-    new_password2 = _password_field("新しいパスワード (確認)", False)
+    """A new account without a password: the operator sets it through a one-time enrolment link."""
 
     class Meta:
         model = User
         fields = ACCOUNT_FIELDS
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        self.new_password = _check_pair(self, self.instance, "new_password1", "new_password2")
-        return data
 
-    def save(self, commit: bool = True) -> User:
-        user: User = super().save(commit=False)
-        if self.new_password:
-            user.set_password(self.new_password)
-            user.must_change_password = True
-        if commit:
-            user.save()
-        return user
+class UserChangeForm(forms.ModelForm):  # type: ignore[type-arg]
+    """Account details. No password field: a reset issues an enrolment link (the action
+    「パスワードと第2要素をリセット」), so the administrator never knows the operator's password."""
+
+    class Meta:
+        model = User
+        fields = ACCOUNT_FIELDS
 
 
 @admin.register(User, site=site)
@@ -258,18 +285,49 @@ class UserAdmin(AuditedAdmin):
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
-            fields = [f for f in ACCOUNT_FIELDS if f != "must_change_password"] + ["password1", "password2"]
-            return [(None, {"fields": fields})]
-        return [
-            (None, {"fields": ACCOUNT_FIELDS}),
-            ("パスワードの再設定", {"fields": ["new_password1", "new_password2"]}),
-            ("記録", {"fields": ["last_login", "date_joined"]}),
-        ]
+            return [(None, {"fields": ACCOUNT_FIELDS})]
+        return [(None, {"fields": ACCOUNT_FIELDS}), ("記録", {"fields": ["last_login", "date_joined"]})]
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if not change:
+            obj.set_unusable_password()
         super().save_model(request, obj, form, change)
-        if change and getattr(form, "new_password", None):
-            services.password_changed(request=request, user=obj, by_admin=True)
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if formset.model is not RoleAssignment:
+            super().save_formset(request, form, formset, change)
+            return
+        new = formset.save(commit=False)
+        for assignment in formset.deleted_objects:
+            assignment.delete()  # narrowing takes effect at once (logged as a role_change)
+        for assignment in new:
+            grants.request_grant(
+                request=request, user=form.instance, business=assignment.business, role=assignment.role
+            )
+        formset.new_objects = []  # nothing was added; the change message must not say so
+        if new:
+            self.message_user(request, _requested_message(len(new)), messages.SUCCESS)
+
+    def response_add(self, request: HttpRequest, obj: Any, post_url_continue: str | None = None) -> HttpResponse:
+        self._hand_over(request, enrolment.reset_credentials(request=request, user=obj, new=True), obj)
+        return super().response_add(request, obj, post_url_continue)
+
+    def _hand_over(self, request: HttpRequest, issued: enrolment.Issued, user: User) -> None:
+        if issued.mailed_to_operator:
+            text = f"{user} の登録用リンクを本人のメールアドレスに送りました。"
+            self.message_user(request, text, messages.SUCCESS)
+            return
+        self.message_user(
+            request,
+            format_html(
+                "{} の登録用リンク (1回限り・{} 時間有効) を別の経路で本人に渡してください。"
+                "このリンクを自分で使わないでください (使用は操作ログに記録され、監査者に通知されています): {}",
+                user,
+                settings.PASSWORD_RESET_TIMEOUT // 3600,
+                issued.link,
+            ),
+            messages.WARNING,
+        )
 
     @admin.display(description="第2要素")
     def second_factors(self, obj: User) -> str:
@@ -288,21 +346,13 @@ class UserAdmin(AuditedAdmin):
     def locked(self, obj: User) -> bool:
         return obj.username in services.locked_usernames([obj.username])
 
-    @admin.action(description="第2要素をリセット")
+    @admin.action(description="パスワードと第2要素をリセット (登録用リンクを発行)")
     def reset_factors(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
-        done = 0
         for user in queryset:
             if user.pk == request.user.pk:
                 self.message_user(request, "自分の第2要素は「認証設定」で変更してください。", messages.WARNING)
                 continue
-            services.reset_second_factors(request=request, user=user)
-            done += 1
-        if done:
-            self.message_user(
-                request,
-                f"{done} 人の第2要素をリセットしました。次回ログイン時に認証アプリを登録し直します。",
-                messages.SUCCESS,
-            )
+            self._hand_over(request, enrolment.reset_credentials(request=request, user=user), user)
 
     @admin.action(description="ロック解除")
     def unlock(self, request: HttpRequest, queryset: QuerySet[User]) -> None:

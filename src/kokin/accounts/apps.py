@@ -1,7 +1,21 @@
 from django.apps import AppConfig
 
+#: names of this app's operation-log actions for the auditor's page
+ACTION_LABELS = {
+    "role_grant_request": "役割付与の申請",
+    "role_grant_decide": "役割付与の申請の決定 (承認・却下)",
+    "enrolment_link_issue": "登録用リンクの発行 (パスワード・第2要素のリセット)",
+    "enrolment_link_use": "登録用リンクの使用",
+}
+
 
 class AccountsConfig(AppConfig):
     name = "kokin.accounts"
     label = "accounts"
     verbose_name = "操作担当者・業務"
+
+    def ready(self) -> None:
+        from kokin.audit import labels
+
+        for code, label in ACTION_LABELS.items():
+            labels.ACTION_LABELS.setdefault(code, label)

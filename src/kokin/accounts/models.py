@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from typing import Any
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
@@ -143,8 +144,54 @@ class User(AbstractUser):  # type: ignore[django-manager-missing]  # WebAuthnDev
     def __str__(self) -> str:
         return f"{self.display_name or self.username} ({self.username})"
 
+    @property
+    def is_hub_wide(self) -> bool:
+        """A system administrator or an auditor: never holds a business role (docs/security.md)."""
+        return bool(self.is_system_admin or self.is_auditor)
+
+    def clean(self) -> None:
+        super().clean()
+        check_flags(self)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        check_flags(self)
+        super().save(*args, **kwargs)
+
+
+FLAGGED_HOLDS_ROLES = "業務の役割を持つ利用者をシステム管理者・監査者にすることはできません。先に役割を外してください。"
+ROLE_FOR_FLAGGED = "システム管理者・監査者には業務の役割を付与できません。"
+SEPARATION_OF_DUTIES = "同じ業務の「送信」と「承認」を1人に付与することはできません (職務の分離)。"
+#: the pairs of roles no one holds together on one business (separation of duties, 職務の分離)
+EXCLUSIVE_ROLES = {Role.UPLOAD: Role.APPROVE, Role.APPROVE: Role.UPLOAD}
+
+
+def check_flags(user: User) -> None:
+    """A system administrator or auditor flag on an account that holds business roles is refused."""
+    if user.is_hub_wide and user.pk is not None and RoleAssignment.objects.filter(user_id=user.pk).exists():
+        raise ValidationError(FLAGGED_HOLDS_ROLES)
+
+
+def check_role(user: User, business_id: int | None, role: str, *, exclude_pk: int | None = None) -> None:
+    """Whether ``user`` may hold ``role`` on the business: not a hub-wide account, and not 送信 with 承認.
+
+    Raises :class:`ValidationError` with the Japanese reason. The database triggers of migration
+    ``0005`` refuse the same rows written past this check.
+    """
+    if user.is_hub_wide:
+        raise ValidationError(ROLE_FOR_FLAGGED)
+    other = EXCLUSIVE_ROLES.get(Role(role)) if role in Role.values else None
+    if other is not None and user.pk is not None and business_id is not None:
+        held = RoleAssignment.objects.filter(user_id=user.pk, business_id=business_id, role=other)
+        if exclude_pk is not None:
+            held = held.exclude(pk=exclude_pk)
+        if held.exists():
+            raise ValidationError(SEPARATION_OF_DUTIES)
+
 
 class RoleAssignment(models.Model):
+    """A role an operator holds on a business; made only when a grant request is approved
+    (:mod:`kokin.accounts.grants`), removed at once."""
+
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="roles", verbose_name="利用者")
     business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="roles", verbose_name="業務")
     role = models.CharField("役割", max_length=10, choices=Role.choices)
@@ -155,6 +202,73 @@ class RoleAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.business} {self.get_role_display()}"
+
+    def _user_or_none(self) -> User | None:
+        try:
+            return self.user
+        except User.DoesNotExist:
+            return None
+
+    def clean(self) -> None:
+        super().clean()
+        user = self._user_or_none()
+        if user is not None and self.role:
+            check_role(user, self.business_id, self.role, exclude_pk=self.pk)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        check_role(self.user, self.business_id, self.role, exclude_pk=self.pk)
+        super().save(*args, **kwargs)
+
+
+class RoleGrantRequest(models.Model):
+    """A request to grant a business role (役割付与の申請), waiting for a second person's decision.
+
+    The system administrator asks; the business's 業務管理 or another system administrator
+    approves or refuses; the role exists only once approved. Nobody decides a request for
+    themselves or one they made (:mod:`kokin.accounts.grants`).
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "申請中"
+        APPROVED = "approved", "承認済"
+        REFUSED = "refused", "却下"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="grant_requests", verbose_name="利用者")
+    business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="+", verbose_name="業務")
+    role = models.CharField("役割", max_length=10, choices=Role.choices)
+    state = models.CharField("状態", max_length=10, choices=State.choices, default=State.PENDING)
+    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", verbose_name="申請者")
+    requested_at = models.DateTimeField("申請日時", auto_now_add=True)
+    decided_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="決定者"
+    )
+    decided_at = models.DateTimeField("決定日時", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "役割付与の申請"
+        ordering = ["requested_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "business", "role"],
+                condition=models.Q(state="pending"),
+                name="one_pending_grant",
+                violation_error_message="同じ役割の申請がすでに申請中です。",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(decided_by=models.F("user")) & ~models.Q(decided_by=models.F("requested_by")),
+                name="grant_decided_by_another",
+                violation_error_message="自分への付与や自分が申請した付与は決定できません。",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.business} {self.get_role_display()} ({self.get_state_display()})"
+
+    def clean(self) -> None:
+        super().clean()
+        user = self.user if self.user_id else None
+        if user is not None and self.role and self.state == self.State.PENDING:
+            check_role(user, self.business_id, self.role)
 
 
 class WebAuthnDevice(TimestampMixin, Device):  # type: ignore[misc]  # django-otp has no type hints

@@ -1,7 +1,11 @@
 """Who may do what: the one place where permission is decided (role × action).
 
 Business roles grant actions on that business only. The system administrator manages accounts and
-cannot read or download any file; the auditor reads the operation log only. ``docs/security.md``
+cannot read or download any file; the auditor reads the operation log only. An account flagged
+system administrator or auditor gets no business action even if a role row exists for it (the model
+and the database refuse such rows; this is the last of three locks). A role takes effect only once a
+second person approved its grant request (:mod:`kokin.accounts.grants`): the business's 業務管理 or
+another system administrator (:data:`Action.APPROVE_GRANTS`). ``docs/security.md``
 publishes :data:`ROLE_ACTIONS` and the role × endpoint test is generated from it.
 """
 
@@ -26,6 +30,7 @@ class Action(StrEnum):
     MANAGE_OPERATORS = "manage_operators"  # the business's operators and their roles
     ADMIN_ACCOUNTS = "admin_accounts"  # departments, businesses, accounts, factor resets
     READ_AUDIT = "read_audit"  # the operation log
+    APPROVE_GRANTS = "approve_grants"  # decide grant requests: 業務管理 of that business, or a system admin
 
 
 ACTION_LABELS = {
@@ -36,6 +41,7 @@ ACTION_LABELS = {
     Action.MANAGE_OPERATORS: "業務の操作担当者の管理",
     Action.ADMIN_ACCOUNTS: "課・業務・利用者の管理、認証要素のリセット",
     Action.READ_AUDIT: "操作ログの閲覧・出力",
+    Action.APPROVE_GRANTS: "役割付与の申請の承認・却下 (自分への付与・自分の申請は不可)",
 }
 
 ROLE_ACTIONS: dict[str, frozenset[Action]] = {
@@ -43,8 +49,8 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
     Role.DOWNLOAD: frozenset({Action.VIEW_FILES, Action.DOWNLOAD_FILE}),
     Role.UPLOAD: frozenset({Action.VIEW_FILES, Action.UPLOAD_FILE}),
     Role.APPROVE: frozenset({Action.VIEW_FILES, Action.APPROVE_FILE}),
-    Role.MANAGE: frozenset({Action.MANAGE_OPERATORS}),
-    "system_admin": frozenset({Action.ADMIN_ACCOUNTS}),
+    Role.MANAGE: frozenset({Action.MANAGE_OPERATORS, Action.APPROVE_GRANTS}),
+    "system_admin": frozenset({Action.ADMIN_ACCOUNTS, Action.APPROVE_GRANTS}),
     "auditor": frozenset({Action.READ_AUDIT}),
 }
 BUSINESS_ACTIONS = frozenset(
@@ -60,7 +66,13 @@ def can(user: User, action: Action, business: Business | None = None) -> bool:
     """May ``user`` do ``action`` (on ``business`` for business actions)?"""
     if not user.is_authenticated or not user.is_active:
         return False
+    if action == Action.APPROVE_GRANTS:
+        if user.is_system_admin:
+            return True
+        return can(user, Action.MANAGE_OPERATORS, business)
     if action in BUSINESS_ACTIONS:
+        if user.is_system_admin or user.is_auditor:
+            return False
         if business is None:
             return businesses_for(user, action).exists()
         return RoleAssignment.objects.filter(user=user, business=business, role__in=roles_granting(action)).exists()
@@ -73,7 +85,7 @@ def can(user: User, action: Action, business: Business | None = None) -> bool:
 
 def businesses_for(user: User, action: Action) -> QuerySet[Business]:
     """The businesses where ``user`` may do ``action``."""
-    if not user.is_authenticated or action not in BUSINESS_ACTIONS:
+    if not user.is_authenticated or action not in BUSINESS_ACTIONS or user.is_system_admin or user.is_auditor:
         return Business.objects.none()
     return (
         Business.objects.filter(roles__user=user, roles__role__in=roles_granting(action))

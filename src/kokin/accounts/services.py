@@ -240,9 +240,7 @@ def reset_second_factors(*, request: HttpRequest, user: User) -> int:
     return removed
 
 
-def password_changed(*, request: HttpRequest, user: User, by_admin: bool) -> None:
-    record(
-        action="password_reset" if by_admin else "password_change",
-        request=request,
-        object=f"user:{user.username}",
-    )
+def password_changed(*, request: HttpRequest, user: User) -> None:
+    """The operator changed their own password (an administrator never sets one: an enrolment link,
+    :mod:`kokin.accounts.enrolment`)."""
+    record(action="password_change", request=request, object=f"user:{user.username}")

@@ -5,7 +5,8 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
-from kokin.accounts import views
+from kokin.accounts import grant_views, views
+from kokin.accounts.enrolment_views import EnrolmentView
 
 
 def _passkeys(name: str) -> Callable[..., HttpResponse]:
@@ -27,6 +28,9 @@ urlpatterns = [
     path("verify/", views.verify_view, name="verify"),
     path("enrol/", views.enrol_view, name="enrol"),
     path("locked/", views.locked_page, name="locked"),
+    path("enrolment/<uidb64>/<token>/", EnrolmentView.as_view(), name="enrolment"),
+    path("grants/", grant_views.pending_view, name="grants"),
+    path("grants/<int:pk>/decide/", grant_views.decide_view, name="grant_decide"),
     path("reauth/", views.reauth_view, name="reauth"),
     path("password/", views.password_change_view, name="password_change"),
     path("security/", views.security_view, name="security"),

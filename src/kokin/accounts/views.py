@@ -338,7 +338,7 @@ def password_change_view(request: HttpRequest) -> HttpResponse:
         update_session_auth_hash(request, user)
         user.current_session_key = request.session.session_key or ""
         user.save(update_fields=["must_change_password", "current_session_key"])
-        services.password_changed(request=request, user=user, by_admin=False)
+        services.password_changed(request=request, user=user)
         messages.success(request, "パスワードを変更しました。")
         return redirect("home")
     return render(request, "accounts/password_change.html", {"form": form})

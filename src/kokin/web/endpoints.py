@@ -33,6 +33,15 @@ SAMPLES: dict[str, str] = {
     "pending_file": "kokin.exchange.testing.pending_file",  # a debit request awaiting approval
     "certificate": "kokin.exchange.testing.sample_certificate",  # the deletion certificate of an erased file
 }
+#: a route parameter ``pk:<app_label.model>`` is the primary key of that model's first row (the demo
+#: ward has one of each): the admin site's change pages
+OBJECT = "pk:"
+
+
+def _first_pk(label: str) -> str:
+    from django.apps import apps
+
+    return str(apps.get_model(label)._default_manager.order_by("pk").values_list("pk", flat=True)[0])
 
 
 @dataclass(frozen=True)
@@ -54,7 +63,7 @@ class Endpoint:
 
         def fill(match: re.Match[str]) -> str:
             what = self.params[match.group(1)]
-            return f"<{what}>" if what in SAMPLES else (business or "")
+            return f"<{what}>" if what in SAMPLES or what.startswith(OBJECT) else (business or "")
 
         return "/" + re.sub(r"<(?:\w+:)?(\w+)>", fill, self.route)
 
@@ -66,6 +75,8 @@ class Endpoint:
             what = self.params[match.group(1)]
             if what in SAMPLES:
                 return str(import_string(SAMPLES[what])(business or ""))
+            if what.startswith(OBJECT):
+                return _first_pk(what.removeprefix(OBJECT))
             return values[what]
 
         return "/" + re.sub(r"<(?:\w+:)?(\w+)>", fill, self.route)
@@ -82,6 +93,8 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("accounts/security/totp/", "page", Access.AUTHENTICATED),
     Endpoint("audit/", "page", Action.READ_AUDIT),
     Endpoint("manage/", "page", Action.ADMIN_ACCOUNTS),
+    # role grant requests (kokin.accounts.grants): the 業務管理 of a business or a system administrator
+    Endpoint("accounts/grants/", "page", Action.APPROVE_GRANTS),
     Endpoint("api/openapi.json", "api", Access.PUBLIC),
     Endpoint("api/me", "api", Access.AUTHENTICATED),
     Endpoint("api/businesses", "api", Access.AUTHENTICATED),
@@ -108,13 +121,18 @@ ENDPOINTS: list[Endpoint] = [
 
 
 def admin_pages() -> list[Endpoint]:
-    """The list and add pages of every model on the system administrator's site (``/manage/``)."""
+    """The list, add and change pages of every model on the system administrator's site (``/manage/``)."""
     from kokin.accounts.admin import site
 
     pages = []
     for model in site._registry:
         base = f"manage/{model._meta.app_label}/{model._meta.model_name}/"
-        pages += [Endpoint(base, "page", Action.ADMIN_ACCOUNTS), Endpoint(f"{base}add/", "page", Action.ADMIN_ACCOUNTS)]
+        first = {"object_id": f"{OBJECT}{model._meta.label_lower}"}
+        pages += [
+            Endpoint(base, "page", Action.ADMIN_ACCOUNTS),
+            Endpoint(f"{base}add/", "page", Action.ADMIN_ACCOUNTS),
+            Endpoint(f"{base}<path:object_id>/change/", "page", Action.ADMIN_ACCOUNTS, first),
+        ]
     return pages
 
 
@@ -130,6 +148,11 @@ EXCLUDED: list[tuple[str, str]] = [
         r"accounts/(enrol|reauth|locked)/",
         "the login flow: first-login enrolment, password re-entry, the lockout page; each view checks the "
         "session itself (tests/hub/test_accounts.py)",
+    ),
+    (
+        r"accounts/enrolment/<uidb64>/<token>/",
+        "the one-time enrolment link: reached without a session, the signed token is the permission "
+        "(kokin.accounts.enrolment; tests/hub/test_admin_powers.py)",
     ),
     (
         r"accounts/security/(recovery-codes/|keys/<int:pk>/delete/)",
@@ -160,9 +183,14 @@ EXCLUDED: list[tuple[str, str]] = [
         "and jsi18n serve the admin's forms; the admin site's permission check (has_permission) guards them",
     ),
     (
-        r"manage/\w+/\w+/<path:object_id>/(|change/|delete/|history/)",
-        "one object's admin pages: need an existing object, and the same admin site check as the list "
-        "page of that model (registered below by admin_pages())",
+        r"manage/\w+/\w+/<path:object_id>/(|delete/|history/)",
+        "one object's other admin pages: the same admin site check as its change page (registered by "
+        "admin_pages()); the bare object URL redirects to the change page",
+    ),
+    (
+        r"accounts/grants/<int:pk>/decide/",
+        "POST-only decision on one grant request: the same check as accounts/grants/ and, per request, who "
+        "may decide it (tests/hub/test_admin_powers.py)",
     ),
     (r"manage/r/<path:content_type_id>/<path:object_id>/", "the admin's 'view on site' redirect"),
     (r"manage/\^\(\?P<app_label>.*", "the admin's per-app index, guarded like the admin index"),

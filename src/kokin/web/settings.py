@@ -19,6 +19,9 @@ KOKIN_AUDIT_CHECKPOINT_DIR      the operation log's signed checkpoints and their
 KOKIN_AUDIT_CHECKPOINT_EVERY    a checkpoint after every N-th entry (default 100; 0: only by time)
 KOKIN_AUDIT_CHECKPOINT_SECONDS  and when the last one is older than this (default 60)
 KOKIN_AUDIT_SYSLOG              also send each checkpoint to syslog: /dev/log or host:port (UDP)
+KOKIN_EMAIL_BACKEND   Django mail backend (default: console; smtp: django.core.mail.backends.smtp.EmailBackend)
+KOKIN_EMAIL_HOST, KOKIN_EMAIL_PORT, KOKIN_EMAIL_USE_TLS, KOKIN_EMAIL_FROM  the SMTP relay (default localhost:25)
+KOKIN_ENROLMENT_HOURS how long a one-time enrolment link works (default 24)
 """
 
 from __future__ import annotations
@@ -209,6 +212,13 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG
 
 EMAIL_BACKEND = os.environ.get("KOKIN_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.environ.get("KOKIN_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("KOKIN_EMAIL_PORT", "25"))
+EMAIL_USE_TLS = _flag("KOKIN_EMAIL_USE_TLS", "0")
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = os.environ.get("KOKIN_EMAIL_FROM", "kokin@localhost")
+# one-time enrolment links (kokin.accounts.enrolment) use Django's password-reset tokens and timeout
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("KOKIN_ENROLMENT_HOURS", "24")) * 3600
 
 # the check of a received file lists this many errors and warnings; the rest are counted (kokin.exchange.checks)
 ISSUE_LIMIT = max(1, int(os.environ.get("KOKIN_ISSUE_LIMIT", "10000")))

@@ -7,7 +7,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from kokin.accounts import grants
 from kokin.accounts.models import RoleAssignment
+from kokin.accounts.permissions import Action, can
 from kokin.exchange.selectors import new_inbound_for
 
 
@@ -26,5 +28,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "businesses": list(businesses.values()),
         "today": timezone.localdate(),
         "new_files": list(new_inbound_for(request.user)[:20]),  # type: ignore[arg-type]
+        "may_approve_grants": can(request.user, Action.APPROVE_GRANTS),  # type: ignore[arg-type]
     }
+    if context["may_approve_grants"]:
+        context["pending_grants"] = grants.pending_for(request.user).count()  # type: ignore[arg-type]
     return render(request, "kokin/home.html", context)
