@@ -1,4 +1,5 @@
-"""The home page: the operator's businesses, roles and (from the exchange) newly arrived files."""
+"""The home page: the operator's businesses, roles and (from the exchange) newly arrived files; for the
+administrator and the auditor, a warning when the hub's storage space is short."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from kokin.accounts.models import RoleAssignment
+from kokin.exchange import space
 from kokin.exchange.selectors import new_inbound_for
 
 
@@ -26,5 +28,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "businesses": list(businesses.values()),
         "today": timezone.localdate(),
         "new_files": list(new_inbound_for(request.user)[:20]),  # type: ignore[arg-type]
+        # the hub's storage: the people who look after the hub see a shortage first
+        "storage": space.warning() if (request.user.is_system_admin or request.user.is_auditor) else None,  # type: ignore[union-attr]
     }
     return render(request, "kokin/home.html", context)
