@@ -13,6 +13,7 @@ can be shown while the database is what fails.
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from dataclasses import dataclass
 
@@ -60,14 +61,19 @@ IO_ERROR = Cause(
 
 
 def cause_of(exc: BaseException | None) -> Cause | None:
-    """The cause a page can name, None for any other error."""
+    """The cause a page can name (from anywhere in the exception's chain), None for any other error."""
     if space.is_no_space(exc):
         return NO_SPACE
-    text = str(exc).lower()
-    if isinstance(exc, OperationalError) and "database is locked" in text:
-        return LOCKED
-    if isinstance(exc, OperationalError) and "disk i/o error" in text:
-        return IO_ERROR
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        text = str(exc).lower()
+        if isinstance(exc, OperationalError | sqlite3.OperationalError):
+            if "database is locked" in text:
+                return LOCKED
+            if "disk i/o error" in text:
+                return IO_ERROR
+        exc = exc.__cause__ or exc.__context__
     return None
 
 
