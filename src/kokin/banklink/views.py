@@ -20,6 +20,7 @@ from kokin.banklink import services
 from kokin.banklink.models import BankAccount, BankUpload, Outcome
 from kokin.banklink.services import Refusal
 from kokin.exchange import space
+from kokin.exchange.uploads import drain
 
 View = Callable[..., HttpResponseBase]
 TUS_HEADERS = {"Tus-Resumable": services.TUS_VERSION}
@@ -224,17 +225,8 @@ def _patch(request: HttpRequest, account: BankAccount, found: BankUpload) -> Htt
     except Exception as exc:
         if not space.is_no_space(exc):
             raise
-        drain(request, length)
+        drain(request, length)  # so the agent gets the 507 rather than a reset connection
         refusal = services.no_space(account, request, object=where, error=exc, offset=offset)
         refusal.headers["Upload-Offset"] = str(services.upload_for(account, found.id).offset)
         raise refusal from exc
     return _upload_headers(HttpResponse(status=204), updated)
-
-
-def drain(request: HttpRequest, length: int) -> None:
-    """Read what is left of a PATCH that will not be kept, so the agent gets the 507 rather than a reset."""
-    try:
-        while length > 0 and (piece := request.read(min(services.CHUNK, length))):
-            length -= len(piece)
-    except (OSError, ValueError):
-        return
