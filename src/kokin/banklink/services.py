@@ -605,7 +605,7 @@ def no_space(
     """507 for an upload the disk has no room for (before its body, or the disk filled during it),
     logged (failure of ``banklink_upload_part``) with the shortage (:func:`kokin.exchange.space.note_shortage`)."""
     if error is not None:
-        detail.update(when="body", error=str(error)[:200])
+        detail.update(when="body", error=space.describe(error))
     with contextlib.suppress(DatabaseError):  # a database too full for the log: see note_shortage
         _log("banklink_upload_part", account, request, object=object, outcome="failure", reason="no_space", **detail)
     space.note_shortage(reason="upload", request=request, actor=account.actor, via="banklink", object=object)

@@ -109,6 +109,12 @@ def is_no_space(exc: BaseException | None) -> bool:
     return False
 
 
+def describe(exc: BaseException) -> str:
+    """The first line of an error, short, for the log (Tink's message goes on with a stack trace)."""
+    lines = str(exc).strip().splitlines() or [type(exc).__name__]
+    return lines[0][:200]
+
+
 def note_shortage(*, reason: str, request: HttpRequest | None = None, actor: Any = None, **detail: Any) -> None:
     """Log a shortage (``storage_low``), unless one was logged in the last :data:`NOTE_EVERY`. Never
     raises: on a disk too full for the log itself, it goes to the server's log instead."""
@@ -147,7 +153,7 @@ def refuse_upload(
     if needed is not None and free is not None:
         detail.update(needed_mb=-(-needed // MB), free_mb=free // MB)
     if error is not None:
-        detail["error"] = str(error)[:200]
+        detail["error"] = describe(error)
     try:
         record(
             action="exchange_upload",

@@ -97,5 +97,5 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if cause is None:
         return django_server_error(request)
     if cause is NO_SPACE:
-        space.note_shortage(reason="full", path=request.path[:200], error=str(exc)[:200])
+        space.note_shortage(reason="full", path=request.path[:200], error=space.describe(exc) if exc else "")
     return answer(request, cause)
