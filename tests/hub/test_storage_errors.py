@@ -71,10 +71,9 @@ def test_a_locked_sqlite_database_is_a_503_page_naming_it(tmp_path: Path) -> Non
     assert "データベースが混み合っています" in text and "database is locked" in text
 
 
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's write lock: PostgreSQL has no database-wide one")
 @pytest.mark.django_db(transaction=True)
 def test_a_sqlite_transaction_left_open_is_rolled_back_when_the_next_request_starts() -> None:
-    if connection.vendor != "sqlite":
-        pytest.skip("SQLite's write lock: PostgreSQL has no database-wide one")
     connection.ensure_connection()
     raw = connection.connection
     assert raw is not None
