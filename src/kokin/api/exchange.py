@@ -4,8 +4,8 @@ the bank, download the original, a CSV or an AES-256 password ZIP.
 Same rules as the web pages: permission by :mod:`kokin.accounts.permissions` through the exchange's
 selectors, every change and download logged by :mod:`kokin.exchange.services`, every read by
 ``api_view``. Uploads are checked and encrypted while they arrive (:mod:`kokin.exchange.intake`),
-size-limited per business (413). Downloads are POSTs: a download is counted and makes a new file
-取得済, and no GET or HEAD changes a file.
+size-limited per business (413) and refused when the hub's disk has no room for them (507). Downloads
+are POSTs: a download is counted and makes a new file 取得済, and no GET or HEAD changes a file.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from kokin.api.auth import api_user
 from kokin.api.schemas import CODE_PATTERN, Invalid, Message
 from kokin.api.services import record_api_call
 from kokin.audit.services import record
-from kokin.exchange import downloads, selectors, services, uploads
+from kokin.exchange import downloads, selectors, services, space, uploads
 from kokin.exchange.errors import ExchangeError
 from kokin.exchange.models import ExchangeFile, ExchangePolicy
 from kokin.exchange.names import safe_name
@@ -260,6 +260,14 @@ def _too_large(request: HttpRequest, user: User, business: Business, policy: Exc
     )
 
 
+def _no_space(request: HttpRequest, user: User, business: Business, **detail: Any) -> HttpError:
+    """507: no room for the upload (before its body was read, or the disk filled during it)."""
+    space.refuse_upload(
+        request=request, actor=user, role=services.role_on(user, business), business=business.code, via="api", **detail
+    )
+    return HttpError(507, f"{space.MESSAGE_JA} / {space.MESSAGE_EN}")
+
+
 def _kind(business: Business, label: str) -> DataKind:
     kinds = list(selectors.upload_kinds(business))
     if label:
@@ -276,14 +284,23 @@ def _kind(business: Business, label: str) -> DataKind:
 
 @router.post(
     "/businesses/{code}/files",
-    response={201: FileOut, 400: Message, 409: Rejected, 411: Message, 413: Message, 422: Rejected, **ERRORS},
+    response={
+        201: FileOut,
+        400: Message,
+        409: Rejected,
+        411: Message,
+        413: Message,
+        422: Rejected,
+        507: Message,
+        **ERRORS,
+    },
     summary="金融機関へ送るファイルを送信 / upload a file for the bank (送信 upload_file)",
     description=(
         "multipart/form-data: `file` (必須), `kind` (データ種別のラベル), `confirm_duplicate`, `confirm_warnings`。"
         "または application/octet-stream: 本文がファイルそのもので、`kind`, `name` (ファイル名), "
         "`confirm_duplicate`, `confirm_warnings` はクエリで指定。"
         "ファイルは受信しながら検証・暗号化され、正しいファイルだけを保管して承認待ちにします (201)。"
-        "誤りは 422、確認が必要なら 409 (何も保管しない)。"
+        "誤りは 422、確認が必要なら 409、保存領域の不足は 507 (何も保管しない)。"
     ),
     openapi_extra=UPLOAD_BODY,
 )
@@ -296,6 +313,22 @@ def upload_file(
     policy = ExchangePolicy.for_business(business)
     if uploads.declared_too_large(request, policy.max_upload_bytes):
         raise _too_large(request, user, business, policy)
+    try:
+        space.ensure_room(uploads.declared_length(request))
+    except space.NoSpace as exc:
+        raise _no_space(request, user, business, needed=exc.needed, free=exc.free) from None
+    try:
+        return _upload(request, user, business, policy)
+    except HttpError:
+        raise
+    except Exception as exc:
+        if not space.is_no_space(exc):
+            raise
+        uploads.drain(request, policy.max_upload_bytes)
+        raise _no_space(request, user, business, error=exc) from exc
+
+
+def _upload(request: HttpRequest, user: User, business: Business, policy: ExchangePolicy) -> Status[Any]:
     raw = request.content_type == RAW
     fields = request.GET
     data_kind = _kind(business, request.GET.get("kind", "")) if raw or request.GET.get("kind") else None
@@ -320,6 +353,8 @@ def upload_file(
             uploaded = request.FILES.get(uploads.FILE_FIELD)
         except Exception as exc:  # a body that is not multipart/form-data
             handler.discard()
+            if space.is_no_space(exc):
+                raise
             raise HttpError(
                 400,
                 "multipart/form-data の file か application/octet-stream の本文が必要です / "

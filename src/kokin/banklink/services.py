@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
@@ -25,7 +26,7 @@ from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
@@ -38,6 +39,7 @@ from kokin.banklink import ranges, selectors
 from kokin.banklink.models import BankAccount, BankTransfer, BankUpload, BankUploadPart, Direction, Outcome
 from kokin.exchange import selectors as exchange_selectors
 from kokin.exchange import services as exchange
+from kokin.exchange import space
 from kokin.exchange.checks import Checked
 from kokin.exchange.errors import ExchangeError
 from kokin.exchange.models import ExchangeFile, ExchangePolicy
@@ -657,6 +659,7 @@ def create_upload(
             f"the file is too large (at most {limit:,} bytes)",
             headers={"Tus-Max-Size": str(limit)},
         )
+    room_for(account, request, length, object=f"transfer:{kind.transfer_id or ''}", bank_file_id=bank_file_id)
     filename = Path(meta["filename"].replace("\\", "/")).name[:255] or "from-bank.dat"
     try:
         with transaction.atomic():
@@ -685,6 +688,35 @@ def create_upload(
         existing = BankUpload.objects.get(account=account, bank_file_id=bank_file_id)
         return _same_upload(existing, sha256, length)
     return upload
+
+
+def no_space(
+    account: BankAccount, request: HttpRequest | None, *, object: str, error: BaseException | None = None, **detail: Any
+) -> Refusal:
+    """507 for an upload the disk has no room for (before its body, or the disk filled during it),
+    logged (failure of ``banklink_upload_part``) with the shortage (:func:`kokin.exchange.space.note_shortage`)."""
+    if error is not None:
+        detail.update(when="body", error=space.describe(error))
+    with contextlib.suppress(DatabaseError):  # a database too full for the log: see note_shortage
+        _log("banklink_upload_part", account, request, object=object, outcome="failure", reason="no_space", **detail)
+    space.note_shortage(reason="upload", request=request, actor=account.actor, via="banklink", object=object)
+    return Refusal(507, space.MESSAGE_JA, space.MESSAGE_EN)
+
+
+def room_for(account: BankAccount, request: HttpRequest | None, length: int, *, object: str, **detail: Any) -> None:
+    """:func:`no_space` unless ``length`` more bytes fit on the hub's disk with the margin."""
+    try:
+        space.ensure_room(length)
+    except space.NoSpace as exc:
+        raise no_space(
+            account,
+            request,
+            object=object,
+            when="declared",
+            needed_mb=-(-exc.needed // space.MB),
+            free_mb=exc.free // space.MB,
+            **detail,
+        ) from None
 
 
 def _same_upload(existing: BankUpload, sha256: str, length: int) -> BankUpload:

@@ -19,6 +19,8 @@ from django.views.decorators.csrf import csrf_exempt
 from kokin.banklink import services
 from kokin.banklink.models import BankAccount, BankUpload, Outcome
 from kokin.banklink.services import Refusal
+from kokin.exchange import space
+from kokin.exchange.uploads import drain
 
 View = Callable[..., HttpResponseBase]
 TUS_HEADERS = {"Tus-Resumable": services.TUS_VERSION}
@@ -213,7 +215,18 @@ def _patch(request: HttpRequest, account: BankAccount, found: BankUpload) -> Htt
         raise Refusal(400, "Upload-Offset が必要です", "Upload-Offset is required") from exc
     if offset < 0 or length < 0:
         raise Refusal(400, "Upload-Offset が正しくありません", "Upload-Offset is not valid")
-    updated = services.write_part(
-        account=account, upload=found, offset=offset, content_length=length, read=request.read, request=request
-    )
+    where = f"upload:{found.id}"
+    if length and found.outcome == Outcome.INCOMPLETE:
+        services.room_for(account, request, length, object=where, offset=offset)
+    try:
+        updated = services.write_part(
+            account=account, upload=found, offset=offset, content_length=length, read=request.read, request=request
+        )
+    except Exception as exc:
+        if not space.is_no_space(exc):
+            raise
+        drain(request, length)  # so the agent gets the 507 rather than a reset connection
+        refusal = services.no_space(account, request, object=where, error=exc, offset=offset)
+        refusal.headers["Upload-Offset"] = str(services.upload_for(account, found.id).offset)
+        raise refusal from exc
     return _upload_headers(HttpResponse(status=204), updated)

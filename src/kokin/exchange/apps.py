@@ -14,6 +14,7 @@ ACTION_LABELS = {
     "exchange_certificate": "消去証明書の取得",
     "exchange_notify": "受信の通知メール",
     "exchange_policy": "保存方針の変更",
+    "storage_low": "保存領域の不足",
 }
 
 

@@ -139,6 +139,17 @@ def declared_length(request: HttpRequest) -> int | None:
         return None
 
 
+def drain(request: HttpRequest, limit: int) -> None:
+    """Read what is left of a body that will not be kept, so the client, still sending, gets the
+    answer rather than a reset connection: at most its Content-Length (or the limit), nothing kept."""
+    left = min(declared_length(request) or limit, limit + OVERHEAD)
+    try:
+        while left > 0 and (piece := request.read(min(CHUNK, left))):
+            left -= len(piece)
+    except (OSError, ValueError):
+        return  # the client went away
+
+
 def declared_too_large(request: HttpRequest, limit: int) -> bool:
     """Does the request announce a body larger than the limit allows (checked before reading it)?"""
     length = declared_length(request)

@@ -30,7 +30,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from kokin.accounts.models import Business, User
 from kokin.accounts.permissions import Action, can
 from kokin.audit.services import mark_recorded, record
-from kokin.exchange import downloads, present, reports, selectors, services, uploads
+from kokin.exchange import downloads, present, reports, selectors, services, space, uploads
 from kokin.exchange.checks import Checked
 from kokin.exchange.errors import ExchangeError
 from kokin.exchange.forms import CsvForm, FilterForm, PackageForm, ReasonForm, UploadForm
@@ -138,10 +138,20 @@ def upload(request: HttpRequest, business: str) -> HttpResponseBase:
         policy = ExchangePolicy.for_business(target)
         if uploads.declared_too_large(request, policy.max_upload_bytes):
             return _too_large(request, target, policy)
+        try:
+            space.ensure_room(uploads.declared_length(request))
+        except space.NoSpace as exc:
+            return _no_space(request, target, needed=exc.needed, free=exc.free)
         # the form's kind is known only once the whole body is parsed: see services.upload_intake
         handler = uploads.install(request, policy.max_upload_bytes, lambda: services.upload_intake(target, policy))
         try:
             response: HttpResponseBase = csrf_protect(upload_post)(request, target, policy, handler)
+        except Exception as exc:
+            if not space.is_no_space(exc):
+                raise
+            handler.discard()  # before the rest of the body is read past: the partial body goes first
+            uploads.drain(request, policy.max_upload_bytes)
+            return _no_space(request, target, error=exc)
         finally:
             handler.discard()  # whatever the service did not take over (a kept file's body is its own)
         return response
@@ -175,6 +185,21 @@ def _too_large(request: HttpRequest, business: Business, policy: ExchangePolicy)
     )
     mark_recorded(request)
     return render(request, "exchange/too_large.html", {"business": business, "policy": policy}, status=413)
+
+
+def _no_space(request: HttpRequest, business: Business, **detail: Any) -> HttpResponse:
+    """507: the disk has less free space than the upload and the margin (found before the body was
+    read), or it filled while the body arrived (``error``); nothing is kept either way."""
+    space.refuse_upload(
+        request=request,
+        actor=request.user,
+        role=services.role_on(request.user, business),
+        business=business.code,
+        via="web",
+        **detail,
+    )
+    mark_recorded(request)
+    return render(request, "exchange/no_space.html", {"business": business}, status=507)
 
 
 def upload_post(

@@ -106,8 +106,12 @@ class _LocalWriter(BlobWriter):
             raise
 
     def abort(self) -> None:
-        self.fh.close()
-        self.tmp.unlink(missing_ok=True)
+        try:
+            self.fh.close()  # on a full disk, flushing what is buffered fails again: the file goes anyway
+        except OSError:
+            pass
+        finally:
+            self.tmp.unlink(missing_ok=True)
 
 
 class LocalDirStore(BlobStore):

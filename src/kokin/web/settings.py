@@ -22,6 +22,9 @@ KOKIN_AUDIT_SYSLOG              also send each checkpoint to syslog: /dev/log or
 KOKIN_EMAIL_BACKEND   Django mail backend (default: console; smtp: django.core.mail.backends.smtp.EmailBackend)
 KOKIN_EMAIL_HOST, KOKIN_EMAIL_PORT, KOKIN_EMAIL_USE_TLS, KOKIN_EMAIL_FROM  the SMTP relay (default localhost:25)
 KOKIN_ENROLMENT_HOURS how long a one-time enrolment link works (default 24)
+KOKIN_DISK_MARGIN_MB  free space kept beyond an upload's length, else it is refused with 507 (default 64)
+KOKIN_DISK_WARN_MB    free space below which the administrator and auditor are warned (default 4 × margin)
+KOKIN_SQLITE_TIMEOUT  seconds a SQLite write waits for another one's lock (default 5)
 """
 
 from __future__ import annotations
@@ -114,7 +117,11 @@ TEMPLATES = [
 
 DATABASES = {"default": dj_database_url.config(default=f"sqlite:///{HOME / 'kokin.sqlite3'}", conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
+    # an interactive service: a write that cannot get the lock in a few seconds is answered with a page
+    # that says so (kokin.web.errors) rather than keeping the operator waiting
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": float(os.environ.get("KOKIN_SQLITE_TIMEOUT", "5")), "transaction_mode": "IMMEDIATE"}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
@@ -227,6 +234,10 @@ ISSUE_LIMIT = max(1, int(os.environ.get("KOKIN_ISSUE_LIMIT", "10000")))
 # never held in memory; the exchange's own handler also limits the size (docs/exchange.md)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
 FILE_UPLOAD_TEMP_DIR = str(HOME / "tmp" / "uploads")
+# storage space (kokin.exchange.space, docs/security.md): an upload that would leave less than the margin
+# free is refused before its body is read
+DISK_MARGIN_MB = int(os.environ.get("KOKIN_DISK_MARGIN_MB", "64"))
+DISK_WARN_MB = int(os.environ.get("KOKIN_DISK_WARN_MB", "0"))
 Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True, mode=0o700)
 LOGGING = {
     "version": 1,

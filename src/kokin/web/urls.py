@@ -13,3 +13,6 @@ urlpatterns = [
     path("api/", api.urls),
     path("banklink/", include("kokin.banklink.urls")),  # the bank link (docs/banklink.md)
 ]
+
+# a full disk or a database that cannot be written is named on the error page (507 / 503)
+handler500 = "kokin.web.errors.server_error"

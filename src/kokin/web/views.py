@@ -1,4 +1,5 @@
-"""The home page: the operator's businesses, roles and (from the exchange) newly arrived files."""
+"""The home page: the operator's businesses, roles and (from the exchange) newly arrived files; for the
+administrator and the auditor, a warning when the hub's storage space is short."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from django.utils import timezone
 from kokin.accounts import grants
 from kokin.accounts.models import RoleAssignment
 from kokin.accounts.permissions import Action, can
+from kokin.exchange import space
 from kokin.exchange.selectors import new_inbound_for
 
 
@@ -29,6 +31,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "today": timezone.localdate(),
         "new_files": list(new_inbound_for(request.user)[:20]),  # type: ignore[arg-type]
         "may_approve_grants": can(request.user, Action.APPROVE_GRANTS),  # type: ignore[arg-type]
+        # the hub's storage: the people who look after the hub see a shortage first
+        "storage": space.warning() if (request.user.is_system_admin or request.user.is_auditor) else None,  # type: ignore[union-attr]
     }
     if context["may_approve_grants"]:
         context["pending_grants"] = grants.pending_for(request.user).count()  # type: ignore[arg-type]
