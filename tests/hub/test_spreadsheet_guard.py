@@ -43,7 +43,7 @@ def test_department_csv_download_guards_holder_names_and_keeps_amounts_numeric(l
     file = place(kind, data)
     client = login_as("zeimu-get")
     for encoding in ("cp932", "utf-8-sig"):
-        response = client.get(f"/files/{file.id}/download/", {"as": "csv", "encoding": encoding})
+        response = client.post(f"/files/{file.id}/download/", {"as": "csv", "encoding": encoding})
         assert response.status_code == 200
         raw = b"".join(response.streaming_content)
         header, *rows = rows_of(raw, encoding)
