@@ -125,7 +125,7 @@ def export_zip(
     :func:`kokin.vault.services.open_blob` — into an AES-256 encrypted ZIP.
 
     ``password=None`` generates one (:func:`generate_password`); a typed one is checked
-    (:func:`check_password`). A reader that fails (e.g. an :class:`~kokin.vault.errors.IntegrityError`)
+    (:func:`check_password`). A reader that fails (e.g. an :class:`~kokin.vault.errors.TamperedBlob`)
     aborts the package and removes the file. Logged when an operator is involved (never the password).
     """
     import pyzipper  # with PyCryptodome and cffi: loaded by the first package, not by every worker

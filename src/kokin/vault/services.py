@@ -41,7 +41,7 @@ from tink import secret_key_access, streaming_aead
 
 from kokin import malloc
 from kokin.audit.services import record
-from kokin.vault.errors import BlobShredded, ChecksumMismatch, IntegrityError, MasterKeyError, VaultError
+from kokin.vault.errors import BlobShredded, ChecksumMismatch, MasterKeyError, TamperedBlob, VaultError
 from kokin.vault.keys import KeyInfo, MasterKey, MasterKeyProvider, get_provider
 from kokin.vault.models import Blob
 from kokin.vault.stores import STORES, BlobStore, BlobWriter, get_store
@@ -101,7 +101,7 @@ def _wrap(handle: tink.KeysetHandle, master: MasterKey, blob_id: UUID) -> bytes:
 
 
 def _unwrap(blob: Blob, provider: MasterKeyProvider) -> tink.KeysetHandle:
-    """The blob's data keyset; :class:`IntegrityError` if the wrapped key was altered."""
+    """The blob's data keyset; :class:`TamperedBlob` if the wrapped key was altered."""
     from tink import proto_keyset_format
 
     if blob.shredded_at is not None or not blob.wrapped_key:
@@ -115,7 +115,7 @@ def _unwrap(blob: Blob, provider: MasterKeyProvider) -> tink.KeysetHandle:
     except MasterKeyError:
         raise
     except Exception as exc:  # any failure to unwrap or parse: the wrapped key is not what was written
-        raise IntegrityError(
+        raise TamperedBlob(
             blob.id,
             f"データ鍵 (マスター鍵 {blob.master_key_id} で暗号化) を復号できません",
             f"its wrapped data key (under master key {blob.master_key_id}) does not decrypt",
@@ -359,7 +359,7 @@ class BlobReader(io.RawIOBase):
 
     Tink releases each 1 MiB segment only after its tag checks, and refuses a truncated or reordered
     body; at the end the size and SHA-256 of everything read are compared with the blob row. Any
-    failure raises :class:`IntegrityError` — the reader never returns bytes that were not stored.
+    failure raises :class:`TamperedBlob` — the reader never returns bytes that were not stored.
     """
 
     def __init__(self, blob: Blob, inner: BinaryIO) -> None:
@@ -375,9 +375,9 @@ class BlobReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def _fail(self, reason_ja: str, reason_en: str) -> IntegrityError:
+    def _fail(self, reason_ja: str, reason_en: str) -> TamperedBlob:
         self._done = True
-        return IntegrityError(self.blob_id, reason_ja, reason_en)
+        return TamperedBlob(self.blob_id, reason_ja, reason_en)
 
     def _next(self, want: int) -> bytes:
         """Up to ``want`` authenticated bytes, counted and hashed; ``b""`` at the (checked) end."""
@@ -422,13 +422,13 @@ class BlobReader(io.RawIOBase):
     def _finish(self) -> None:
         self._done = True
         if self._read != self.size:
-            raise IntegrityError(
+            raise TamperedBlob(
                 self.blob_id,
                 f"長さが記録と異なります (記録 {self.size:,}、読み出し {self._read:,} バイト)",
                 f"its length differs from the record ({self.size:,} recorded, {self._read:,} read)",
             )
         if self._hash.hexdigest() != self.sha256:
-            raise IntegrityError(self.blob_id, "SHA-256 が記録と一致しません", "its SHA-256 does not match the record")
+            raise TamperedBlob(self.blob_id, "SHA-256 が記録と一致しません", "its SHA-256 does not match the record")
 
     def close(self) -> None:
         if not self.closed:
@@ -455,7 +455,7 @@ def open_blob(
     """A reader of the blob's plaintext (use it as a context manager, read in chunks).
 
     The row is read afresh (a shred or a rotation by another process counts). Raises
-    :class:`BlobShredded` for an erased blob and :class:`IntegrityError` for a damaged one — at
+    :class:`BlobShredded` for an erased blob and :class:`TamperedBlob` for a damaged one — at
     once for a bad wrapped key or a missing body, while reading for a bad body.
     """
     row = _row(blob)
@@ -469,12 +469,12 @@ def open_blob(
     try:
         source = get_store(row.backend).open(row.id)
     except FileNotFoundError as exc:
-        raise IntegrityError(row.id, "暗号化された本体が見つかりません", "its encrypted body is missing") from exc
+        raise TamperedBlob(row.id, "暗号化された本体が見つかりません", "its encrypted body is missing") from exc
     try:
         inner = primitive.new_decrypting_stream(source, _associated_data(row.id))
     except (tink.TinkError, ValueError) as exc:
         source.close()
-        raise IntegrityError(row.id, "暗号文の先頭が壊れています", "the header of its ciphertext is damaged") from exc
+        raise TamperedBlob(row.id, "暗号文の先頭が壊れています", "the header of its ciphertext is damaged") from exc
     _log(
         action="vault_open",
         request=request,
@@ -581,7 +581,7 @@ def rotate_master_key(*, request: HttpRequest | None = None, actor: Any = None, 
                 except MasterKeyError:
                     raise
                 except Exception as exc:
-                    raise IntegrityError(
+                    raise TamperedBlob(
                         row.id, "データ鍵を復号できません", "its wrapped data key does not decrypt"
                     ) from exc
                 row.wrapped_key = new.wrap(clear, ad)
