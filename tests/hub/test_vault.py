@@ -32,7 +32,7 @@ from kokin.audit.models import AuditEntry
 from kokin.audit.services import record
 from kokin.cli import main as cli
 from kokin.vault import services
-from kokin.vault.errors import BlobShredded, ChecksumMismatch, ExportError, MasterKeyError, TamperedBlob
+from kokin.vault.errors import BlobShredded, ChecksumMismatch, ExportError, MasterKeyError, TamperedBlob, VaultError
 from kokin.vault.export import MIN_TYPED_LENGTH, PASSWORD_ALPHABET, export_zip, generate_password
 from kokin.vault.keys import EnvProvider, LocalFileProvider, keyset_to_json, new_master_keyset
 from kokin.vault.models import Blob, BlobChunk
@@ -425,7 +425,7 @@ def test_sweep_removes_orphans(backend: str, home: Path) -> None:
 def test_unknown_scheme_is_refused(backend: str) -> None:
     blob = store(io.BytesIO(b"data"))
     Blob.objects.filter(pk=blob.pk).update(scheme="future-scheme")
-    with pytest.raises(services.VaultError, match="future-scheme"):
+    with pytest.raises(VaultError, match="future-scheme"):
         open_blob(blob)
 
 
