@@ -13,7 +13,7 @@ from django.test import Client, RequestFactory
 from tink import streaming_aead
 
 from kokin.exchange import space
-from kokin.vault.services import DATA_KEY_TEMPLATE
+from kokin.vault.crypto import DATA_KEY_TEMPLATE
 from kokin.web import errors
 
 

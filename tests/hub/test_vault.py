@@ -32,7 +32,7 @@ from kokin.audit.models import AuditEntry
 from kokin.audit.services import record
 from kokin.cli import main as cli
 from kokin.vault import services
-from kokin.vault.errors import BlobShredded, ChecksumMismatch, ExportError, IntegrityError, MasterKeyError
+from kokin.vault.errors import BlobShredded, ChecksumMismatch, ExportError, MasterKeyError, TamperedBlob, VaultError
 from kokin.vault.export import MIN_TYPED_LENGTH, PASSWORD_ALPHABET, export_zip, generate_password
 from kokin.vault.keys import EnvProvider, LocalFileProvider, keyset_to_json, new_master_keyset
 from kokin.vault.models import Blob, BlobChunk
@@ -114,13 +114,13 @@ def flip(data: bytes, offset: int) -> bytes:
     return bytes(changed)
 
 
-def read_until_error(blob: Blob) -> tuple[bytes, IntegrityError | None]:
+def read_until_error(blob: Blob) -> tuple[bytes, TamperedBlob | None]:
     got = bytearray()
     try:
         with open_blob(blob) as reader:
             while data := reader.read(64 * 1024):
                 got += data
-    except IntegrityError as exc:
+    except TamperedBlob as exc:
         return bytes(got), exc
     return bytes(got), None
 
@@ -291,7 +291,7 @@ def test_corrupted_wrapped_key_is_refused(backend: str, where: str) -> None:
     wrapped = bytes(blob.wrapped_key)
     offset = {"first": 0, "middle": len(wrapped) // 2, "last": len(wrapped) - 1}[where]
     Blob.objects.filter(pk=blob.pk).update(wrapped_key=flip(wrapped, offset))
-    with pytest.raises(IntegrityError) as caught:
+    with pytest.raises(TamperedBlob) as caught:
         open_blob(blob)
     message = str(caught.value)
     assert str(blob.id) in message
@@ -315,7 +315,7 @@ def test_truncated_body_is_refused(backend: str) -> None:
 def test_missing_body_is_refused(backend: str) -> None:
     blob = store(io.BytesIO(b"abc"))
     get_store(backend).delete(blob.id)
-    with pytest.raises(IntegrityError, match="missing"):
+    with pytest.raises(TamperedBlob, match="missing"):
         open_blob(blob)
 
 
@@ -331,7 +331,7 @@ def test_wrapped_key_of_another_blob_is_refused(backend: str) -> None:
     first = store(io.BytesIO(b"first file " * 100))
     second = store(io.BytesIO(b"second file " * 100))
     Blob.objects.filter(pk=second.pk).update(wrapped_key=bytes(first.wrapped_key))
-    with pytest.raises(IntegrityError):
+    with pytest.raises(TamperedBlob):
         open_blob(second)
 
 
@@ -425,7 +425,7 @@ def test_sweep_removes_orphans(backend: str, home: Path) -> None:
 def test_unknown_scheme_is_refused(backend: str) -> None:
     blob = store(io.BytesIO(b"data"))
     Blob.objects.filter(pk=blob.pk).update(scheme="future-scheme")
-    with pytest.raises(services.VaultError, match="future-scheme"):
+    with pytest.raises(VaultError, match="future-scheme"):
         open_blob(blob)
 
 
@@ -617,7 +617,7 @@ def test_export_zip_refuses_duplicates_and_failed_readers(home: Path, db: None) 
         export_zip([("a.txt", io.BytesIO(b"a")), ("a.txt", io.BytesIO(b"b"))])
     blob = store(io.BytesIO(whole(2 * MiB)))
     put_raw_body(blob, flip(raw_body(blob), MiB + 50))
-    with pytest.raises(IntegrityError), open_blob(blob) as reader:
+    with pytest.raises(TamperedBlob), open_blob(blob) as reader:
         export_zip([("broken.dat", reader)])
     assert not list((home / "tmp" / "exports").iterdir())
 

@@ -14,11 +14,11 @@ class VaultError(Exception):
         super().__init__(f"{message_ja} / {message_en}")
 
 
-class IntegrityError(VaultError):
+class TamperedBlob(VaultError):
     """A stored file (its body, its wrapped data key or its recorded size and SHA-256) was altered or
     damaged. Raised instead of ever returning data that is not exactly what was stored.
 
-    Not :class:`django.db.IntegrityError`: this one is about the file, not a database constraint.
+    About the file, not a database constraint (that is :class:`django.db.IntegrityError`).
     """
 
     def __init__(self, blob_id: UUID | str, reason_ja: str, reason_en: str) -> None:

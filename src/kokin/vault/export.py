@@ -122,10 +122,10 @@ def export_zip(
     object: str = "",
 ) -> ExportPackage:
     """Write ``members`` — (name inside the ZIP, binary reader) pairs, e.g. from
-    :func:`kokin.vault.services.open_blob` — into an AES-256 encrypted ZIP.
+    :func:`kokin.vault.reading.open_blob` — into an AES-256 encrypted ZIP.
 
     ``password=None`` generates one (:func:`generate_password`); a typed one is checked
-    (:func:`check_password`). A reader that fails (e.g. an :class:`~kokin.vault.errors.IntegrityError`)
+    (:func:`check_password`). A reader that fails (e.g. an :class:`~kokin.vault.errors.TamperedBlob`)
     aborts the package and removes the file. Logged when an operator is involved (never the password).
     """
     import pyzipper  # with PyCryptodome and cffi: loaded by the first package, not by every worker

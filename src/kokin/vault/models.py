@@ -41,7 +41,7 @@ class BlobChunk(models.Model):
     """One piece of an encrypted body in the database store (for app servers sharing PostgreSQL).
 
     Chunks are ciphertext only. They are written before their :class:`Blob` row exists; chunks with
-    no blob row are an upload in progress or an orphan, which :func:`kokin.vault.services.sweep`
+    no blob row are an upload in progress or an orphan, which :func:`kokin.vault.shredding.sweep`
     removes when old.
     """
 

@@ -2,7 +2,7 @@
 
 * :class:`LocalDirStore` (``local``, the default): ``KOKIN_HOME/blobs/<2 hex>/<uuid>``, each written
   to a temporary file in the same folder, fsynced, then renamed — a crash leaves no half body under
-  a blob's name, only a ``.part`` file that :func:`kokin.vault.services.sweep` removes.
+  a blob's name, only a ``.part`` file that :func:`kokin.vault.shredding.sweep` removes.
 * :class:`DatabaseStore` (``database``): 1 MiB chunks in the ``vault_blobchunk`` table, so several app
   servers sharing one PostgreSQL see the same files.
 
