@@ -36,6 +36,7 @@ NOTICE_DAY = {"01": 10, "03": 1, "11": 12, "12": 10, "21": 12}
 for _code, _months in DUE_MONTHS.items():
     _first, _last = items.ITEMS[_code].instalments
     assert len(_months) == _last - _first + 1, _code
+
 #: 軽自動車税 yearly amounts (原付 50/90/125cc, 小型特殊, 二輪, 三輪, 四輪 乗用・貨物, 13 年超の重課)
 LIGHT_VEHICLE_TAX = (2_000, 2_000, 2_000, 2_400, 3_700, 5_900, 3_600, 6_000, 6_000, 3_900, 10_800, 10_800, 10_800,
                      10_800, 7_200, 5_000, 6_900, 12_900, 3_800)  # fmt: skip
@@ -100,6 +101,7 @@ def due_date(item: str, year: int, instalment: int) -> dt.date:
 
 @functools.cache
 def first_payable(item: str, year: int, instalment: int) -> dt.date:
+    """The first day an instalment can be paid: the notices are out (特別徴収: the salaries are paid)."""
     if item == "02":  # once the month's salaries are paid
         month = instalment
         return dt.date(year if month >= 6 else year + 1, month, 20)
@@ -178,6 +180,9 @@ class Calendar:
         return self.gen.rng.choices(self.entries, cum_weights=self.cum)[0]
 
 
+# -- amounts -------------------------------------------------------------------------------------
+
+
 def _log_amount(rng: random.Random, low: int, high: int, step: int = 100) -> int:
     value = math.exp(rng.uniform(math.log(low), math.log(high)))
     return max(low, min(high, int(value) // step * step))
@@ -214,6 +219,7 @@ def _employer_amount(employer: int, instalment: int, rng: random.Random) -> int:
 
 
 def special_amounts(rng: random.Random, employer: int, p: Payment) -> tuple[int, int, int]:
+    """(withheld tax, retirement income tax (退職所得分, in 3 % of payments), 延滞金) ``employer`` pays in ``p``."""
     amount = _employer_amount(employer, p.instalment, rng)
     retirement = _log_amount(rng, 1_000, 500_000) if rng.random() < 0.03 else 0
     return amount, retirement, late_charge(amount + retirement, p.days_late)

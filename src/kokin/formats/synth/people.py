@@ -92,6 +92,7 @@ _BRANCH_CACHE: dict[str, list[str]] = {}
 
 
 def branches_of(bank: str) -> list[str]:
+    """The branch codes of ``bank`` in the master, sorted (read once per bank)."""
     if bank not in _BRANCH_CACHE:
         _BRANCH_CACHE[bank] = sorted(b for (c, b) in master().branches if c == bank)
     return _BRANCH_CACHE[bank]
@@ -113,6 +114,7 @@ def _wide(text: str, length: int) -> str:
 
 @functools.cache
 def bank_kanji(bank: str) -> str:
+    """The bank's name in kanji as a 30-byte K field holds it (with 銀行 where the master leaves it out)."""
     name = master().banks[bank].name
     if bank == "9900":
         name = "ゆうちょ銀行"
@@ -123,6 +125,7 @@ def bank_kanji(bank: str) -> str:
 
 @functools.cache
 def branch_kanji(bank: str, branch: str) -> str:
+    """The branch's name in kanji as a 30-byte K field holds it."""
     return _wide(master().branches[(bank, branch)].name, 30)
 
 

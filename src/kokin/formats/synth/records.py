@@ -27,6 +27,9 @@ from kokin.formats.synth.people import (
     employer_number,
 )
 
+# -- the direct debit (口座振替) ------------------------------------------------------------------
+
+#: result codes (振替結果コード) of a result file, per 10,000 records
 RESULT_MIX = (("0", 9500), ("1", 300), ("2", 50), ("3", 80), ("4", 40), ("8", 10), ("9", 20))
 
 
@@ -70,6 +73,8 @@ def _zengin_debit(gen: Generator, records: int, *, result: bool = False, **_: An
     batches = [{"header": header, "records": out[i : i + 999_999]} for i in range(0, max(len(out), 1), 999_999)]
     return zengin_debit.build(batches, result=result)
 
+
+# -- the collection kinds (収入済データ) ----------------------------------------------------------
 
 #: yearly records per kind and item in the seed (design/formats.md §3); items without a volume do not occur
 VOLUMES: dict[str, dict[str, int]] = {
