@@ -6,7 +6,7 @@ suite; needs Debian's ``nginx`` and ``curl``: ``apt-get install -y nginx curl``)
 1. prepares a throw-away ``KOKIN_HOME`` with ``kokin demo --no-serve`` and two API tokens
    (``kokin token create``: ``zeimu-send`` uploads, ``zeimu-get`` downloads);
 2. writes a valid Zengin debit request of ``--mb`` MB (several batches of realistic payers from
-   :func:`kokin.formats.sample.generate`, a debit date the hub accepts);
+   :func:`kokin.formats.synth.generate`, a debit date the hub accepts);
 3. starts the real hub (``kokin hub serve``: gunicorn gthread workers, TLS from the hub's own CA) and
    nginx with the hub's own server certificate (same CA, same key, same TLS versions) on another
    loopback port. nginx serves the file with ``GET`` (static file) and takes uploads with ``PUT`` through
@@ -77,7 +77,7 @@ def debit_request(path: Path, megabytes: float) -> str:
     """A valid zengin-debit request of about ``megabytes`` MB: batches of 5,000 realistic payers (four
     seeds, repeated), each with its own trailer, then one end record; returns its SHA-256."""
     from kokin.exchange.bankdays import add_business_days
-    from kokin.formats import sample
+    from kokin.formats import synth as sample
 
     debit_date = add_business_days(dt.datetime.now(ZoneInfo("Asia/Tokyo")).date(), 6)
     batches = []

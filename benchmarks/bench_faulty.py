@@ -3,7 +3,7 @@
 Run with ``uv run --frozen python benchmarks/bench_faulty.py`` (not part of the test suite). It builds,
 in memory, three Zengin debit files of ``--records`` records (default 150,000: about 18 MB):
 
-1. clean        a valid request from :func:`kokin.formats.sample.generate`;
+1. clean        a valid request from :func:`kokin.formats.synth.generate`;
 2. 0xFF         its header, then every record 120 bytes of 0xFF (an unknown 区分 each), its trailer and end;
 3. all fields   as 2, but each record starts with ``2`` (a data record) so every field of it is wrong.
 
@@ -25,7 +25,8 @@ import time
 from collections.abc import Callable
 
 from kokin.exchange.reports import write_csv
-from kokin.formats import sample, zengin_debit
+from kokin.formats import synth as sample
+from kokin.formats import zengin_debit
 from kokin.formats.bankmaster import master
 from kokin.formats.errors import ISSUE_LIMIT, Report
 

@@ -23,7 +23,8 @@ from kokin.bank import simulator
 from kokin.bank.commands import bank
 from kokin.bank.sim_collect import Collections, KindSpec, day_index
 from kokin.cli import main as kokin_cli
-from kokin.formats import FORMATS, detect, sample, zengin_debit
+from kokin.formats import FORMATS, detect, zengin_debit
+from kokin.formats import synth as sample
 from kokin.formats.framing import EBCDIC_TO_CP932
 
 DAY = dt.date(2026, 6, 10)  # a Wednesday around the 10th: 特別徴収 is due, 国保 notices are out

@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 from conftest import request_file
-from kokin.formats import FORMATS, dates, kanji, sample, special_breakdown, zengin_debit
+from kokin.formats import FORMATS, dates, kanji, special_breakdown, zengin_debit
+from kokin.formats import synth as sample
 from kokin.formats.engine import Engine, digits_to_int, run
 from kokin.formats.errors import Report
 

@@ -18,7 +18,7 @@ def test_validation_imports_neither_pyarrow_nor_pandas() -> None:
         """
         import sys
         import kokin.formats
-        from kokin.formats import sample
+        from kokin.formats import synth as sample
         raw, _ = sample.generate("zengin-debit", 50, seed=3)
         report = kokin.formats.zengin_debit.validate(raw)
         assert report.error_count == 0, report.sorted_issues()

@@ -248,7 +248,7 @@ def inspect(file: str, as_json: bool) -> None:
 )
 def sample(fmt: str, records: int, seed: int, output: str, faults: int, result: bool, base_date: Any) -> None:
     """Write a realistic, valid sample file (optionally with injected faults)."""
-    from kokin.formats import sample as samples
+    from kokin.formats import synth as samples
     from kokin.formats.convert import write_atomic
 
     _format_module(fmt)

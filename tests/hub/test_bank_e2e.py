@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from kokin.exchange import bankdays
-from kokin.formats import sample
+from kokin.formats import synth as sample
 
 from .live import KOKIN, HubFailed, LiveHub
 

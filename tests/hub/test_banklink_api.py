@@ -25,7 +25,7 @@ from kokin.exchange import services as exchange
 from kokin.exchange.models import ExchangeFile
 from kokin.exchange.states import State
 from kokin.exchange.testing import debit_file, upload
-from kokin.formats import sample
+from kokin.formats import synth as sample
 from kokin.vault.models import Blob
 from kokin.vault.services import read_all
 from kokin.web.wsgi import FINGERPRINT_KEY

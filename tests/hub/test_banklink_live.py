@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from kokin.exchange.testing import collection_file, debit_file
-from kokin.formats import sample
+from kokin.formats import synth as sample
 
 from .live import LiveHub
 

@@ -45,7 +45,7 @@ import httpx
 import pytest
 
 from kokin.exchange.bankdays import add_business_days
-from kokin.formats import sample
+from kokin.formats import synth as sample
 
 UPLOADS = 20
 #: the kill comes as soon as this many uploads have been answered

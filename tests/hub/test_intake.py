@@ -34,7 +34,8 @@ from kokin.exchange.models import ExchangeFile, ExchangePolicy
 from kokin.exchange.states import State
 from kokin.exchange.summary import Summariser, _groups, summarise
 from kokin.exchange.testing import collection_file, debit_day, debit_file
-from kokin.formats import FORMATS, sample, zengin_debit
+from kokin.formats import FORMATS, zengin_debit
+from kokin.formats import synth as sample
 from kokin.formats.errors import Report
 from kokin.formats.framing import RecordReader
 from kokin.formats.layout import Field, Layout

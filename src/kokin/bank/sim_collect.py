@@ -3,13 +3,13 @@
 Every collection kind of the config has a **population** (母集団) per revenue item (科目): taxpayers,
 insured persons or withholding employers (特別徴収義務者), numbered within their business, each with a
 bank and branch they pay at (real codes from the master, weighted as in
-:data:`kokin.formats.sample.BANK_WEIGHTS`) and an **assessment** (調定) for every fiscal year and
-instalment (期別): the amount per instalment comes from :func:`kokin.formats.sample.item_amount`
-(:func:`~kokin.formats.sample.special_amounts` for employers), seeded by the payer, year and instalment,
+:data:`kokin.formats.synth.BANK_WEIGHTS`) and an **assessment** (調定) for every fiscal year and
+instalment (期別): the amount per instalment comes from :func:`kokin.formats.synth.item_amount`
+(:func:`~kokin.formats.synth.special_amounts` for employers), seeded by the payer, year and instalment,
 so the same instalment has the same amount in every file and every run.
 
 Each instalment of each payer is paid **once** (or, for a few per cent, never): its payment day is
-drawn from the ward's billing calendar (:func:`kokin.formats.sample.payment_weight`: most in the weeks
+drawn from the ward's billing calendar (:func:`kokin.formats.synth.payment_weight`: most in the weeks
 before 納期限, some early, some late with 延滞金, a few years later as 滞納繰越分) by a hash of (seed,
 transfer ID, item, payer, year, instalment). A file for a period of business days holds the payments
 the bank reports in it — MPN (Pay-easy) on the next business day (確報), OCR and handwritten slips one
@@ -37,7 +37,8 @@ from typing import Any
 import numpy as np
 
 from kokin.bank.sim_encode import Batch, build_columns
-from kokin.formats import FORMATS, items, sample
+from kokin.formats import FORMATS, items
+from kokin.formats import synth as sample
 from kokin.formats.bankmaster import master
 from kokin.formats.dates import fiscal_year_of
 from kokin.formats.kana import normalise_name

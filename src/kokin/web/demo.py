@@ -172,7 +172,7 @@ def load(*, reset_logins: bool = False) -> list[Login]:
 def seed_files(folder: Path, *, place_inbound: bool = True) -> list[str]:
     """Today's collection data in every inbound mailbox (once) and a debit request ready to upload.
 
-    Sample files come from :mod:`kokin.formats.sample`; they are placed as the bank link will deliver
+    Sample files come from :mod:`kokin.formats.synth`; they are placed as the bank link will deliver
     them (``place_inbound=False`` when the bank simulator delivers them over the bank link). Returns
     lines for the operator, in Japanese and English.
     """
@@ -181,7 +181,7 @@ def seed_files(folder: Path, *, place_inbound: bool = True) -> list[str]:
     from kokin.audit.services import command_actor
     from kokin.exchange import bankdays, services
     from kokin.exchange.models import ExchangeFile
-    from kokin.formats import sample
+    from kokin.formats import synth as sample
 
     folder.mkdir(parents=True, exist_ok=True)
     lines: list[str] = []
