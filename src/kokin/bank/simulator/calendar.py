@@ -18,7 +18,6 @@ from kokin.formats import sample
 #: share of an item's instalments never paid (滞納 that is never cleared); employers almost always pay
 NEVER_PAID = {"02": 0.01, "31": 0.0}
 NEVER_PAID_DEFAULT = 0.02
-#: business days between payment and report: MPN 確報 the next day, slips travel from the counter
 ARREARS_YEARS = 5  # 地方税の消滅時効: an assessment is collectable for five years after its fiscal year
 CALENDAR_FIRST = dt.date(2010, 1, 1)
 CALENDAR_LAST = dt.date(2045, 12, 31)
