@@ -67,7 +67,7 @@ class Agent(Sending, Receiving):
             result.errors += 1
         return result
 
-    # --- the daemon -------------------------------------------------------------------------------
+    # --- rounds until stopped (the process around them: daemon.py) --------------------------------
 
     def run(self, *, once: bool = False) -> int:
         log.info(
