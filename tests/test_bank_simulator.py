@@ -21,7 +21,9 @@ from click.testing import CliRunner
 
 from kokin.bank import simulator
 from kokin.bank.commands import bank
-from kokin.bank.sim_collect import Collections, KindSpec, day_index
+from kokin.bank.simulator.calendar import day_index
+from kokin.bank.simulator.collect import Collections
+from kokin.bank.simulator.population import KindSpec
 from kokin.cli import main as kokin_cli
 from kokin.formats import FORMATS, detect, zengin_debit
 from kokin.formats import synth as sample

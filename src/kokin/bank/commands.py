@@ -17,7 +17,7 @@ def bank() -> None:
 @click.option("--once", is_flag=True, help="1 回だけ送受信して終了 / one round of sends and receives, then exit")
 def agent(config_path: Path, once: bool) -> None:
     """連携エージェント / the bank agent: sends outbox/, receives into inbox/, retries and resumes."""
-    from kokin.bank.agent import main
+    from kokin.bank.agent.daemon import main
 
     raise SystemExit(main(config_path, once=once))
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kokin.bank.sim_collect import text_key, uniform
+from kokin.bank.simulator.draws import text_key, uniform
 from kokin.formats import zengin_debit
 from kokin.formats.engine import Parsed
 from kokin.formats.errors import FormatError
