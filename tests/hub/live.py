@@ -43,6 +43,8 @@ START_TIMEOUT = 120.0
 STOP_TIMEOUT = 20.0
 POLL = 0.1
 KOKIN = [sys.executable, "-m", "kokin.cli"]
+#: the folder holding the test support package (``support``)
+TESTS = Path(__file__).resolve().parents[1]
 
 
 def free_port() -> int:
@@ -144,12 +146,19 @@ class LiveHub:
 
     # --- commands -------------------------------------------------------------------------------
 
-    def run(self, *args: str, check: bool = True, timeout: float = 300, input: str | None = None) -> str:
-        """Run ``kokin ARGS…`` against this hub's home and database; returns its output (stdout and
-        stderr). :class:`HubFailed` on a non-zero exit when ``check``."""
+    def run(
+        self,
+        *args: str,
+        check: bool = True,
+        timeout: float = 300,
+        input: str | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> str:
+        """Run ``kokin ARGS…`` against this hub's home and database (``env`` added to its environment);
+        returns its output (stdout and stderr). :class:`HubFailed` on a non-zero exit when ``check``."""
         done = subprocess.run(
             [*KOKIN, *args],
-            env=self.environ(),
+            env={**self.environ(), **(env or {})},
             cwd=self.root,
             capture_output=True,
             text=True,
@@ -163,8 +172,11 @@ class LiveHub:
         return output
 
     def python(self, code: str) -> str:
-        """Run Python in the hub's Django (``kokin manage shell -c``); returns what it printed."""
-        return self.run("manage", "shell", "--no-imports", "-c", code)
+        """Run Python in the hub's Django (``kokin manage shell -c``); returns what it printed. The code
+        may import the test support (``support.*``, in ``tests/``): only these commands see it, never
+        the server."""
+        path = os.pathsep.join(p for p in (str(TESTS), os.environ.get("PYTHONPATH", "")) if p)
+        return self.run("manage", "shell", "--no-imports", "-c", code, env={"PYTHONPATH": path})
 
     def prepare(self) -> None:
         """Migrate, collect static files and load the demo ward (``kokin demo --no-serve``), once."""
@@ -349,7 +361,7 @@ class LiveHub:
 from pathlib import Path
 from kokin.accounts.models import DataKind, User
 from kokin.exchange import services
-from kokin.exchange.testing import debit_file, upload
+from support.exchange import debit_file, upload
 kind = DataKind.objects.get(transfer_id={transfer_id!r})
 path = {path!r}
 data = Path(path).read_bytes() if path else debit_file({records})
