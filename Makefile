@@ -34,6 +34,7 @@ lint: setup
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
 	$(UV) run --frozen mypy
+	$(UV) run --frozen lint-imports
 
 # The whole suite on SQLite with the local blob store, then the hub's tests again on PostgreSQL
 # (started if it is not running) with the shared database blob store, so both stores run on CI.

@@ -6,7 +6,7 @@ Run with ``uv run python benchmarks/bench_hub.py`` (not part of the test suite).
    prints (initial password and TOTP secret); because each operator may hold only one session, it
    adds bench operators (税務課 口座振替, 送信・取得) until there are ``--clients`` logins;
 2. starts the real hub (``kokin hub serve``: gunicorn, TLS from the hub's own CA) and, with
-   ``KOKIN_BENCH_BARE=1``, the bare baseline (:mod:`kokin.web.bare_wsgi`: one view, no middleware, no
+   ``KOKIN_BENCH_BARE=1``, the bare baseline (:mod:`benchmarks.bare_wsgi`: one view, no middleware, no
    apps) with the same gunicorn setup on another port;
 3. logs every client in over HTTPS with its own cookie jar — ID + password, TOTP, the forced change of
    the initial password — all clients at once;
@@ -46,6 +46,8 @@ from pathlib import Path
 
 import httpx
 
+#: the bare baseline app, run as a script (it configures Django itself)
+BARE_WSGI = Path(__file__).with_name("bare_wsgi.py")
 CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
@@ -227,7 +229,7 @@ async def run(args: argparse.Namespace) -> int:
         serve += ["--workers", str(args.workers)]
     bare_env = {**env, "KOKIN_BENCH_BARE": "1"}
     hub = start(serve, env, home / "hub.log")
-    bare = start(["-m", "kokin.web.bare_wsgi", "localhost", str(bare_port)], bare_env, home / "bare.log")
+    bare = start([str(BARE_WSGI), "localhost", str(bare_port)], bare_env, home / "bare.log")
     try:
         hub_url, bare_url = f"https://localhost:{hub_port}", f"https://localhost:{bare_port}"
         wait_ready(f"{hub_url}/accounts/login/", ca, hub, home / "hub.log")

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from conftest import HEADER, batch, join, mutate, payer, request_file, split
 from kokin.formats import zengin_debit
 from kokin.formats.errors import FormatIssue
+from support.records import HEADER, batch, join, mutate, payer, request_file, split
 
 Expected = tuple[int | None, str, str, str]
 

@@ -15,9 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
-from conftest import HEADER, payer
 from kokin.formats import cells, convert, zengin_debit
 from kokin.formats.engine import Parsed
+from support.records import HEADER, payer
 
 #: what a spreadsheet would run (OWASP), and what the department's CSV used to carry
 ATTACKS = ["-1-1", "=1+1", "@SUM(A1)", "+1", "\t=1", "\r=1", "-HYPERLINK(G3)"]

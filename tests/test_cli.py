@@ -16,10 +16,10 @@ import pytest
 from click.testing import CliRunner, Result
 from openpyxl import load_workbook
 
-from conftest import HEADER, batch, mutate, payer, request_file, split
 from kokin.cli import main
 from kokin.formats import zengin_debit
 from kokin.formats.framing import EBCDIC_TO_CP932
+from support.records import HEADER, batch, mutate, payer, request_file, split
 
 WriteFile = Callable[..., Path]
 REPO = Path(__file__).resolve().parents[1]

@@ -11,9 +11,9 @@ import pyarrow.parquet as pq
 import pytest
 from openpyxl import load_workbook
 
-from conftest import HEADER, batch, payer
 from kokin.formats import convert, detect, zengin_debit
 from kokin.formats.engine import Parsed
+from support.records import HEADER, batch, payer
 
 
 def parsed_file(result: bool = False) -> Parsed:

@@ -7,12 +7,12 @@ import io
 import numpy as np
 import pytest
 
-from conftest import CRLF, join, request_file, split, where
 from kokin.formats import zengin_debit
 from kokin.formats.charset import ZENGIN_CHARS, describe_byte
 from kokin.formats.engine import run
 from kokin.formats.errors import Report
 from kokin.formats.framing import CP932_TO_EBCDIC, EBCDIC_TO_CP932, RecordReader
+from support.records import CRLF, join, request_file, split, where
 
 
 def cut(data: bytes, *, block_records: int = 4096, **options: object) -> tuple[list[bytes], list[int], Report]:

@@ -11,10 +11,10 @@ import io
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import HEADER, batch, payer
 from kokin.formats import detect, zengin_debit
 from kokin.formats.engine import run
 from kokin.formats.errors import FormatError, FormatIssue, Report
+from support.records import HEADER, batch, payer
 
 FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -11,10 +11,10 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import batch, request_file
 from kokin.cli import main
 from kokin.formats import zengin_debit
 from kokin.formats.errors import ISSUE_LIMIT
+from support.records import batch, request_file
 
 RECORD = 122  # 120 bytes and CR LF
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import HEADER, mutate, payer, request_file
 from kokin.formats import zengin_debit
 from kokin.formats.errors import FormatError
 from kokin.formats.profile import Profile, load_profile
+from support.records import HEADER, mutate, payer, request_file
 
 WriteProfile = Callable[..., Path]
 EXAMPLE = Path(__file__).resolve().parents[1] / "profiles" / "example-bank.toml"

@@ -4,8 +4,9 @@
 and its own database: SQLite in that home by default; when ``DATABASE_URL`` names a PostgreSQL server,
 a fresh database on that server created for the hub and dropped by :meth:`LiveHub.close`, so parallel
 test workers never share one. The server runs in its own process group, so :meth:`LiveHub.kill` can
-SIGKILL gunicorn's master and workers at once (crash tests) and :meth:`LiveHub.restart` brings it
-back on the same port and data. Readiness is found by polling, never by sleeping a fixed time.
+SIGKILL gunicorn's master and workers at once (crash tests; :meth:`LiveHub.assert_group_gone` checks
+that none of them lives on) and :meth:`LiveHub.restart` brings it back on the same port and data.
+Readiness is found by polling, never by sleeping a fixed time.
 
 Typical use (the ``live_hub`` fixture in ``tests/hub/conftest.py`` does the first two lines)::
 
@@ -43,6 +44,8 @@ START_TIMEOUT = 120.0
 STOP_TIMEOUT = 20.0
 POLL = 0.1
 KOKIN = [sys.executable, "-m", "kokin.cli"]
+#: the folder holding the test support package (``support``)
+TESTS = Path(__file__).resolve().parents[1]
 
 
 def free_port() -> int:
@@ -82,6 +85,8 @@ class LiveHub:
         self.workers = workers
         self.log_path = self.root / "hub.log"
         self.process: subprocess.Popen[bytes] | None = None
+        #: the server's process group (its master's pid), kept after a kill for :meth:`assert_group_gone`
+        self.group_id: int | None = None
         self._extra_env = dict(env or {})
         self._own_database = ""
         self._server_url = database_url if database_url is not None else os.environ.get("DATABASE_URL", "")
@@ -144,12 +149,19 @@ class LiveHub:
 
     # --- commands -------------------------------------------------------------------------------
 
-    def run(self, *args: str, check: bool = True, timeout: float = 300, input: str | None = None) -> str:
-        """Run ``kokin ARGS…`` against this hub's home and database; returns its output (stdout and
-        stderr). :class:`HubFailed` on a non-zero exit when ``check``."""
+    def run(
+        self,
+        *args: str,
+        check: bool = True,
+        timeout: float = 300,
+        input: str | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> str:
+        """Run ``kokin ARGS…`` against this hub's home and database (``env`` added to its environment);
+        returns its output (stdout and stderr). :class:`HubFailed` on a non-zero exit when ``check``."""
         done = subprocess.run(
             [*KOKIN, *args],
-            env=self.environ(),
+            env={**self.environ(), **(env or {})},
             cwd=self.root,
             capture_output=True,
             text=True,
@@ -163,8 +175,22 @@ class LiveHub:
         return output
 
     def python(self, code: str) -> str:
-        """Run Python in the hub's Django (``kokin manage shell -c``); returns what it printed."""
-        return self.run("manage", "shell", "--no-imports", "-c", code)
+        """Run Python in the hub's Django (``kokin manage shell -c``); returns what it printed. The code
+        may import the test support (``support.*``, in ``tests/``): only these commands see it, never
+        the server."""
+        path = os.pathsep.join(p for p in (str(TESTS), os.environ.get("PYTHONPATH", "")) if p)
+        return self.run("manage", "shell", "--no-imports", "-c", code, env={"PYTHONPATH": path})
+
+    def manage_shell(self, code: str) -> Any:
+        """Run Python as :meth:`python` does; the last line it printed that starts with ``{`` or ``[``,
+        parsed as JSON (so logging on stderr cannot get in the way)."""
+        import json
+
+        output = self.python(code)
+        last = next((x for x in reversed(output.splitlines()) if x.startswith(("{", "["))), None)
+        if last is None:
+            raise HubFailed(f"no JSON in the output:\n{output}")
+        return json.loads(last)
 
     def prepare(self) -> None:
         """Migrate, collect static files and load the demo ward (``kokin demo --no-serve``), once."""
@@ -208,6 +234,7 @@ class LiveHub:
             )
         finally:
             log.close()
+        self.group_id = self.process.pid
         self.wait_ready()
         return self
 
@@ -262,6 +289,30 @@ class LiveHub:
         # workers are in the same group; make sure none outlives its master (SIGKILL leaves them orphaned)
         self._signal(signal.SIGKILL)
         self.process = None
+
+    def group(self) -> list[int]:
+        """The live (not zombie) processes still in the server's last process group."""
+        if self.group_id is None:
+            return []
+        found = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    stat = (entry / "stat").read_text()
+                except OSError:
+                    continue
+                fields = stat.rsplit(")", 1)[1].split()
+                if int(fields[2]) == self.group_id and fields[0] != "Z":
+                    found.append(int(entry.name))
+        return found
+
+    def assert_group_gone(self, timeout: float = 30) -> None:
+        """Fail unless every process of the server's group is gone within ``timeout`` (after a kill,
+        orphaned workers must not live on)."""
+        deadline = time.monotonic() + timeout
+        while self.group() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not self.group(), "a process of the server survived SIGKILL"
 
     def restart(self) -> LiveHub:
         """Stop if running and start again on the same port with the same home and database."""
@@ -349,7 +400,7 @@ class LiveHub:
 from pathlib import Path
 from kokin.accounts.models import DataKind, User
 from kokin.exchange import services
-from kokin.exchange.testing import debit_file, upload
+from support.exchange import debit_file, upload
 kind = DataKind.objects.get(transfer_id={transfer_id!r})
 path = {path!r}
 data = Path(path).read_bytes() if path else debit_file({records})

@@ -20,12 +20,12 @@ from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from hub.conftest import code_from_secret, current_code
 from kokin.accounts import network, services
 from kokin.accounts.admin import site as admin_site
 from kokin.accounts.models import Business, DataKind, Department, RoleAssignment, User, WebAuthnDevice
 from kokin.audit.models import AuditEntry
 from kokin.web import demo, tls
+from support.otp import code_from_secret, current_code
 
 Ward = dict[str, demo.Login]
 LoginAs = Callable[..., Client]

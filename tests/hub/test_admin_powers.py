@@ -20,12 +20,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.test import Client, RequestFactory
 
-from hub.conftest import Mailbox, body_of, code_from_secret
 from kokin.accounts import grants
 from kokin.accounts.models import Business, Department, Role, RoleAssignment, RoleGrantRequest, User
 from kokin.accounts.permissions import Action, businesses_for, can
 from kokin.audit.models import AuditEntry
 from kokin.web import demo
+from support.mail import Mailbox, body_of
+from support.otp import code_from_secret
 
 from .live import LiveHub
 
@@ -93,7 +94,7 @@ def _https_login(hub: LiveHub, username: str) -> httpx.Client:
 def test_admin_cannot_grant_self_a_business_role_over_https(live_hub: LiveHub) -> None:
     ids = live_hub.python(
         "from kokin.accounts.models import Business, User\n"
-        "from kokin.exchange.testing import sample_file\n"
+        "from support.exchange import sample_file\n"
         "print('IDS', User.objects.get(username='sysadmin').pk, Business.objects.get(code='zeimu-shuno').pk,"
         " sample_file('zeimu-shuno'))"
     )

@@ -20,13 +20,13 @@ from django.test import Client, RequestFactory
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from hub.conftest import current_code
 from kokin.accounts.models import Business, Department, Role, RoleAssignment, User
 from kokin.audit.export import HEADER, read_csv
 from kokin.audit.models import AuditEntry
 from kokin.audit.services import GENESIS, check, current_request, record, verify
-from kokin.audit.testing import flush_allowed, triggers_disabled
 from kokin.cli import main
+from support.audit import flush_allowed, triggers_disabled
+from support.otp import current_code
 
 LoginAs = Callable[..., Client]
 JST = dt.timezone(dt.timedelta(hours=9))

@@ -33,8 +33,8 @@ from django.utils import timezone
 from kokin.audit import checkpoints, signing
 from kokin.audit.models import AuditEntry
 from kokin.audit.services import check, record
-from kokin.audit.testing import triggers_disabled
 from kokin.cli import main
+from support.audit import triggers_disabled
 
 KOKIN = str(Path(sys.executable).with_name("kokin"))
 

@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from kokin.bank.conversion import convert_bytes
-from kokin.exchange.testing import collection_file
+from support.exchange import collection_file
 
 from .faultproxy import FaultProxy
 from .live import KOKIN, HubFailed, LiveHub

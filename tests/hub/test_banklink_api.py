@@ -24,11 +24,11 @@ from kokin.cli import main as cli
 from kokin.exchange import services as exchange
 from kokin.exchange.models import ExchangeFile
 from kokin.exchange.states import State
-from kokin.exchange.testing import debit_file, upload
 from kokin.formats import synth as sample
 from kokin.vault.models import Blob
 from kokin.vault.services import read_all
 from kokin.web.wsgi import FINGERPRINT_KEY
+from support.exchange import debit_file, upload
 
 from .test_role_matrix import PRINCIPALS
 

@@ -21,8 +21,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from kokin.exchange.testing import collection_file, debit_file
 from kokin.formats import synth as sample
+from support.exchange import collection_file, debit_file
 
 from .live import LiveHub
 

@@ -32,7 +32,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from hub.conftest import code_from_secret
+from support.otp import code_from_secret
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -281,7 +281,7 @@ def test_operator_downloads_with_the_button_a_post_and_the_file_becomes_download
 ) -> None:
     from playwright.sync_api import expect
 
-    from kokin.exchange.testing import debit_file
+    from support.exchange import debit_file
 
     data = debit_file(3, result=True)
     (tmp_path / "result.dat").write_bytes(data)

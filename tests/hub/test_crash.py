@@ -16,8 +16,9 @@ After the restart:
 The test fails unless the kill really landed mid-transfer: some uploads must have been answered and
 some must have been cut off while their body was still being sent.
 
-SQLite by default; with ``DATABASE_URL`` (PostgreSQL) the hub gets a database of its own for the test,
-created and dropped here, and ``KOKIN_BLOB_STORE`` is passed on (``make test`` uses ``database``).
+The hub is a :class:`~hub.live.LiveHub` of its own (this test kills it): SQLite by default; with
+``DATABASE_URL`` (PostgreSQL) a database of its own for the test, created and dropped by the launcher,
+and ``KOKIN_BLOB_STORE`` is passed on (``make test`` uses ``database``).
 """
 
 from __future__ import annotations
@@ -25,20 +26,12 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
-import json
-import os
-import signal
-import socket
-import ssl
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -46,6 +39,8 @@ import pytest
 
 from kokin.exchange.bankdays import add_business_days
 from kokin.formats import synth as sample
+
+from .live import LiveHub
 
 UPLOADS = 20
 #: the kill comes as soon as this many uploads have been answered
@@ -56,16 +51,12 @@ BATCH_RECORDS = 1000
 PIECE = 64 * 1024
 PAUSE = 0.02
 BUSINESS = "zeimu-furikae"
-KOKIN = str(Path(sys.executable).with_name("kokin"))
 
-SETUP = """
+#: after the launcher's set-up (migrations and the demo ward): an API token of each operator
+TOKENS = """
 import json
-from django.core.management import call_command
-call_command("migrate", interactive=False, verbosity=0)
 from kokin.accounts.models import User
 from kokin.api.services import create_token
-from kokin.web import demo
-demo.load()
 tokens = {name: create_token(user=User.objects.get(username=name), name="crash-test", days=1)[1]
           for name in ("zeimu-send", "zeimu-get")}
 print(json.dumps(tokens))
@@ -131,12 +122,6 @@ class Upload:
     error: str = ""
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _files() -> list[Upload]:
     """20 valid debit requests of 0.5 to 2.8 MB, all different: 4 + i batches of 1,000 realistic payers
     each (three seeds in turn), a debit date the hub accepts."""
@@ -153,136 +138,14 @@ def _files() -> list[Upload]:
     return uploads
 
 
-@dataclass
-class Hub:
-    home: Path
-    env: dict[str, str]
-    port: int
-    process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"https://localhost:{self.port}"
-
-    @property
-    def ca(self) -> Path:
-        return self.home / "tls" / "ca.crt"
-
-    def kokin(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run([KOKIN, *args], env=self.env, capture_output=True, text=True, timeout=240)
-        if check:
-            assert done.returncode == 0, f"kokin {args[0]}: {done.stdout}\n{done.stderr}"
-        return done
-
-    def shell(self, script: str) -> dict[str, Any]:
-        out = self.kokin("manage", "shell", "-c", script).stdout
-        return dict(json.loads(out.strip().splitlines()[-1]))
-
-    def start(self) -> None:
-        log = self.home / "server.log"
-        with log.open("ab") as out:
-            self.process = subprocess.Popen(
-                [KOKIN, "hub", "serve", "--port", str(self.port)],
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # the server is its own process group: master and workers
-            )
-        context = ssl.create_default_context(cafile=str(self.ca)) if self.ca.exists() else None
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"kokin hub serve exited:\n{log.read_text(errors='replace')[-4000:]}")
-            if context is None and self.ca.exists():
-                context = ssl.create_default_context(cafile=str(self.ca))
-            try:
-                if context is not None:
-                    with (
-                        socket.create_connection(("127.0.0.1", self.port), timeout=2) as raw,
-                        context.wrap_socket(raw, server_hostname="localhost"),
-                    ):
-                        return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"kokin hub serve did not answer:\n{log.read_text(errors='replace')[-4000:]}")
-
-    def group(self) -> list[int]:
-        """The processes still in the server's process group."""
-        assert self.process is not None
-        found = []
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    stat = (entry / "stat").read_text()
-                except OSError:
-                    continue
-                fields = stat.rsplit(")", 1)[1].split()
-                if int(fields[2]) == self.process.pid and fields[0] != "Z":
-                    found.append(int(entry.name))
-        return found
-
-    def kill(self) -> None:
-        assert self.process is not None
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=30)
-        deadline = time.monotonic() + 30
-        while self.group() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not self.group(), "a process of the server survived SIGKILL"
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=30)
-
-
 @pytest.fixture
-def database() -> Iterator[str | None]:
-    """``None`` for SQLite (in KOKIN_HOME); with ``DATABASE_URL`` a fresh PostgreSQL database of this
-    test's own, dropped afterwards (parallel workers and runs never share one)."""
-    url = os.environ.get("DATABASE_URL", "")
-    if not url:
-        yield None
-        return
-    import psycopg
-
-    name = f"kokin_crash_{uuid.uuid4().hex[:12]}"
-    parts = urlsplit(url)
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield urlunsplit(parts._replace(path=f"/{name}"))
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture
-def hub(tmp_path: Path, database: str | None) -> Iterator[Hub]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("KOKIN_", "DJANGO_")) and k != "DATABASE_URL"}
-    env.update(
-        KOKIN_HOME=str(tmp_path / "home"),
-        DJANGO_SETTINGS_MODULE="kokin.web.settings",  # production settings: HTTPS only
-        KOKIN_LOG_LEVEL="ERROR",
-        HOME=str(tmp_path),
-    )
-    if os.environ.get("KOKIN_BLOB_STORE"):
-        env["KOKIN_BLOB_STORE"] = os.environ["KOKIN_BLOB_STORE"]
-    if database:
-        env["DATABASE_URL"] = database
-    (tmp_path / "home").mkdir()
-    server = Hub(tmp_path / "home", env, _free_port())
+def hub(tmp_path: Path) -> Iterator[LiveHub]:
+    """A hub of this test's own (it is killed), production settings (HTTPS only), errors-only logging."""
+    server = LiveHub(tmp_path, env={"KOKIN_LOG_LEVEL": "ERROR", "HOME": str(tmp_path)})
     try:
         yield server
     finally:
-        server.stop()
+        server.close()
 
 
 async def _send(client: httpx.AsyncClient, upload: Upload, token: str, answered: list[Upload]) -> None:
@@ -317,14 +180,12 @@ async def _send(client: httpx.AsyncClient, upload: Upload, token: str, answered:
     answered.append(upload)
 
 
-async def _upload_and_kill(hub: Hub, uploads: list[Upload], token: str) -> tuple[int, list[Upload]]:
+async def _upload_and_kill(hub: LiveHub, uploads: list[Upload], token: str) -> tuple[int, list[Upload]]:
     """Start every upload at once; SIGKILL the server's whole process group as soon as
     ``KILL_AFTER`` are answered. Returns how many were answered then and the ones still open."""
     answered: list[Upload] = []
     limits = httpx.Limits(max_connections=UPLOADS, max_keepalive_connections=0)
-    async with httpx.AsyncClient(
-        base_url=hub.url, verify=ssl.create_default_context(cafile=str(hub.ca)), limits=limits, timeout=120
-    ) as client:
+    async with httpx.AsyncClient(base_url=hub.url, verify=hub.ssl_context(), limits=limits, timeout=120) as client:
         tasks = [asyncio.create_task(_send(client, u, token, answered)) for u in uploads]
         deadline = time.monotonic() + 120
         while len(answered) < KILL_AFTER and not all(t.done() for t in tasks) and time.monotonic() < deadline:
@@ -332,15 +193,16 @@ async def _upload_and_kill(hub: Hub, uploads: list[Upload], token: str) -> tuple
         at_kill = len(answered)
         open_at_kill = [u for u in uploads if u.status is None]
         hub.kill()
+        hub.assert_group_gone()
         await asyncio.gather(*tasks)
     return at_kill, open_at_kill
 
 
-def _download(hub: Hub, token: str, file_id: str) -> tuple[str, str]:
+def _download(hub: LiveHub, token: str, file_id: str) -> tuple[str, str]:
     """The SHA-256 of a file downloaded from the hub, and the one the hub announced."""
     digest = hashlib.sha256()
     with (
-        httpx.Client(base_url=hub.url, verify=ssl.create_default_context(cafile=str(hub.ca)), timeout=120) as client,
+        httpx.Client(base_url=hub.url, verify=hub.ssl_context(), timeout=120) as client,
         client.stream("POST", f"/api/files/{file_id}/original", headers={"Authorization": f"Bearer {token}"}) as r,
     ):
         assert r.status_code == 200, r.read()
@@ -349,9 +211,10 @@ def _download(hub: Hub, token: str, file_id: str) -> tuple[str, str]:
         return digest.hexdigest(), r.headers["X-Kokin-SHA256"]
 
 
-def test_uploads_survive_a_kill_of_the_whole_server(hub: Hub) -> None:
+def test_uploads_survive_a_kill_of_the_whole_server(hub: LiveHub) -> None:
     uploads = _files()
-    tokens = hub.shell(SETUP)
+    hub.prepare()
+    tokens = hub.manage_shell(TOKENS)
     send, get = str(tokens["zeimu-send"]), str(tokens["zeimu-get"])
     hub.start()
 
@@ -369,14 +232,14 @@ def test_uploads_survive_a_kill_of_the_whole_server(hub: Hub) -> None:
     # bodies were being encrypted into the vault as they arrived. The local store opens a partial body
     # (.part) as an upload begins; the database store writes a chunk only per MiB of ciphertext, so a
     # small upload cut early may have left none (the client's side above shows the cut either way)
-    before = hub.shell(INSPECT)
-    if hub.env.get("KOKIN_BLOB_STORE", "local") == "local":
+    before = hub.manage_shell(INSPECT)
+    if hub.environ().get("KOKIN_BLOB_STORE", "local") == "local":
         assert before["partials"], "no upload was being received or checked when the server died"
     else:
         assert not before["partials"], "the database store wrote a body into the local folder"
 
     hub.start()  # the same KOKIN_HOME (and database), after the crash
-    with httpx.Client(base_url=hub.url, verify=ssl.create_default_context(cafile=str(hub.ca)), timeout=60) as client:
+    with httpx.Client(base_url=hub.url, verify=hub.ssl_context(), timeout=60) as client:
         page = client.get(
             f"/api/businesses/{BUSINESS}/files", params={"limit": 1000}, headers={"Authorization": f"Bearer {get}"}
         )
@@ -394,9 +257,9 @@ def test_uploads_survive_a_kill_of_the_whole_server(hub: Hub) -> None:
         assert downloaded == announced == item["sha256"], file_id
 
     # the periodic clean-up, as production runs it, hours after the crash
-    hub.shell(AGE)
-    hub.kokin("retention", "run")
-    state = hub.shell(INSPECT)
+    hub.manage_shell(AGE)
+    hub.run("retention", "run")
+    state = hub.manage_shell(INSPECT)
     files = state["files"]
     assert {f["id"] for f in files} == set(listed)
     for f in files:
@@ -411,5 +274,4 @@ def test_uploads_survive_a_kill_of_the_whole_server(hub: Hub) -> None:
     assert set(state["chunk_blobs"]) <= referenced, "database chunks without a blob row left after the sweep"
     assert referenced <= set(state["bodies"]) | set(state["chunk_blobs"]), "a file's body is missing"
 
-    verify = hub.kokin("audit", "verify", check=False)
-    assert verify.returncode == 0, verify.stdout + verify.stderr
+    hub.run("audit", "verify")  # HubFailed, with its output, unless the log is intact (exit 0)

@@ -25,10 +25,10 @@ from kokin.exchange.errors import IllegalTransition, Refused
 from kokin.exchange.models import ExchangeFile, ExchangePolicy
 from kokin.exchange.selectors import files_for_bank
 from kokin.exchange.states import TRANSITIONS, State
-from kokin.exchange.testing import collection_file, debit_day, debit_file, place, upload
 from kokin.formats.bankmaster import master
 from kokin.vault.models import Blob
 from kokin.vault.services import read_all
+from support.exchange import collection_file, debit_day, debit_file, place, upload
 
 Login = Callable[..., Client]
 BOUNDARY = "kokinTestBoundary7MA4YWxkTrZu0gW"

@@ -16,8 +16,8 @@ from kokin.api.services import create_token
 from kokin.audit.models import AuditEntry
 from kokin.exchange.models import ExchangeFile, ExchangePolicy
 from kokin.exchange.states import State
-from kokin.exchange.testing import collection_file, debit_file, place
 from kokin.vault.models import Blob
+from support.exchange import collection_file, debit_file, place
 
 UPLOAD = "/api/businesses/zeimu-furikae/files"
 

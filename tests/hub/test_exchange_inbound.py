@@ -28,12 +28,12 @@ from kokin.cli import main as cli
 from kokin.exchange import downloads, services
 from kokin.exchange.models import DeletionCertificate, ExchangeFile, ExchangePolicy
 from kokin.exchange.states import State
-from kokin.exchange.testing import collection_file, debit_file, place
 from kokin.formats import FORMATS
 from kokin.formats.convert import write_csv
 from kokin.vault.errors import BlobShredded
 from kokin.vault.models import Blob
 from kokin.vault.services import read_all
+from support.exchange import collection_file, debit_file, place
 
 Login = Callable[..., Client]
 
@@ -242,7 +242,7 @@ def test_retention_erases_unread_files_at_the_latest_after_m_days(ward: Any) -> 
 
 
 def test_withdrawn_and_collected_requests_are_erased_after_their_job_is_done(ward: Any) -> None:
-    from kokin.exchange.testing import upload
+    from support.exchange import upload
 
     business = Business.objects.get(code="zeimu-furikae")
     services.set_policy(business=business, actor="os:test", retention_days_after_inspection=7)

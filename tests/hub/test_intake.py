@@ -33,7 +33,6 @@ from kokin.exchange.intake import Taken
 from kokin.exchange.models import ExchangeFile, ExchangePolicy
 from kokin.exchange.states import State
 from kokin.exchange.summary import Summariser, _groups, summarise
-from kokin.exchange.testing import collection_file, debit_day, debit_file
 from kokin.formats import FORMATS, zengin_debit
 from kokin.formats import synth as sample
 from kokin.formats.errors import Report
@@ -41,6 +40,7 @@ from kokin.formats.framing import RecordReader
 from kokin.formats.layout import Field, Layout
 from kokin.vault.models import Blob
 from kokin.vault.services import read_all
+from support.exchange import collection_file, debit_day, debit_file
 
 from . import test_vault
 from .test_exchange_api import UPLOAD, bearer, body

@@ -16,8 +16,8 @@ from django.test import Client
 
 from kokin.accounts.models import DataKind
 from kokin.exchange.models import ExchangeFile
-from kokin.exchange.testing import debit_file
 from kokin.formats.errors import ISSUE_LIMIT
+from support.exchange import debit_file
 
 Login = Callable[..., Client]
 RECORD = 122

@@ -1,6 +1,6 @@
 """Every endpoint × every role: generated from the role × action table, not written by hand.
 
-Each entry of :data:`kokin.web.endpoints.ENDPOINTS` is called as each demo role of 税務課, the system
+Each entry of :data:`support.endpoints.ENDPOINTS` is called as each demo role of 税務課, the system
 administrator, the auditor, anonymous, and an operator of another business (国保). Whether the call
 must be allowed is computed from :data:`kokin.accounts.permissions.ROLE_ACTIONS` and the demo
 operators' role assignments (:data:`kokin.web.demo.OPERATORS`).
@@ -21,7 +21,7 @@ from kokin.accounts.models import Role, User
 from kokin.accounts.permissions import ROLE_ACTIONS, Action, markdown_table
 from kokin.api.services import create_token
 from kokin.web import demo
-from kokin.web.endpoints import Access, Endpoint, excluded, registry
+from support.endpoints import Access, Endpoint, excluded, registry
 
 ANONYMOUS = "anonymous"
 OTHER_BUSINESS = "kokuho-send"  # an operator of 国保年金課, calling 税務課's businesses
@@ -132,7 +132,7 @@ def test_every_url_is_in_the_registry_or_excluded_with_a_reason() -> None:
     registered = {e.route for e in registry()}
     routes = set(_routes(get_resolver().url_patterns))
     missing = sorted(r for r in routes if r not in registered and excluded(r) is None)
-    assert not missing, f"add these to kokin.web.endpoints.ENDPOINTS (or EXCLUDED, with the reason): {missing}"
+    assert not missing, f"add these to support.endpoints.ENDPOINTS (or EXCLUDED, with the reason): {missing}"
     stale = sorted(registered - routes)
     assert not stale, f"registry entries with no URL pattern: {stale}"
     assert not [r for r in registered if excluded(r)], "an endpoint is both registered and excluded"

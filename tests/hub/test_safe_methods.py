@@ -14,8 +14,8 @@ from kokin.accounts.models import User
 from kokin.api.services import create_token
 from kokin.exchange import services
 from kokin.exchange.models import ExchangeFile
-from kokin.exchange.testing import pending_file, sample_certificate, sample_file
-from kokin.web.endpoints import Endpoint, registry
+from support.endpoints import Endpoint, registry
+from support.exchange import pending_file, sample_certificate, sample_file
 
 BUSINESS = "zeimu-furikae"
 OPERATORS = ("zeimu-get", "zeimu-approve", "zeimu-send", "zeimu-view", "zeimu-manage")

@@ -18,9 +18,9 @@ from kokin.audit import export
 from kokin.audit.models import AuditEntry
 from kokin.audit.services import record
 from kokin.exchange import reports
-from kokin.exchange.testing import DEBIT_HEADER, debit_day, payer, place
 from kokin.formats import zengin_debit
 from kokin.formats.errors import FormatIssue
+from support.exchange import DEBIT_HEADER, debit_day, payer, place
 
 Login = Callable[..., Client]
 ATTACKS = ["-1-1", "=1+1", "@SUM(A1)", "+1", "\t=1", "\r=1", "-HYPERLINK(G3)"]

@@ -10,10 +10,10 @@ import pytest
 from axes.models import AccessAttempt, AccessFailureLog
 from django.test import Client, override_settings
 
-from hub.conftest import current_code
 from kokin.accounts.models import User
 from kokin.audit.models import AuditEntry
 from kokin.web import demo
+from support.otp import current_code
 
 Ward = dict[str, demo.Login]
 LIMIT = 6

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from hub.conftest import code_from_secret
+from support.otp import code_from_secret
 
 from .live import LiveHub
 

@@ -1,6 +1,6 @@
 """Test support: valid files of every format, and files in a business's mailboxes in a given state.
 
-:data:`kokin.web.endpoints.SAMPLES` names :func:`sample_file`, :func:`pending_file` and
+:data:`support.endpoints.SAMPLES` names :func:`sample_file`, :func:`pending_file` and
 :func:`sample_certificate`, so the role × endpoint test can call the pages of one file. Never used by
 the hub itself.
 """

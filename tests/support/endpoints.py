@@ -29,9 +29,9 @@ class Access(StrEnum):
 #: route parameters that name an object of the business under test: what → the function (dotted path)
 #: that makes one in that business and returns what goes in the URL
 SAMPLES: dict[str, str] = {
-    "file": "kokin.exchange.testing.sample_file",  # a file from the bank, available
-    "pending_file": "kokin.exchange.testing.pending_file",  # a debit request awaiting approval
-    "certificate": "kokin.exchange.testing.sample_certificate",  # the deletion certificate of an erased file
+    "file": "support.exchange.sample_file",  # a file from the bank, available
+    "pending_file": "support.exchange.pending_file",  # a debit request awaiting approval
+    "certificate": "support.exchange.sample_certificate",  # the deletion certificate of an erased file
 }
 #: a route parameter ``pk:<app_label.model>`` is the primary key of that model's first row (the demo
 #: ward has one of each): the admin site's change pages

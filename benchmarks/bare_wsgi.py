@@ -1,9 +1,9 @@
 """A bare Django app for the benchmark's baseline: one view returning "ok", no middleware, no apps.
 
-``benchmarks/bench_hub.py`` serves it with exactly the hub's gunicorn setup (same TLS, workers and
-threads: :func:`serve`) so the hub's own cost — middleware, sessions, permission checks, the
-operation log — shows as a ratio. It exists only when ``KOKIN_BENCH_BARE=1``; importing it otherwise
-fails, so it cannot be served by mistake.
+``benchmarks/bench_hub.py`` serves it (``python benchmarks/bare_wsgi.py HOST PORT``) with exactly
+the hub's gunicorn setup (same TLS, workers and threads: :func:`serve`) so the hub's own cost —
+middleware, sessions, permission checks, the operation log — shows as a ratio. It exists only when
+``KOKIN_BENCH_BARE=1``; importing it otherwise fails, so it cannot be served by mistake.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
 if os.environ.get("KOKIN_BENCH_BARE") != "1":
-    raise RuntimeError("kokin.web.bare_wsgi is the benchmark's baseline; set KOKIN_BENCH_BARE=1 to serve it")
+    raise RuntimeError("benchmarks/bare_wsgi.py is the benchmark's baseline; set KOKIN_BENCH_BARE=1 to serve it")
 
 if not settings.configured:
     settings.configure(
