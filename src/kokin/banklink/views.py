@@ -16,14 +16,15 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from kokin.banklink import services
+from kokin.banklink import auth, downloads, finishing, http
+from kokin.banklink import uploads as bank_uploads
+from kokin.banklink.http import Refusal
 from kokin.banklink.models import BankAccount, BankUpload, Outcome
-from kokin.banklink.services import Refusal
 from kokin.exchange import space
 from kokin.exchange.uploads import drain
 
 View = Callable[..., HttpResponseBase]
-TUS_HEADERS = {"Tus-Resumable": services.TUS_VERSION}
+TUS_HEADERS = {"Tus-Resumable": http.TUS_VERSION}
 #: the largest JSON body the bank sends (an ack)
 MAX_JSON = 64 * 1024
 
@@ -53,16 +54,16 @@ def bank_view(methods: tuple[str, ...], *, tus: bool = False) -> Callable[[View]
                         405, "この操作はできません", "method not allowed", {"Allow": ", ".join(methods)}
                     )
                 else:
-                    account = services.authenticate(request)
+                    account = auth.authenticate(request)
                     # OPTIONS is discovery, GET our JSON status (not a tus request): any client may ask
                     if tus and request.method not in ("OPTIONS", "GET"):
                         version = request.headers.get("Tus-Resumable", "")
-                        if version != services.TUS_VERSION:
+                        if version != http.TUS_VERSION:
                             raise Refusal(
                                 412,
                                 "Tus-Resumable: 1.0.0 が必要です",
                                 "Tus-Resumable: 1.0.0 is required",
-                                headers={"Tus-Version": services.TUS_VERSION},
+                                headers={"Tus-Version": http.TUS_VERSION},
                             )
                     response = view(request, account, *args, **kwargs)
             except Refusal as exc:
@@ -81,7 +82,7 @@ def bank_view(methods: tuple[str, ...], *, tus: bool = False) -> Callable[[View]
 
 @bank_view(("GET",))
 def files(request: HttpRequest, account: BankAccount) -> HttpResponse:
-    listed = [services.entry(f) for f in services.files_for_bank(account)]
+    listed = [downloads.entry(f) for f in downloads.files_for_bank(account)]
     response = JsonResponse({"files": listed}, json_dumps_params={"ensure_ascii": False})
     response["Cache-Control"] = "no-store"
     return response
@@ -89,9 +90,9 @@ def files(request: HttpRequest, account: BankAccount) -> HttpResponse:
 
 @bank_view(("GET",))
 def download(request: HttpRequest, account: BankAccount, file_id: Any) -> HttpResponseBase:
-    file = services.waiting_file(account, file_id, request)
+    file = downloads.waiting_file(account, file_id, request)
     headers = {
-        **services.digest_headers(file.sha256),
+        **http.digest_headers(file.sha256),
         "Accept-Ranges": "bytes",
         "Kokin-Transfer-Id": file.data_kind.transfer_id or "",
         "Cache-Control": "no-store",
@@ -101,13 +102,13 @@ def download(request: HttpRequest, account: BankAccount, file_id: Any) -> HttpRe
     if if_range and if_range != headers["ETag"]:
         wanted = ""  # the bank has another version: send the whole file
     try:
-        span = services.parse_range(wanted, file.size)
+        span = http.parse_range(wanted, file.size)
     except Refusal as exc:
         raise Refusal(exc.status, exc.ja, exc.en, headers={**headers, **exc.headers}) from exc
     first, last = span if span is not None else (0, file.size - 1)
-    services.log_download(account, file, request, first, last)
+    downloads.log_download(account, file, request, first, last)
     response = StreamingHttpResponse(
-        services.stream_file(file, first, last),
+        downloads.stream_file(file, first, last),
         status=206 if span is not None else 200,
         content_type="application/octet-stream",
     )
@@ -145,7 +146,7 @@ def _json_body(request: HttpRequest) -> dict[str, Any]:
 
 @bank_view(("POST",))
 def ack(request: HttpRequest, account: BankAccount, file_id: Any) -> HttpResponse:
-    body = services.acknowledge(account=account, file_id=file_id, body=_json_body(request), request=request)
+    body = downloads.acknowledge(account=account, file_id=file_id, body=_json_body(request), request=request)
     return JsonResponse(body)
 
 
@@ -171,17 +172,17 @@ def location(upload: BankUpload) -> str:
 def uploads(request: HttpRequest, account: BankAccount) -> HttpResponse:
     if request.method == "OPTIONS":
         response = HttpResponse(status=204)
-        response["Tus-Version"] = services.TUS_VERSION
+        response["Tus-Version"] = http.TUS_VERSION
         response["Tus-Extension"] = "creation,termination"
-        response["Tus-Max-Size"] = str(services.MAX_UPLOAD_BYTES)
+        response["Tus-Max-Size"] = str(http.MAX_UPLOAD_BYTES)
         return response
-    upload = services.create_upload(
+    upload = bank_uploads.create_upload(
         account=account,
         length_header=request.headers.get("Upload-Length", ""),
         metadata_header=request.headers.get("Upload-Metadata", ""),
         request=request,
     )
-    upload = services.finish_if_due(account, upload, request)
+    upload = finishing.finish_if_due(account, upload, request)
     response = HttpResponse(status=201)
     response["Location"] = location(upload)
     return _upload_headers(response, upload)
@@ -189,15 +190,16 @@ def uploads(request: HttpRequest, account: BankAccount) -> HttpResponse:
 
 @bank_view(("HEAD", "PATCH", "GET", "DELETE"), tus=True)
 def upload(request: HttpRequest, account: BankAccount, upload_id: Any) -> HttpResponse:
-    found = services.upload_for(account, upload_id)
+    found = bank_uploads.upload_for(account, upload_id)
     if request.method == "DELETE":
-        services.delete_upload(account=account, upload=found, request=request)
+        bank_uploads.delete_upload(account=account, upload=found, request=request)
         return HttpResponse(status=204)
     if request.method == "PATCH":
         return _patch(request, account, found)
-    found = services.finish_if_due(account, found, request)
+    found = finishing.finish_if_due(account, found, request)
     if request.method == "GET":
-        return _upload_headers(JsonResponse(services.status(found), json_dumps_params={"ensure_ascii": False}), found)
+        body = JsonResponse(bank_uploads.status(found), json_dumps_params={"ensure_ascii": False})
+        return _upload_headers(body, found)
     return _upload_headers(HttpResponse(status=200), found)
 
 
@@ -217,16 +219,16 @@ def _patch(request: HttpRequest, account: BankAccount, found: BankUpload) -> Htt
         raise Refusal(400, "Upload-Offset が正しくありません", "Upload-Offset is not valid")
     where = f"upload:{found.id}"
     if length and found.outcome == Outcome.INCOMPLETE:
-        services.room_for(account, request, length, object=where, offset=offset)
+        bank_uploads.room_for(account, request, length, object=where, offset=offset)
     try:
-        updated = services.write_part(
+        updated = bank_uploads.write_part(
             account=account, upload=found, offset=offset, content_length=length, read=request.read, request=request
         )
     except Exception as exc:
         if not space.is_no_space(exc):
             raise
         drain(request, length)  # so the agent gets the 507 rather than a reset connection
-        refusal = services.no_space(account, request, object=where, error=exc, offset=offset)
-        refusal.headers["Upload-Offset"] = str(services.upload_for(account, found.id).offset)
+        refusal = bank_uploads.no_space(account, request, object=where, error=exc, offset=offset)
+        refusal.headers["Upload-Offset"] = str(bank_uploads.upload_for(account, found.id).offset)
         raise refusal from exc
     return _upload_headers(HttpResponse(status=204), updated)
