@@ -1,10 +1,10 @@
 from django.urls import path
 
-from kokin.banklink import api, pages
+from kokin.banklink import api, views
 
 app_name = "banklink"
 urlpatterns = [
-    path("history/", pages.history, name="history"),
+    path("history/", views.history, name="history"),
     path("v1/files", api.files, name="files"),
     path("v1/files/<uuid:file_id>", api.download, name="download"),
     path("v1/files/<uuid:file_id>/ack", api.ack, name="ack"),
