@@ -1,3 +1,5 @@
+"""URLs of the bank link: the transfer-history page and the HTTP API under ``/banklink/v1/``."""
+
 from django.urls import path
 
 from kokin.banklink import api, views
