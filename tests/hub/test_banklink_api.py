@@ -18,7 +18,8 @@ from django.test import Client
 
 from kokin.accounts.models import Business, DataKind, User
 from kokin.audit.models import AuditEntry
-from kokin.banklink import services
+from kokin.banklink import accounts, uploads
+from kokin.banklink._common import CHUNK
 from kokin.banklink.models import BankAccount, BankTransfer, BankUpload, BankUploadPart
 from kokin.cli import main as cli
 from kokin.exchange import services as exchange
@@ -39,7 +40,7 @@ class Bank:
     """A bank account and a test client that presents its certificate fingerprint and token."""
 
     def __init__(self, tmp: Path, name: str = "bank", networks: str = "127.0.0.0/8") -> None:
-        made = services.create_account(
+        made = accounts.create_account(
             name=name,
             networks=networks,
             folder=tmp / name,
@@ -115,7 +116,7 @@ def test_every_request_needs_token_certificate_and_address_and_refusals_are_logg
     assert swapped.status_code == 403
     far = bank.get("/banklink/v1/files", REMOTE_ADDR="192.0.2.7")
     assert far.status_code == 403 and "address" in far.json()["error"]["en"]
-    services.revoke_account(name="bank", actor="os:test")
+    accounts.revoke_account(name="bank", actor="os:test")
     assert bank.get("/banklink/v1/files").status_code == 403
     denied = list(AuditEntry.objects.filter(action="banklink_auth").order_by("seq"))
     assert [e.detail["reason"] for e in denied] == ["no_token", "bad_token", "certificate", "address", "inactive"]
@@ -418,7 +419,7 @@ def _spy_place(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
         seen.append({"path": path, "mode": mode, "blob": kwargs.get("blob"), "checked": kwargs.get("checked")})
         return real(**kwargs)
 
-    monkeypatch.setattr(services.exchange, "place", spy)
+    monkeypatch.setattr(exchange, "place", spy)
     return seen
 
 
@@ -495,12 +496,12 @@ def _reader(data: bytes, *, cut_after: int) -> Any:
 def test_a_whole_file_patch_cut_in_the_middle_keeps_what_arrived_and_resumes(bank: Bank, uploads_dir: Path) -> None:
     kind = DataKind.objects.get(transfer_id="ZEIMU-SHUNO-GEN1")
     data = collection(kind, 12_000)  # about 2.4 MB, several reads
-    assert len(data) > 2 * services.CHUNK
+    assert len(data) > 2 * CHUNK
     location = bank.create(data, kind.transfer_id or "", "ONE-CUT")["Location"]
     upload = BankUpload.objects.get()
     request = bank.patch(location, b"", 0).wsgi_request
-    cut_at = services.CHUNK + 12_345
-    kept = services.write_part(
+    cut_at = CHUNK + 12_345
+    kept = uploads.write_part(
         account=bank.account,
         upload=upload,
         offset=0,
@@ -533,13 +534,13 @@ def test_a_whole_file_patch_whose_finishing_fails_is_finished_later_from_its_par
     def broken(**kwargs: Any) -> exchange.Outcome:
         raise RuntimeError("the server fell over while checking")
 
-    monkeypatch.setattr(services.exchange, "place", broken)
+    monkeypatch.setattr(exchange, "place", broken)
     with pytest.raises(RuntimeError):
         bank.patch(location, data, 0)
     assert _leftovers(uploads_dir) == []  # no plaintext left behind
     upload = BankUpload.objects.get()
     assert upload.offset == len(data) and upload.outcome == "incomplete" and upload.finishing_since is None
-    monkeypatch.setattr(services.exchange, "place", real)
+    monkeypatch.setattr(exchange, "place", real)
     head = bank.call("HEAD", location, **TUS)  # the next request finishes it, from the kept part
     assert head["Kokin-Outcome"] == "stored"
     file = ExchangeFile.objects.get(pk=head["Kokin-File-Id"])
@@ -619,7 +620,7 @@ def test_the_migration_lets_existing_accounts_keep_every_business_they_reached(w
     assert any(
         getattr(op, "code", None) is migration.every_business_they_reached for op in migration.Migration.operations
     )
-    made = services.create_account(name="before", networks="127.0.0.1/32", folder=tmp_path / "b", actor="os:test")
+    made = accounts.create_account(name="before", networks="127.0.0.1/32", folder=tmp_path / "b", actor="os:test")
     assert not made.account.businesses.exists()  # as every account was before the migration
     migration.every_business_they_reached(apps, None)
     every = sorted(Business.objects.values_list("code", flat=True))

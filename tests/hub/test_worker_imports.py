@@ -20,7 +20,7 @@ def test_a_worker_loads_no_zip_webauthn_or_qr_library_until_a_page_needs_it(tmp_
         django.setup()
         from django.urls import resolve
         resolve("/")  # the whole URL conf: every view module is imported
-        import kokin.exchange.services, kokin.banklink.services, kokin.api.api
+        import kokin.exchange.services, kokin.banklink.api, kokin.api.api
         print(sorted(m for m in {LAZY!r} if m in sys.modules))
         """
     )

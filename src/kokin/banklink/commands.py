@@ -80,10 +80,10 @@ def account_create(
     """
     _django()
     from kokin.audit.services import command_actor
-    from kokin.banklink import selectors, services
+    from kokin.banklink import accounts, selectors
 
     try:
-        made = services.create_account(
+        made = accounts.create_account(
             name=name,
             networks=networks,
             folder=folder,
@@ -168,13 +168,13 @@ def account_scope(name: str, businesses: tuple[str, ...], transfer_ids: tuple[st
         )
     _django()
     from kokin.audit.services import command_actor
-    from kokin.banklink import selectors, services
+    from kokin.banklink import accounts, selectors
 
     try:
-        scope = services.resolve_scope(businesses=businesses, transfer_ids=transfer_ids)
+        scope = accounts.resolve_scope(businesses=businesses, transfer_ids=transfer_ids)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
-    found = services.set_scope(name=name, scope=scope, actor=command_actor())
+    found = accounts.set_scope(name=name, scope=scope, actor=command_actor())
     if found is None:
         raise click.ClickException(f"アカウント {name} はありません / no account named {name}")
     click.echo(f"{name} の担当を変更しました / changed what {name} serves")
@@ -187,9 +187,9 @@ def account_revoke(name: str) -> None:
     """アカウントを失効 (証明書とトークンを無効に) / revoke an account (its certificate and token stop working)."""
     _django()
     from kokin.audit.services import command_actor
-    from kokin.banklink import services
+    from kokin.banklink import accounts
 
-    found = services.revoke_account(name=name, actor=command_actor())
+    found = accounts.revoke_account(name=name, actor=command_actor())
     if found is None:
         raise click.ClickException(f"アカウント {name} はありません / no account named {name}")
     click.echo(f"{name} を失効しました / revoked {name}")
@@ -203,9 +203,9 @@ def history(limit: int) -> None:
     from django.utils import timezone
 
     from kokin.audit.services import COMMAND_ROLE, command_actor, record
-    from kokin.banklink import services
+    from kokin.banklink import history as transfer_history
 
-    rows = services.history(limit=limit)
+    rows = transfer_history.history(limit=limit)
     record(
         action="banklink_history",
         actor=command_actor(),

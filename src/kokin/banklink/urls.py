@@ -1,13 +1,15 @@
+"""URLs of the bank link: the transfer-history page and the HTTP API under ``/banklink/v1/``."""
+
 from django.urls import path
 
-from kokin.banklink import pages, views
+from kokin.banklink import api, views
 
 app_name = "banklink"
 urlpatterns = [
-    path("history/", pages.history, name="history"),
-    path("v1/files", views.files, name="files"),
-    path("v1/files/<uuid:file_id>", views.download, name="download"),
-    path("v1/files/<uuid:file_id>/ack", views.ack, name="ack"),
-    path("v1/uploads", views.uploads, name="uploads"),
-    path("v1/uploads/<uuid:upload_id>", views.upload, name="upload"),
+    path("history/", views.history, name="history"),
+    path("v1/files", api.files, name="files"),
+    path("v1/files/<uuid:file_id>", api.download, name="download"),
+    path("v1/files/<uuid:file_id>/ack", api.ack, name="ack"),
+    path("v1/uploads", api.uploads, name="uploads"),
+    path("v1/uploads/<uuid:upload_id>", api.upload, name="upload"),
 ]

@@ -1,0 +1,101 @@
+"""Authentication of a bank-link request: all three of the account's token, the client certificate
+bound to it and an address in its allow-list; each refusal is logged as ``banklink_auth``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import ipaddress
+
+from django.http import HttpRequest
+from django.utils import timezone
+
+from kokin.accounts.network import client_cert_fingerprint, client_ip
+from kokin.api.services import call_of, secret_digest, split_token
+from kokin.audit.services import record
+from kokin.banklink._common import ROLE
+from kokin.banklink.accounts import TOKEN_PREFIX
+from kokin.banklink.http import Refusal
+from kokin.banklink.models import BankAccount
+
+LAST_SEEN_RESOLUTION = dt.timedelta(minutes=1)
+
+
+def _call_description(request: HttpRequest | None) -> str:
+    return call_of(request) if request is not None else ""
+
+
+def _token_parts(request: HttpRequest) -> tuple[str, str] | None:
+    header = str(request.META.get("HTTP_AUTHORIZATION", ""))
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return split_token(value, TOKEN_PREFIX)
+
+
+def _deny(request: HttpRequest, status: int, reason: str, ja: str, en: str, *, account: BankAccount | None) -> Refusal:
+    parts = _token_parts(request)
+    record(
+        action="banklink_auth",
+        request=request,
+        actor=account.actor if account is not None else "",
+        role=ROLE,
+        object=_call_description(request),
+        outcome="denied",
+        detail={"reason": reason, "status": status, **({"token_prefix": parts[0]} if parts else {})},
+    )
+    headers = {"WWW-Authenticate": 'Bearer realm="kokin-banklink"'} if status == 401 else {}
+    return Refusal(status, ja, en, headers=headers)
+
+
+def authenticate(request: HttpRequest) -> BankAccount:
+    """The bank account the request proves, all three: token, certificate bound to the account, address
+    in its allow-list. Otherwise :class:`Refusal` (401 token, 403 the rest), logged as ``banklink_auth``."""
+    parts = _token_parts(request)
+    if parts is None:
+        raise _deny(
+            request,
+            401,
+            "no_token",
+            "トークン (Authorization: Bearer kb_…) がありません",
+            "a bearer token (kb_…) is required",
+            account=None,
+        )
+    prefix, secret = parts
+    account = BankAccount.objects.filter(token_prefix=prefix).first()
+    if account is None or not hmac.compare_digest(account.token_sha256, secret_digest(secret)):
+        raise _deny(request, 401, "bad_token", "トークンが正しくありません", "the token is not valid", account=None)
+    if not account.active:
+        raise _deny(
+            request, 403, "inactive", "このアカウントは失効しています", "this account has been revoked", account=account
+        )
+    presented = client_cert_fingerprint(request)
+    bound = account.cert_fingerprint.replace(":", "").upper()
+    if not presented or not hmac.compare_digest(presented, bound):
+        raise _deny(
+            request,
+            403,
+            "certificate" if presented else "no_certificate",
+            "このアカウントに登録されたクライアント証明書ではありません",
+            "the client certificate is not the one bound to this account",
+            account=account,
+        )
+    try:
+        address = ipaddress.ip_address(client_ip(request))
+        allowed = any(address in net for net in account.networks())
+    except ValueError:
+        allowed = False
+    if not allowed:
+        raise _deny(
+            request,
+            403,
+            "address",
+            "この接続元アドレスからの接続は許可されていません",
+            "connections from this address are not allowed for this account",
+            account=account,
+        )
+    now = timezone.now()
+    if account.last_seen is None or now - account.last_seen > LAST_SEEN_RESOLUTION:
+        BankAccount.objects.filter(pk=account.pk).update(last_seen=now)
+        account.last_seen = now
+    return account
