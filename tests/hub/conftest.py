@@ -20,7 +20,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kokin.accounts.models import User
-from kokin.web import demo
+from kokin.demo import ward as demo
 
 from .live import LiveHub, free_port
 

@@ -64,7 +64,7 @@ from django.core.management import call_command
 call_command("migrate", interactive=False, verbosity=0)
 from kokin.accounts.models import User
 from kokin.api.services import create_token
-from kokin.web import demo
+from kokin.demo import ward as demo
 demo.load()
 tokens = {name: create_token(user=User.objects.get(username=name), name="crash-test", days=1)[1]
           for name in ("zeimu-send", "zeimu-get")}

@@ -13,7 +13,7 @@ from django.test import Client, override_settings
 from hub.conftest import current_code
 from kokin.accounts.models import User
 from kokin.audit.models import AuditEntry
-from kokin.web import demo
+from kokin.demo import ward as demo
 
 Ward = dict[str, demo.Login]
 LIMIT = 6
