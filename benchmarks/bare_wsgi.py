@@ -46,8 +46,8 @@ application = WSGIHandler()
 
 
 def serve(host: str, port: int) -> None:
-    """Serve this app through :func:`kokin.web.server.serve`: the hub's options, this app."""
-    from kokin.web import server
+    """Serve this app through :func:`kokin.serve.server.serve`: the hub's options, this app."""
+    from kokin.serve import server
 
     with mock.patch.object(server.HubServer, "load", lambda self: application):
         server.serve(host, port)

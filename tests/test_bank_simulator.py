@@ -30,7 +30,7 @@ from kokin.formats import synth as sample
 from kokin.formats.framing import EBCDIC_TO_CP932
 
 DAY = dt.date(2026, 6, 10)  # a Wednesday around the 10th: 特別徴収 is due, 国保 notices are out
-#: the demo ward's mailboxes (kokin.web.demo.WARD through transfer_id_for), as the lead generates them
+#: the demo ward's mailboxes (kokin.demo.ward.WARD through transfer_id_for), as the lead generates them
 WARD: list[dict[str, Any]] = [
     {"transfer_id": "ZEIMU-SHUNO-MPN1", "format": "mpn-receipt", "yearly_volume": 5742,
      "label": "MPN済通収納データ (住民税)"},

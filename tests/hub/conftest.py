@@ -13,7 +13,7 @@ import pytest
 from django.test import Client
 
 from kokin.accounts.models import User
-from kokin.web import demo
+from kokin.demo import ward as demo
 from support.mail import Mailbox
 from support.otp import current_code
 

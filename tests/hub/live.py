@@ -346,7 +346,7 @@ class LiveHub:
         ``businesses`` (by default every business of the demo ward) and ``transfer_ids``."""
         folder = Path(folder)
         if businesses is None:
-            from kokin.web.demo import WARD
+            from kokin.demo.ward import WARD
 
             businesses = [code for _, _, rows in WARD for code, _, _ in rows]
         scope = [

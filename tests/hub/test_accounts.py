@@ -24,7 +24,8 @@ from kokin.accounts import network, services
 from kokin.accounts.admin import site as admin_site
 from kokin.accounts.models import Business, DataKind, Department, RoleAssignment, User, WebAuthnDevice
 from kokin.audit.models import AuditEntry
-from kokin.web import demo, tls
+from kokin.demo import ward as demo
+from kokin.web import tls
 from support.otp import code_from_secret, current_code
 
 Ward = dict[str, demo.Login]

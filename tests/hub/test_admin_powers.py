@@ -24,7 +24,7 @@ from kokin.accounts import grants
 from kokin.accounts.models import Business, Department, Role, RoleAssignment, RoleGrantRequest, User
 from kokin.accounts.permissions import Action, businesses_for, can
 from kokin.audit.models import AuditEntry
-from kokin.web import demo
+from kokin.demo import ward as demo
 from support.mail import Mailbox, body_of
 from support.otp import code_from_secret
 

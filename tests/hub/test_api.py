@@ -14,7 +14,7 @@ from kokin.api.models import APIToken
 from kokin.api.services import authenticate, create_token, revoke_token
 from kokin.audit.models import AuditEntry
 from kokin.audit.services import verify
-from kokin.web import demo
+from kokin.demo import ward as demo
 
 
 def bearer(username: str) -> dict[str, str]:

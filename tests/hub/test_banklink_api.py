@@ -628,7 +628,7 @@ def test_the_migration_lets_existing_accounts_keep_every_business_they_reached(w
 
 
 def test_the_demo_banks_account_serves_every_business_of_the_demo_ward(ward: Any, tmp_path: Path) -> None:
-    from kokin.web import demo
+    from kokin.demo import bankside as demo
 
     demo.bank_side(tmp_path / "bank", hub_url="https://127.0.0.1:8443", ca_cert=tmp_path / "ca.crt")
     account = BankAccount.objects.get(name=demo.BANK_ACCOUNT)

@@ -28,7 +28,7 @@ from .live import LiveHub
 
 BANKLINK = "/banklink/v1"
 TUS = {"Tus-Resumable": "1.0.0"}
-#: the demo ward's inbound collection mailboxes (kokin.web.demo.transfer_id_for)
+#: the demo ward's inbound collection mailboxes (kokin.demo.ward.transfer_id_for)
 COLLECTION_KINDS = {
     "ZEIMU-SHUNO-MPN1": "mpn-receipt",
     "ZEIMU-SHUNO-MPN2": "mpn-receipt",

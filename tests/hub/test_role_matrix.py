@@ -3,7 +3,7 @@
 Each entry of :data:`support.endpoints.ENDPOINTS` is called as each demo role of 税務課, the system
 administrator, the auditor, anonymous, and an operator of another business (国保). Whether the call
 must be allowed is computed from :data:`kokin.accounts.permissions.ROLE_ACTIONS` and the demo
-operators' role assignments (:data:`kokin.web.demo.OPERATORS`).
+operators' role assignments (:data:`kokin.demo.ward.OPERATORS`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from kokin.accounts.models import Role, User
 from kokin.accounts.permissions import ROLE_ACTIONS, Action, markdown_table
 from kokin.api.services import create_token
-from kokin.web import demo
+from kokin.demo import ward as demo
 from support.endpoints import Access, Endpoint, excluded, registry
 
 ANONYMOUS = "anonymous"

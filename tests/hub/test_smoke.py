@@ -39,9 +39,9 @@ def test_pages_send_csp_without_inline_script_and_frame_denial() -> None:
 
 def test_demo_places_todays_collection_data_and_writes_a_valid_debit_request(ward, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from kokin.accounts.models import DataKind
+    from kokin.demo.ward import seed_files
     from kokin.exchange.models import ExchangeFile
     from kokin.formats import zengin_debit
-    from kokin.web.demo import seed_files
 
     lines = seed_files(tmp_path)
     inbound = DataKind.objects.filter(direction=DataKind.Direction.INBOUND).exclude(format="zengin-debit")

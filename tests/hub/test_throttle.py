@@ -12,7 +12,7 @@ from django.test import Client, override_settings
 
 from kokin.accounts.models import User
 from kokin.audit.models import AuditEntry
-from kokin.web import demo
+from kokin.demo import ward as demo
 from support.otp import current_code
 
 Ward = dict[str, demo.Login]

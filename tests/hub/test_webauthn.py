@@ -26,7 +26,7 @@ from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
 from kokin.accounts import services
 from kokin.accounts.models import WebAuthnDevice
 from kokin.audit.models import AuditEntry
-from kokin.web import demo
+from kokin.demo import ward as demo
 
 Ward = dict[str, demo.Login]
 LoginAs = Callable[..., Client]

@@ -11,22 +11,16 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 import sys
 from pathlib import Path
 from typing import IO, Any
 
 import click
 
+from kokin.django_setup import django_setup
+
 #: how many breaks ``verify`` lists before it only counts
 SHOW_BREAKS = 1000
-
-
-def _django() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kokin.web.settings")
-    import django
-
-    django.setup()
 
 
 @click.group()
@@ -81,7 +75,7 @@ def verify(kept: str | None, public_key: str | None) -> None:
         raise click.BadParameter(
             "--public-key は --checkpoint と一緒に使います / goes with --checkpoint", param_hint="--public-key"
         )
-    _django()
+    django_setup()
     from kokin.audit import checkpoints, signing
     from kokin.audit.services import COMMAND_ROLE, check, command_actor, record
 
@@ -154,7 +148,7 @@ def verify(kept: str | None, public_key: str | None) -> None:
 def checkpoint(every: int | None, show_key: bool, new_file: bool) -> None:
     """Write a signed checkpoint of the log's head and print it for an auditor to keep elsewhere; with
     --every, keep writing one whenever the head has moved (Ctrl-C or SIGTERM writes a last one)."""
-    _django()
+    django_setup()
     from kokin.audit import checkpoints, signing
 
     if show_key:
@@ -247,7 +241,7 @@ def export(since: dt.datetime | None, until: dt.datetime | None, encoding: str, 
         raise click.BadParameter(
             "--until は --since 以降の日付にしてください / must not be before --since", param_hint="--until"
         )
-    _django()
+    django_setup()
     from kokin.audit import selectors
     from kokin.audit.export import Written, write_csv
     from kokin.audit.services import COMMAND_ROLE, command_actor, record

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import click
 
+from kokin.django_setup import django_setup
+
 DEFAULT_NETWORKS = "127.0.0.1/32,::1/128"
-
-
-def _django() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kokin.web.settings")
-    import django
-
-    django.setup()
 
 
 @click.group()
@@ -78,7 +72,7 @@ def account_create(
     扱うファイルは --business と --transfer-id で指定したものだけです (指定なしは何も扱いません)。
     The account serves the files of the given businesses and transfer IDs only (none given: nothing).
     """
-    _django()
+    django_setup()
     from kokin.audit.services import command_actor
     from kokin.banklink import accounts, selectors
 
@@ -108,7 +102,7 @@ def account_create(
 @account.command("list")
 def account_list() -> None:
     """アカウントの一覧 / list the accounts."""
-    _django()
+    django_setup()
     from django.utils import timezone
 
     from kokin.banklink import selectors
@@ -135,7 +129,7 @@ def account_list() -> None:
 @click.argument("name")
 def account_show(name: str) -> None:
     """アカウントの詳細 (担当業務・転送ファイルID) / one account in full, with what it serves."""
-    _django()
+    django_setup()
     from django.utils import timezone
 
     from kokin.banklink import selectors
@@ -166,7 +160,7 @@ def account_scope(name: str, businesses: tuple[str, ...], transfer_ids: tuple[st
         raise click.UsageError(
             "--business・--transfer-id か --none を指定してください / give --business or --transfer-id, or --none"
         )
-    _django()
+    django_setup()
     from kokin.audit.services import command_actor
     from kokin.banklink import accounts, selectors
 
@@ -185,7 +179,7 @@ def account_scope(name: str, businesses: tuple[str, ...], transfer_ids: tuple[st
 @click.argument("name")
 def account_revoke(name: str) -> None:
     """アカウントを失効 (証明書とトークンを無効に) / revoke an account (its certificate and token stop working)."""
-    _django()
+    django_setup()
     from kokin.audit.services import command_actor
     from kokin.banklink import accounts
 
@@ -199,7 +193,7 @@ def account_revoke(name: str) -> None:
 @click.option("--limit", type=click.IntRange(1, 100_000), default=50, show_default=True)
 def history(limit: int) -> None:
     """転送履歴 (新しい順) / the transfer history, newest first."""
-    _django()
+    django_setup()
     from django.utils import timezone
 
     from kokin.audit.services import COMMAND_ROLE, command_actor, record

@@ -7,18 +7,12 @@ Every run is logged with the operating-system account as the operator.
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import click
 
-
-def _django() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kokin.web.settings")
-    import django
-
-    django.setup()
+from kokin.django_setup import django_setup
 
 
 @click.group()
@@ -33,7 +27,7 @@ def exchange() -> None:
 @click.option("--allow-duplicate", is_flag=True, help="同じ内容のファイルがあっても配置する / place a resend too")
 def place(file: Path, code: str, label: str, allow_duplicate: bool) -> None:
     """Validate FILE and store it in the business's inbox for its format (state: available)."""
-    _django()
+    django_setup()
     from kokin.accounts.models import Business, DataKind
     from kokin.audit.services import command_actor
     from kokin.exchange import services
@@ -99,7 +93,7 @@ def policy(
     mail: bool | None,
 ) -> None:
     """Show (and with options, change) business CODE's exchange settings."""
-    _django()
+    django_setup()
     from kokin.accounts.models import Business
     from kokin.audit.services import command_actor
     from kokin.exchange.models import ExchangePolicy
@@ -137,7 +131,7 @@ def run(dry_run: bool) -> None:
 
     Schedule it daily, e.g. cron ``15 2 * * * kokin retention run`` (docs/exchange.md).
     """
-    _django()
+    django_setup()
     from django.utils import timezone
 
     from kokin.audit.services import command_actor

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from kokin.web.home import home, server_secrets
+from kokin.paths import home, server_secrets
 
 BASE_DIR = Path(__file__).resolve().parent
 HOME = home()

@@ -1,7 +1,7 @@
 """WSGI entry point for gunicorn.
 
 The hub asks every TLS client for a certificate (optional, verified against the hub's CA; see
-:mod:`kokin.web.server`). :func:`with_client_cert` puts the SHA-256 fingerprint of the certificate
+:mod:`kokin.serve.server`). :func:`with_client_cert` puts the SHA-256 fingerprint of the certificate
 the client presented into ``environ["kokin.client_cert_fingerprint"]``, where
 :func:`kokin.accounts.network.client_cert_fingerprint` reads it (terminal binding, bank link).
 """

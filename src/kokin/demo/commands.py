@@ -1,0 +1,77 @@
+"""``kokin demo``: the whole service on one machine — the hub with the demo ward, the bank agent and
+the bank simulator under one supervisor."""
+
+from __future__ import annotations
+
+import click
+
+from kokin.serve.commands import prepare_hub
+
+
+@click.command()
+@click.option("--host", default="localhost", show_default=True)
+@click.option("--port", type=int, default=8443, show_default=True)
+@click.option("--reset-logins", is_flag=True, help="New initial passwords and TOTP secrets for the demo logins.")
+@click.option("--no-serve", is_flag=True, help="Set up only; do not start the server.")
+@click.option(
+    "--hub-only",
+    is_flag=True,
+    help="ハブだけを起動 (金融機関側なし) / serve the hub without the bank agent and simulator",
+)
+@click.option("--seed", type=int, default=1, show_default=True, help="シミュレータの乱数種 / the bank simulator's seed")
+def demo(host: str, port: int, reset_logins: bool, no_serve: bool, hub_only: bool, seed: int) -> None:
+    """The whole service on one machine: the hub with the demo ward (SQLite, local CA, demo logins) on
+    https://localhost:8443, the bank agent and the bank simulator, under one supervisor (Ctrl-C stops all)."""
+    prepare_hub()
+    from kokin.demo import bankside, ward
+    from kokin.paths import home
+    from kokin.web.tls import ensure
+
+    files = ensure()
+    logins = ward.load(reset_logins=reset_logins)
+    click.echo(f"kokin ハブ / hub: https://{host}:{port}/   (データ / data: {home()})")
+    click.echo(f"CA 証明書 / CA certificate: {files.ca_cert}  (ブラウザに登録 / import into the browser)")
+    if logins:
+        click.echo("デモ用ログイン (この表示は一度だけ) / demo logins (shown once):")
+        click.echo(f"  {'ID':<16}{'初期パスワード':<22}{'TOTP シークレット (認証アプリに登録)':<40}氏名")
+        for login in logins:
+            click.echo(f"  {login.username:<16}{login.password:<22}{login.totp_secret:<40}{login.display_name}")
+        click.echo(
+            "  初回ログイン時にパスワードの変更を求められます / the initial password must be changed at first login"
+        )
+    else:
+        click.echo("デモ用ログインは作成済みです (再発行: kokin demo --reset-logins) / demo logins exist already")
+    click.echo("デモ用ファイル / demo files:")
+    for line in ward.seed_files(home() / "demo", place_inbound=hub_only):
+        click.echo(line)
+    if no_serve:
+        return
+    if hub_only:
+        from kokin.serve.server import serve
+
+        serve(host, port)
+        return
+    from kokin.serve import supervisor
+
+    side = bankside.bank_side(home() / "bank", hub_url=f"https://{host}:{port}", ca_cert=files.ca_cert)
+    logs = home() / "logs"
+    click.echo(f"金融機関側 / bank side: {side.agent_config.parent}  (spool {side.spool})")
+    click.echo(f"ログ / logs: {logs / 'demo.log'}  (アクセスログ / access log: {logs / 'access.log'})")
+    click.echo("停止は Ctrl-C / Ctrl-C stops the hub, the agent and the simulator")
+    kokin = supervisor.kokin_command()
+    code = supervisor.run(
+        [
+            supervisor.Service(
+                "hub",
+                [kokin, "hub", "serve", "--host", host, "--port", str(port), "--access-log", str(logs / "access.log")],
+            ),
+            # the operation log's signed checkpoint, every minute also while nobody writes (docs/audit.md)
+            supervisor.Service("checkpoint", [kokin, "audit", "checkpoint", "--every", "60"]),
+            supervisor.Service("agent", [kokin, "bank", "agent", "--config", str(side.agent_config)]),
+            supervisor.Service(
+                "simulator", [kokin, "bank", "simulate", "--config", str(side.simulator_config), "--seed", str(seed)]
+            ),
+        ],
+        log_file=logs / "demo.log",
+    )
+    raise SystemExit(code)
