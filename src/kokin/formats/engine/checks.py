@@ -64,15 +64,7 @@ class FieldChecks(EnginePart):
         if f.dummy:
             nonblank = (col != 32).any(axis=1)
             if nonblank.any():
-                self._rows_issue(
-                    nonblank,
-                    sub,
-                    nums,
-                    f,
-                    "dummy",
-                    wording.dummy,
-                    "warning",
-                )
+                self._rows_issue(nonblank, sub, nums, f, "dummy", wording.dummy, "warning")
             return None
         if f.type == "N":
             bad = np.asarray((col - np.uint8(48) > 9).any(axis=1))
