@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.mail import send_mass_mail
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
@@ -27,13 +28,17 @@ def notify_arrival(*, file: ExchangeFile) -> int:
     base = str(getattr(settings, "WEBAUTHN_ORIGIN", "")).rstrip("/")
     link = base + reverse("exchange:detail", args=[file.id])
     subject = f"[kokin] 新しいファイルが届きました: {file.data_kind.label}"
-    body = (
-        f"{business.department.name} {business.name} に、金融機関から新しいファイルが届きました。\n\n"
-        f"データ種別: {file.data_kind.label}\n"
-        f"受信日時: {timezone.localtime(file.received_at):%Y-%m-%d %H:%M}\n"
-        f"件数: {file.total_count:,} 件 ({file.summary.get('batches', 0)} バッチ)\n\n"
-        f"ハブにログインして取得してください: {link}\n\n"
-        "このメールには個人情報を含めていません。心当たりのない場合は業務管理者に連絡してください。\n"
+    body = render_to_string(
+        "exchange/mail/arrival.txt",
+        {
+            "business": business,
+            "file": file,
+            # formatted here, as they always were: the template's own number and date formats follow the locale
+            "received_at": f"{timezone.localtime(file.received_at):%Y-%m-%d %H:%M}",
+            "count": f"{file.total_count:,}",
+            "batches": str(file.summary.get("batches", 0)),
+            "link": link,
+        },
     )
     sender = getattr(settings, "DEFAULT_FROM_EMAIL", "kokin@localhost")
     messages = [(subject, body, sender, [u.email]) for u in users]
