@@ -27,6 +27,7 @@ from kokin.audit.models import AuditEntry
 from kokin.cli import main as cli
 from kokin.exchange import downloads, services
 from kokin.exchange.models import DeletionCertificate, ExchangeFile, ExchangePolicy
+from kokin.exchange.services.notify import notify_arrival
 from kokin.exchange.states import State
 from kokin.formats import FORMATS
 from kokin.formats.convert import write_csv
@@ -101,6 +102,31 @@ def test_new_files_show_on_the_home_page_and_are_mailed_without_personal_data(
     with django_capture_on_commit_callbacks(execute=True):
         place(inbound(), debit_file(2, result=True))
     assert len(mail.outbox) == 1
+
+
+def test_the_arrival_mail_reads_as_written_with_names_left_as_they_are(ward: Any, settings: Any) -> None:
+    # the body is a plain-text template: no HTML escaping of names, numbers formatted as before
+    settings.WEBAUTHN_ORIGIN = "https://hub.example.lg.jp/"
+    getter = User.objects.get(username="zeimu-get")
+    getter.email = "zeimu-get@example.lg.jp"
+    getter.save()
+    kind = inbound()
+    kind.business.name = "税務 <口座振替> & \"収納\" 'テスト'"
+    kind.business.save()
+    file = place(kind, debit_file(3, result=True))
+    file.total_count = 12345
+    file.received_at = dt.datetime(2026, 4, 1, 0, 5, tzinfo=dt.UTC)
+    file.save()
+    assert notify_arrival(file=file) == 1
+    department = kind.business.department.name
+    assert mail.outbox[-1].body == (
+        f"{department} 税務 <口座振替> & \"収納\" 'テスト' に、金融機関から新しいファイルが届きました。\n\n"
+        f"データ種別: {kind.label}\n"
+        "受信日時: 2026-04-01 09:05\n"
+        f"件数: 12,345 件 ({file.summary['batches']} バッチ)\n\n"
+        f"ハブにログインして取得してください: https://hub.example.lg.jp/files/{file.id}/\n\n"
+        "このメールには個人情報を含めていません。心当たりのない場合は業務管理者に連絡してください。\n"
+    )
 
 
 def test_download_original_csv_and_password_zip_then_inspect_and_erase(

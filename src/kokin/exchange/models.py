@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from kokin.accounts.models import Business, DataKind
+from kokin.accounts.models import Business, DataKind, User
 from kokin.exchange.states import State
 from kokin.vault.models import Blob
 
@@ -23,6 +23,19 @@ DEFAULT_LEAD_BUSINESS_DAYS = 3
 DEFAULT_DAYS_AFTER_DONE = 0  # 別紙3 第14条3: erase "直ちに" after inspection (at the next retention run)
 DEFAULT_MAX_DAYS = 90
 DEFAULT_MAX_UPLOAD_MB = 200
+
+
+def _operator(verbose_name: str) -> models.ForeignKey[User | None, User | None]:
+    """An operator who did something to a file (sent, approved, withdrew, inspected it): optional, and
+    kept — a user who acted on a file cannot be deleted (PROTECT)."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=verbose_name,
+    )
 
 
 class ExchangePolicy(models.Model):
@@ -78,38 +91,10 @@ class ExchangeFile(models.Model):
     warnings = models.JSONField("警告 (先頭)", default=list)
     #: who brought the file in: an operator's ID, ``os:<account>`` for a command, or a bank account
     received_by = models.CharField("受信の操作者", max_length=150)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name="送信者",
-    )
-    approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name="承認者",
-    )
-    withdrawn_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name="取下げ者",
-    )
-    inspected_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name="検収者",
-    )
+    uploaded_by = _operator("送信者")
+    approved_by = _operator("承認者")
+    withdrawn_by = _operator("取下げ者")
+    inspected_by = _operator("検収者")
     collected_by = models.CharField("取得した金融機関アカウント", max_length=150, blank=True)
     withdraw_reason = models.CharField("取下げ・差戻しの理由", max_length=500, blank=True)
     received_at = models.DateTimeField("受信日時", db_index=True)

@@ -1,0 +1,150 @@
+"""Four-eyes approval of a file sent to the bank, and what follows: :func:`approve`, its withdrawal by
+the approver (:func:`withdraw_approval`), :func:`withdraw` (取下げ, 差戻し) and :func:`mark_collected`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils import timezone
+
+from kokin.accounts.models import Business, User
+from kokin.accounts.permissions import Action, can
+from kokin.audit.services import record
+from kokin.exchange.errors import Refused
+from kokin.exchange.models import ExchangeFile
+from kokin.exchange.services._common import (
+    BANK_ROLE,
+    changing,
+    log_file,
+    move,
+    name_of,
+    require,
+    set_due,
+)
+from kokin.exchange.states import State
+
+
+def approve(*, file: ExchangeFile, user: User, request: HttpRequest | None = None) -> ExchangeFile:
+    """Four-eyes approval: a different operator with 承認 releases the file to the bank."""
+    business = file.data_kind.business
+    require(user, Action.APPROVE_FILE, business, log="exchange_approve", obj=f"file:{file.id}", request=request)
+    with changing(file, log="exchange_approve", user=user, request=request) as locked:
+        if locked.uploaded_by_id is not None and locked.uploaded_by_id == user.pk:
+            raise Refused(
+                "自分が送信したファイルは承認できません。別の承認担当者に承認を依頼してください",
+                "the operator who uploaded a file cannot approve it",
+            )
+        now = timezone.now()
+        move(locked, State.APPROVED, by=user.username, at=now)
+        locked.approved_by = user
+        locked.approved_at = now
+        locked.save()
+        log_file(
+            "exchange_approve",
+            locked,
+            actor=user,
+            request=request,
+            detail={"uploaded_by": locked.received_by, "records": locked.total_count, "amount": locked.total_amount},
+        )
+    return file
+
+
+def withdraw_approval(
+    *, file: ExchangeFile, user: User, reason: str = "", request: HttpRequest | None = None
+) -> ExchangeFile:
+    """承認の取消し: the approver takes back their own approval before the bank collects the file.
+
+    The file waits for approval again (by any approver but its sender), so it still reaches the bank
+    only with two people's consent. Only the approval's own author may withdraw it, with a reason;
+    another approver asks them, or the sender withdraws the file (取下げ). Collection by the bank and
+    the withdrawal lock the same row, so one of them wins and the other is refused.
+    """
+    business = file.data_kind.business
+    log = "approval_withdraw"
+    require(user, Action.APPROVE_FILE, business, log=log, obj=f"file:{file.id}", request=request)
+    reason = " ".join(reason.split())[:500]
+    with changing(file, log=log, user=user, request=request) as locked:
+        if locked.state == State.COLLECTED:
+            raise Refused(
+                "金融機関が取得済みのため、承認を取り消せません",
+                "the bank has collected the file: the approval can no longer be withdrawn",
+            )
+        if locked.state != State.APPROVED:
+            raise Refused(
+                f"このファイルは「{locked.state_label}」のため、取り消す承認がありません",
+                f"the file is not approved (state {locked.state})",
+            )
+        if locked.approved_by_id != user.pk:
+            raise Refused(
+                "ほかの承認担当者の承認は取り消せません。承認した本人に依頼するか、送信担当者が取り下げてください",
+                "only the approver who approved the file can withdraw the approval",
+            )
+        if not reason:
+            raise Refused("承認を取り消す理由を入力してください", "a reason is required to withdraw an approval")
+        approved_at = locked.approved_at
+        move(locked, State.AWAITING_APPROVAL, by=user.username, at=timezone.now(), reason=reason)
+        locked.approved_by = None
+        locked.approved_at = None
+        locked.save()
+        log_file(
+            log,
+            locked,
+            actor=user,
+            request=request,
+            detail={"approved_at": approved_at.isoformat() if approved_at else None, "reason": reason},
+        )
+    return file
+
+
+def can_withdraw(user: User, business: Business) -> bool:
+    """The sender side (送信) withdraws; the approver (承認) sends back instead of approving."""
+    return can(user, Action.UPLOAD_FILE, business) or can(user, Action.APPROVE_FILE, business)
+
+
+def withdraw(*, file: ExchangeFile, user: User, reason: str = "", request: HttpRequest | None = None) -> ExchangeFile:
+    """Take a file sent to the bank back before the bank collects it (取下げ, or 差戻し by the approver)."""
+    business = file.data_kind.business
+    if not can_withdraw(user, business):
+        require(user, Action.UPLOAD_FILE, business, log="exchange_withdraw", obj=f"file:{file.id}", request=request)
+    reason = " ".join(reason.split())[:500]
+    with changing(file, log="exchange_withdraw", user=user, request=request) as locked:
+        now = timezone.now()
+        previous = locked.state
+        if previous == State.APPROVED and not can(user, Action.UPLOAD_FILE, business):
+            # 差戻し is the approver's answer instead of an approval; an approval is taken back by its
+            # author (withdraw_approval), which sends the file back to awaiting approval
+            raise Refused(
+                "承認済みのファイルは差し戻せません。自分の承認であれば「承認を取り消す」を使ってください",
+                "an approved file cannot be sent back; its approver can withdraw the approval",
+            )
+        move(locked, State.WITHDRAWN, by=user.username, at=now, reason=reason)
+        locked.withdrawn_by = user
+        locked.withdrawn_at = now
+        locked.withdraw_reason = reason
+        set_due(locked)
+        locked.save()
+        log_file("exchange_withdraw", locked, actor=user, request=request, detail={"from": previous, "reason": reason})
+    return file
+
+
+def mark_collected(file: ExchangeFile, by_bank_account: Any, *, request: HttpRequest | None = None) -> ExchangeFile:
+    """The bank (its system account, via the bank link) has collected an approved file."""
+    who = name_of(by_bank_account)
+    with changing(file, log="exchange_collect", user=by_bank_account, request=request) as locked:
+        now = timezone.now()
+        move(locked, State.COLLECTED, by=who, at=now)
+        locked.collected_at = now
+        locked.collected_by = who[:150]
+        set_due(locked)
+        locked.save()
+        record(
+            action="exchange_collect",
+            request=request,
+            actor=by_bank_account,
+            role=BANK_ROLE,
+            object=f"file:{locked.id}",
+            sha256=locked.sha256,
+            detail={"records": locked.total_count},
+        )
+    return file

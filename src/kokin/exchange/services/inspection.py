@@ -1,0 +1,88 @@
+"""Downloads of a file (:func:`record_download`: counted and logged; a new file becomes 取得済) and
+検収 (:func:`inspect`), which starts the retention clock."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils import timezone
+
+from kokin.accounts.models import User
+from kokin.accounts.permissions import Action
+from kokin.audit.services import record
+from kokin.exchange.errors import Refused
+from kokin.exchange.models import ExchangeFile
+from kokin.exchange.services._common import (
+    changing,
+    log_file,
+    move,
+    require,
+    role_on,
+    set_due,
+)
+from kokin.exchange.states import State
+
+#: how many downloads the file row lists (all are counted and logged)
+KEEP_DOWNLOADS = 50
+
+
+def record_download(
+    *,
+    file: ExchangeFile,
+    user: User,
+    what: str,
+    sha256: str,
+    request: HttpRequest | None = None,
+    detail: dict[str, Any] | None = None,
+) -> ExchangeFile:
+    """Count and log one download (``what``: original, csv, zip) of the bytes with ``sha256``; a new
+    inbound file becomes 取得済."""
+    business = file.data_kind.business
+    require(user, Action.DOWNLOAD_FILE, business, log="exchange_download", obj=f"file:{file.id}", request=request)
+    with changing(file, log="exchange_download", user=user, request=request) as locked:
+        if locked.state == State.ERASED:
+            raise Refused("このファイルは消去済みです", "the file has been erased")
+        now = timezone.now()
+        if locked.state == State.AVAILABLE:
+            move(locked, State.DOWNLOADED, by=user.username, at=now)
+        locked.download_count += 1
+        locked.first_downloaded_at = locked.first_downloaded_at or now
+        locked.last_downloaded_at = now
+        entry = {"at": now.isoformat(), "by": user.username, "as": what, "sha256": sha256}
+        downloads = [h for h in locked.history if h.get("state") == "download"][-(KEEP_DOWNLOADS - 1) :]
+        locked.history = [h for h in locked.history if h.get("state") != "download"] + downloads
+        locked.history.append({"state": "download", **entry})
+        locked.save()
+        record(
+            action="exchange_download",
+            request=request,
+            actor=user,
+            role=role_on(user, business),
+            object=f"file:{locked.id}",
+            sha256=sha256,
+            detail={"as": what, "original_sha256": locked.sha256, "count": locked.download_count, **(detail or {})},
+        )
+    return file
+
+
+def inspect(*, file: ExchangeFile, user: User, request: HttpRequest | None = None) -> ExchangeFile:
+    """検収: an operator with 取得 confirms that the downloaded file was received and imported; the
+    retention clock for erasure starts."""
+    business = file.data_kind.business
+    require(user, Action.DOWNLOAD_FILE, business, log="exchange_inspect", obj=f"file:{file.id}", request=request)
+    with changing(file, log="exchange_inspect", user=user, request=request) as locked:
+        now = timezone.now()
+        move(locked, State.INSPECTED, by=user.username, at=now)
+        locked.inspected_by = user
+        locked.inspected_at = now
+        set_due(locked)
+        locked.save()
+        log_file(
+            "exchange_inspect",
+            locked,
+            actor=user,
+            request=request,
+            detail={"retention_due": locked.retention_due.isoformat() if locked.retention_due else None},
+        )
+    return file

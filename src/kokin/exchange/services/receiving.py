@@ -1,0 +1,392 @@
+"""Receiving a file: :func:`upload` — an operator sends a file to the bank (outbound mailbox), where it
+waits for approval; :func:`place` — a file from the bank arrives in an inbound mailbox (``kokin exchange
+place``, the bank link). Each is checked (or was, while it arrived), compared with the files kept
+(:func:`duplicates`), a debit result matched with its request, and kept encrypted in the vault."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from kokin.accounts.models import Business, DataKind, User
+from kokin.accounts.permissions import Action
+from kokin.audit.services import record
+from kokin.exchange import selectors
+from kokin.exchange.checks import Checked, check_file, debit_date_of
+from kokin.exchange.errors import Refused
+from kokin.exchange.intake import Intake, Taken
+from kokin.exchange.models import ExchangeFile, ExchangePolicy
+from kokin.exchange.services._common import (
+    move,
+    name_of,
+    require,
+    role_on,
+    set_due,
+)
+from kokin.exchange.services.notify import notify_arrival
+from kokin.exchange.states import State
+from kokin.vault import services as vault
+from kokin.vault.models import Blob
+
+#: how many warnings are kept on the file row (all are counted)
+KEEP_WARNINGS = 100
+#: JSON fields of a file that a list of duplicates does not show
+HEAVY_FIELDS = ("summary", "warnings", "history")
+
+
+@dataclass(frozen=True)
+class Received:
+    """A file as it arrived, with its size and SHA-256: on disk (``path``), or taken in while it
+    arrived (``taken``: checked and encrypted already, no plaintext on disk, see
+    :mod:`kokin.exchange.intake`) — or both (the bank link keeps a plaintext copy for matching)."""
+
+    path: Path | None
+    name: str
+    size: int
+    sha256: str
+    taken: Taken | None = None
+
+    @classmethod
+    def of(cls, taken: Taken, name: str, path: Path | None = None) -> Received:
+        return cls(path=path, name=name, size=taken.size, sha256=taken.sha256, taken=taken)
+
+
+def intake_for(
+    data_kind: DataKind, policy: ExchangePolicy | None = None, *, plaintext: BinaryIO | None = None
+) -> Intake:
+    """An :class:`Intake` that checks an arriving file as ``data_kind``'s mailbox does, today
+    (``plaintext``: a file that also gets every byte)."""
+    policy = policy or ExchangePolicy.for_business(data_kind.business)
+    return Intake(
+        data_kind=data_kind,
+        today=timezone.localdate(),
+        lead_business_days=policy.lead_business_days,
+        plaintext=plaintext,
+    )
+
+
+def upload_intake(business: Business, policy: ExchangePolicy, kind: DataKind | None = None) -> Intake | None:
+    """The intake of a file sent to ``business``: checked as ``kind``, or, when a form names its kind only
+    after the file, as the first outbound kind — all of them take the debit-request format, and
+    :func:`upload` refuses a file checked as a kind of another format. None when there is no outbound kind."""
+    kind = kind or selectors.upload_kinds(business).first()
+    return intake_for(kind, policy) if kind is not None else None
+
+
+def received_from_path(path: Path, *, name: str | None = None) -> Received:
+    """Size and SHA-256 of a file on disk, read in chunks."""
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return Received(path=path, name=name or path.name, size=size, sha256=digest.hexdigest())
+
+
+@dataclass
+class Outcome:
+    """What :func:`upload` or :func:`place` did: stored the file, or not and why."""
+
+    checked: Checked
+    file: ExchangeFile | None = None
+    duplicates: list[ExchangeFile] = field(default_factory=list)
+    #: confirmations that were needed and not given: "duplicate", "warnings"
+    needs: list[str] = field(default_factory=list)
+
+    @property
+    def stored(self) -> bool:
+        return self.file is not None
+
+    @property
+    def rejected(self) -> bool:
+        return not self.checked.ok
+
+
+def duplicates(*, data_kind: DataKind, sha256: str, checked: Checked, today: dt.date) -> list[ExchangeFile]:
+    """Earlier files of the business still kept: the same bytes, or (debit files) the same consignor,
+    debit date, count and total."""
+    live = (
+        ExchangeFile.objects.filter(data_kind__business=data_kind.business)
+        .exclude(state=State.ERASED)
+        .defer(*HEAVY_FIELDS)  # a large file's summary alone is tens of kilobytes of JSON
+    )
+    found = list(live.filter(sha256=sha256).select_related("data_kind")[:5])
+    debit = debit_date_of(checked, today) if checked.format == "zengin-debit" else None
+    consignor = checked.first_batch_value("consignor_code")
+    if debit is not None and consignor:
+        found += list(
+            live.filter(
+                direction=data_kind.direction,
+                consignor_code=consignor,
+                debit_date=debit,
+                total_count=checked.summary.get("data_records", 0),
+                total_amount=checked.summary.get("total_amount", 0),
+            )
+            .exclude(sha256=sha256)
+            .exclude(state=State.WITHDRAWN)
+            .select_related("data_kind")[:5]
+        )
+    return found
+
+
+def upload(
+    *,
+    data_kind: DataKind,
+    user: User,
+    received: Received,
+    confirm_duplicate: bool = False,
+    confirm_warnings: bool = False,
+    request: HttpRequest | None = None,
+) -> Outcome:
+    """An operator with 送信 sends a file for the bank; stored only if valid (and confirmed where
+    needed), then it waits for a second operator's approval."""
+    business = data_kind.business
+    obj = f"mailbox:{business.code}/{data_kind.pk}"
+    require(user, Action.UPLOAD_FILE, business, log="exchange_upload", obj=obj, request=request)
+    if data_kind.direction != DataKind.Direction.OUTBOUND:
+        raise Refused(
+            "金融機関から届くデータ種別には送信できません", "files can only be sent to outbound (to the bank) mailboxes"
+        )
+    return _receive(
+        data_kind=data_kind,
+        by=user,
+        received=received,
+        confirm_duplicate=confirm_duplicate,
+        confirm_warnings=confirm_warnings,
+        log="exchange_upload",
+        request=request,
+    )
+
+
+def place(
+    *,
+    data_kind: DataKind,
+    received: Received,
+    actor: Any,
+    allow_duplicate: bool = False,
+    request: HttpRequest | None = None,
+    require_request: bool = False,
+    blob: Blob | None = None,
+    checked: Checked | None = None,
+) -> Outcome:
+    """A file from the bank (collection data, debit results) arrives in an inbound mailbox, as the
+    bank link delivers it; valid files become available and the download operators are told.
+
+    ``require_request`` (the bank link): a debit result is stored only if it matches a request of the
+    business that the bank collected (:mod:`kokin.exchange.matching`); otherwise it is rejected with
+    the first record and field that differ.
+
+    ``blob`` (the bank link): the same bytes, already encrypted in the vault while they arrived; a
+    stored file keeps that blob instead of encrypting ``received`` again (its size and SHA-256 must be
+    ``received``'s). The caller keeps it, and disposes of it, when the file is not stored.
+
+    ``checked`` (the bank link): what checking the file while it arrived found, for ``data_kind``."""
+    if data_kind.direction != DataKind.Direction.INBOUND:
+        raise Refused("金融機関へ送るデータ種別には配置できません", "files from the bank go to inbound mailboxes only")
+    return _receive(
+        data_kind=data_kind,
+        by=actor,
+        received=received,
+        confirm_duplicate=allow_duplicate,
+        confirm_warnings=True,  # a bank's file is taken as it is; its warnings are shown on the file
+        log="exchange_place",
+        request=request,
+        require_request=require_request,
+        blob=blob,
+        checked=checked,
+    )
+
+
+def _receive(*, received: Received, **rest: Any) -> Outcome:
+    """Check (unless it was checked while it arrived), refuse or keep one received file (the arguments
+    of :func:`_check_and_keep`). A body taken in while it arrived (``received.taken``) becomes the file's
+    blob, or is removed if not kept — also when anything fails."""
+    try:
+        return _check_and_keep(received=received, **rest)
+    except BaseException:
+        if received.taken is not None:
+            received.taken.sealed.discard()
+        raise
+
+
+def _check_and_keep(
+    *,
+    data_kind: DataKind,
+    by: Any,
+    received: Received,
+    confirm_duplicate: bool,
+    confirm_warnings: bool,
+    log: str,
+    request: HttpRequest | None,
+    require_request: bool = False,
+    blob: Blob | None = None,
+    checked: Checked | None = None,
+) -> Outcome:
+    business = data_kind.business
+    taken = received.taken
+    if blob is not None and (blob.size != received.size or blob.sha256 != received.sha256):
+        raise ValueError(f"blob {blob.id} does not hold the received file (size or SHA-256 differ)")
+    if blob is not None and taken is not None:
+        raise ValueError("a file arrives with its blob or with a body taken in, not both")
+    arrived = timezone.now()
+    policy = ExchangePolicy.for_business(business)
+    today = timezone.localdate()
+    if taken is not None:
+        checked = checked or taken.checked
+    if checked is not None:
+        if (checked.format, checked.data_kind.direction) != (data_kind.format, data_kind.direction):
+            raise Refused(
+                f"ファイルは「{checked.data_kind.label}」として検査されました。データ種別を先に指定して送り直してください",
+                f"the file was checked as {checked.data_kind.label!r}; name the data kind first and send it again",
+            )
+        checked.data_kind = data_kind
+    elif received.path is not None:
+        checked = check_file(
+            received.path, data_kind=data_kind, today=today, lead_business_days=policy.lead_business_days
+        )
+    else:
+        raise ValueError("a received file needs its path or the body taken in while it arrived")
+    if require_request and checked.ok and checked.format == "zengin-debit":
+        _match_request(checked, received)
+    outcome = Outcome(checked)
+    role = role_on(by, business)
+    where = f"mailbox:{business.code}/{data_kind.pk}"
+    detail: dict[str, Any] = {
+        "kind": data_kind.label,
+        "name": received.name,
+        "size": received.size,
+        "errors": checked.report.error_count,
+        "warnings": checked.report.warning_count,
+    }
+
+    def refused(reason: str, **extra: Any) -> Outcome:
+        if taken is not None:
+            taken.sealed.discard()
+        record(
+            action=log,
+            request=request,
+            actor=by,
+            role=role,
+            object=where,
+            sha256=received.sha256,
+            outcome="failure",
+            detail={**detail, "reason": reason, **extra},
+        )
+        return outcome
+
+    if not checked.ok:
+        first = [{"record": i.record, "field": i.field, "code": i.code} for i in checked.report.errors[:20]]
+        return refused("invalid", detected=checked.detected, first=first)
+    outcome.duplicates = duplicates(data_kind=data_kind, sha256=received.sha256, checked=checked, today=today)
+    if outcome.duplicates and not confirm_duplicate:
+        outcome.needs.append("duplicate")
+    if checked.report.warning_count and not confirm_warnings:
+        outcome.needs.append("warnings")
+    if outcome.needs:
+        return refused("confirmation_required", needs=outcome.needs, duplicates=[str(f.id) for f in outcome.duplicates])
+    sealed: vault.Sealed | None = taken.sealed if taken is not None else None
+    if blob is None and sealed is None:
+        assert received.path is not None
+        with open(received.path, "rb") as fh:
+            sealed = vault.seal(fh, expected_sha256=received.sha256)
+    try:
+        # the blob's row commits with the file's row: a crash in between leaves only a body with no
+        # row, which vault.sweep removes (never a kept blob that no file refers to)
+        with transaction.atomic():
+            if sealed is not None:
+                blob = sealed.save()
+            assert blob is not None
+            file = _new_file(data_kind=data_kind, by=by, received=received, checked=checked, blob=blob, at=arrived)
+            file.save()
+            record(
+                action=log,
+                request=request,
+                actor=by,
+                role=role,
+                object=f"file:{file.id}",
+                sha256=file.sha256,
+                detail={
+                    **detail,
+                    "mailbox": where,
+                    "state": file.state,
+                    "blob": str(blob.id),
+                    "confirmed": [
+                        n
+                        for n, c in (("duplicate", outcome.duplicates), ("warnings", checked.report.warning_count))
+                        if c
+                    ],
+                },
+            )
+            if file.direction == DataKind.Direction.INBOUND:
+                transaction.on_commit(lambda: notify_arrival(file=file), robust=True)
+    except BaseException:
+        if sealed is not None:
+            sealed.discard()
+        raise
+    outcome.file = file
+    return outcome
+
+
+def _match_request(checked: Checked, received: Received) -> None:
+    """A debit result that answers no collected request gets an error naming why (so it is rejected)."""
+    from kokin.exchange import matching
+
+    if received.path is None:
+        raise ValueError("matching a debit result needs its plaintext on disk (Received.path)")
+    found = matching.match_result(
+        received.path,
+        data_kind=checked.data_kind,
+        consignor_code=checked.first_batch_value("consignor_code"),
+        debit_mmdd=checked.first_batch_value("debit_date"),
+        count=int(checked.summary.get("data_records", 0)),
+        amount=int(checked.summary.get("total_amount", 0)),
+    )
+    if found.ok:
+        assert found.request is not None
+        checked.summary["request_file"] = str(found.request.id)
+    else:
+        checked.report.add(found.issue())
+
+
+def _new_file(
+    *, data_kind: DataKind, by: Any, received: Received, checked: Checked, blob: Any, at: dt.datetime
+) -> ExchangeFile:
+    summary = checked.summary
+    who = name_of(by)
+    file = ExchangeFile(
+        data_kind=data_kind,
+        direction=data_kind.direction,
+        state=State.RECEIVED,
+        original_name=received.name,
+        size=received.size,
+        sha256=received.sha256,
+        blob=blob,
+        format=checked.format,
+        mode=checked.mode,
+        summary=summary,
+        error_count=checked.report.error_count,
+        warning_count=checked.report.warning_count,
+        warnings=[i.as_dict() for i in checked.report.sorted_issues() if i.severity == "warning"][:KEEP_WARNINGS],
+        received_by=who,
+        uploaded_by=by if isinstance(by, User) else None,
+        received_at=at,
+        debit_date=debit_date_of(checked, timezone.localdate(at)) if checked.format == "zengin-debit" else None,
+        consignor_code=checked.first_batch_value("consignor_code")[:10],
+        total_count=int(summary.get("data_records", 0)),
+        total_amount=int(summary.get("total_amount", 0)),
+    )
+    file.note(State.RECEIVED, at, who)
+    now = timezone.now()
+    move(file, State.VALIDATED, by="kokin", at=now, errors=0, warnings=checked.report.warning_count)
+    outbound = data_kind.direction == DataKind.Direction.OUTBOUND
+    move(file, State.AWAITING_APPROVAL if outbound else State.AVAILABLE, by="kokin", at=now)
+    set_due(file)
+    return file

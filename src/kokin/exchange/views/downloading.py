@@ -1,0 +1,166 @@
+"""The download page: GET shows the choices; each download is a POST (``as``): the original, CSV,
+or a password ZIP that is made, its password shown once, and then fetched once."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import render
+from django.views.decorators.http import require_http_methods
+
+from kokin.accounts.permissions import Action
+from kokin.audit.services import mark_recorded, record
+from kokin.exchange import downloads, selectors, services
+from kokin.exchange.forms import CsvForm, PackageForm
+from kokin.exchange.models import ExchangeFile
+from kokin.exchange.states import State
+from kokin.exchange.views._common import file_context, user_of
+from kokin.vault.errors import VaultError
+
+SESSION_PACKAGES = "exchange_packages"
+STREAM_BLOCK = 1 << 20
+
+
+def _stream(source: Any, *, name: str, size: int, sha256: str, content_type: str | None = None) -> FileResponse:
+    response = FileResponse(source, as_attachment=True, filename=name, content_type=content_type)
+    response.block_size = STREAM_BLOCK
+    response["Content-Length"] = str(size)
+    response["X-Kokin-SHA256"] = sha256
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _broken(request: HttpRequest, file: ExchangeFile, exc: VaultError) -> HttpResponse:
+    record(
+        action="exchange_download",
+        request=request,
+        actor=request.user,
+        role=services.role_on(request.user, file.data_kind.business),
+        object=f"file:{file.id}",
+        sha256=file.sha256,
+        outcome="error",
+        detail={"reason": exc.message_en},
+    )
+    mark_recorded(request)
+    return render(request, "exchange/broken.html", {"file": file, "error": exc.message_ja}, status=500)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+def download(request: HttpRequest, file_id: UUID) -> HttpResponseBase:
+    """GET shows the choices and changes nothing; each download is a POST (field ``as``) that answers
+    with the file itself, so only a POST counts a download and makes a new file 取得済."""
+    user = user_of(request)
+    file = selectors.file_for(user, file_id, Action.DOWNLOAD_FILE)
+    if file.state == State.ERASED:
+        return render(request, "exchange/gone.html", {"what": "このファイル", "file": file}, status=410)
+    csv_form, package_form, status = CsvForm(), PackageForm(), 200
+    if request.method == "POST":
+        what = request.POST.get("as", "")
+        try:
+            if what == "original":
+                return _send_original(request, file)
+            if what == "csv":
+                csv_form = CsvForm(request.POST)
+                if csv_form.is_valid():
+                    return _send_csv(request, file, csv_form.cleaned_data["encoding"])
+            elif what == "zip":
+                package_form = PackageForm(request.POST)
+                if package_form.is_valid():
+                    return _make_package(request, file, package_form.cleaned_data["password"])
+            elif what == "package":
+                return _send_package(request, file, request.POST.get("token", ""))
+        except VaultError as exc:
+            return _broken(request, file, exc)
+        status = 400
+    context = file_context(user, file) | {"csv_form": csv_form, "package_form": package_form}
+    return render(request, "exchange/download.html", context, status=status)
+
+
+def _send_original(request: HttpRequest, file: ExchangeFile) -> HttpResponseBase:
+    reader = downloads.open_original(file)
+    services.record_download(file=file, user=user_of(request), what="original", sha256=file.sha256, request=request)
+    mark_recorded(request)
+    return _stream(reader, name=file.original_name, size=file.size, sha256=file.sha256)
+
+
+def _send_csv(request: HttpRequest, file: ExchangeFile, encoding: str) -> HttpResponseBase:
+    spool, digest, size = downloads.csv_export(file, encoding=encoding)
+    services.record_download(
+        file=file, user=user_of(request), what="csv", sha256=digest, request=request, detail={"encoding": encoding}
+    )
+    mark_recorded(request)
+    charset = "shift_jis" if encoding == "cp932" else "utf-8"
+    return _stream(
+        spool, name=downloads.csv_name(file), size=size, sha256=digest, content_type=f"text/csv; charset={charset}"
+    )
+
+
+def _make_package(request: HttpRequest, file: ExchangeFile, password: str | None) -> HttpResponse:
+    """Make the ZIP and show its password once; it is fetched (and counted) by a second POST."""
+    package = downloads.package(file, password=password)
+    token = secrets.token_urlsafe(18)
+    pending = request.session.get(SESSION_PACKAGES, {})
+    pending[token] = {"file": str(file.id), "path": str(package.path), "sha256": package.sha256, "size": package.size}
+    request.session[SESSION_PACKAGES] = dict(list(pending.items())[-5:])
+    context = {
+        "file": file,
+        "token": token,
+        "package": package,
+        "password": package.password if package.password_generated else "",
+        "name": _package_name(file),
+    }
+    response = render(request, "exchange/package.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _package_name(file: ExchangeFile) -> str:
+    stem = file.original_name.rsplit(".", 1)[0] if "." in file.original_name else file.original_name
+    return f"{stem}.zip"
+
+
+class _OneShot:
+    """A package file that is removed once it has been sent (or the response is closed)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.handle = open(path, "rb")  # noqa: SIM115 - closed with the response
+
+    def read(self, size: int = -1) -> bytes:
+        return self.handle.read(size)
+
+    def close(self) -> None:
+        self.handle.close()
+        self.path.unlink(missing_ok=True)
+
+
+def _send_package(request: HttpRequest, file: ExchangeFile, token: str) -> HttpResponseBase:
+    pending = request.session.get(SESSION_PACKAGES, {})
+    entry = pending.get(token)
+    path = Path(entry["path"]) if entry and entry.get("file") == str(file.id) else None
+    if path is None or not path.exists():
+        return render(request, "exchange/gone.html", {"what": "パスワード付き ZIP", "file": file}, status=404)
+    del pending[token]
+    request.session[SESSION_PACKAGES] = pending
+    services.record_download(
+        file=file,
+        user=user_of(request),
+        what="zip",
+        sha256=entry["sha256"],
+        request=request,
+        detail={"format": "zip-aes256", "size": entry["size"]},
+    )
+    mark_recorded(request)
+    return _stream(
+        _OneShot(path),
+        name=_package_name(file),
+        size=int(entry["size"]),
+        sha256=entry["sha256"],
+        content_type="application/zip",
+    )
