@@ -23,6 +23,7 @@ from kokin.banklink._common import CHUNK
 from kokin.banklink.models import BankAccount, BankTransfer, BankUpload, BankUploadPart
 from kokin.cli import main as cli
 from kokin.exchange import services as exchange
+from kokin.exchange.errors import Refused
 from kokin.exchange.models import ExchangeFile
 from kokin.exchange.states import State
 from kokin.formats import synth as sample
@@ -201,6 +202,20 @@ def test_files_list_download_range_and_idempotent_ack(bank: Bank) -> None:
     assert bank.get(f"/banklink/v1/files/{file.id}").status_code == 404
     rows = list(BankTransfer.objects.order_by("pk").values_list("direction", "outcome", "retries", "duration_ms"))
     assert rows == [("to_bank", "failed", 1, 12), ("to_bank", "collected", 1, 12)]
+
+
+def test_an_approval_cannot_be_withdrawn_once_the_bank_began_to_fetch_the_file(bank: Bank) -> None:
+    file = collected_request()
+    approver = User.objects.get(username="zeimu-approve")
+    part = bank.get(f"/banklink/v1/files/{file.id}", HTTP_RANGE="bytes=0-119")
+    assert part.status_code == 206
+    with pytest.raises(Refused) as err:
+        exchange.withdraw_approval(file=file, user=approver, reason="引落日の誤り")
+    assert "金融機関がファイルの取得を始めているため" in err.value.message_ja
+    file.refresh_from_db()
+    assert file.state == State.APPROVED and file.approved_by == approver
+    denied = AuditEntry.objects.filter(action="approval_withdraw").latest("seq")
+    assert denied.outcome == "denied" and denied.object == f"file:{file.id}"
 
 
 # --- files from the bank (tus) -------------------------------------------------------------------

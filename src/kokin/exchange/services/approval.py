@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from kokin.accounts.models import Business, User
 from kokin.accounts.permissions import Action, can
+from kokin.audit.models import AuditEntry
 from kokin.audit.services import record
 from kokin.exchange.errors import Refused
 from kokin.exchange.models import ExchangeFile
@@ -23,6 +24,14 @@ from kokin.exchange.services._common import (
     set_due,
 )
 from kokin.exchange.states import State
+
+
+def _fetched_by_bank(file: ExchangeFile) -> bool:
+    """Has the bank link served any byte of ``file`` since it was approved (the download log entry)?"""
+    entries = AuditEntry.objects.filter(action="banklink_download", object=f"file:{file.id}")
+    if file.approved_at is not None:
+        entries = entries.filter(at__gte=file.approved_at)
+    return entries.exists()
 
 
 def approve(*, file: ExchangeFile, user: User, request: HttpRequest | None = None) -> ExchangeFile:
@@ -58,7 +67,9 @@ def withdraw_approval(
     The file waits for approval again (by any approver but its sender), so it still reaches the bank
     only with two people's consent. Only the approval's own author may withdraw it, with a reason;
     another approver asks them, or the sender withdraws the file (取下げ). Collection by the bank and
-    the withdrawal lock the same row, so one of them wins and the other is refused.
+    the withdrawal lock the same row, so one of them wins and the other is refused. Once the bank has
+    begun to fetch the file (a ``banklink_download`` entry since the approval) the approval stands too:
+    the bank may already hold the bytes, so stopping it is a matter for the bank, not a click here.
     """
     business = file.data_kind.business
     log = "approval_withdraw"
@@ -74,6 +85,11 @@ def withdraw_approval(
             raise Refused(
                 f"このファイルは「{locked.state_label}」のため、取り消す承認がありません",
                 f"the file is not approved (state {locked.state})",
+            )
+        if _fetched_by_bank(locked):
+            raise Refused(
+                "金融機関がファイルの取得を始めているため、承認を取り消せません。金融機関に連絡してください",
+                "the bank has begun to fetch the file: the approval can no longer be withdrawn; contact the bank",
             )
         if locked.approved_by_id != user.pk:
             raise Refused(
