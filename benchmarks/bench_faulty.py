@@ -26,9 +26,9 @@ from collections.abc import Callable
 
 from kokin.exchange.reports import write_csv
 from kokin.formats import synth as sample
-from kokin.formats import zengin_debit
 from kokin.formats.bankmaster import master
 from kokin.formats.errors import ISSUE_LIMIT, Report
+from kokin.formats.kinds import zengin_debit
 
 RECORD = 122  # 120 bytes and CR LF
 

@@ -55,7 +55,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc  # noqa: F401 - imported up front: one-time import costs are not the subject
 
-from kokin.formats import FORMATS, zengin_debit
+from kokin.formats import FORMATS
 from kokin.formats import synth as sample
 from kokin.formats.bankmaster import master
 from kokin.formats.charset import ZENGIN_CHARS
@@ -64,6 +64,7 @@ from kokin.formats.dates import fiscal_year_of
 from kokin.formats.engine import digits_to_int
 from kokin.formats.kana import NameConversionError, normalise_name
 from kokin.formats.kanji import VALID_PAIRS
+from kokin.formats.kinds import zengin_debit
 from kokin.formats.layout import Layout
 
 SEED = 20250527

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from kokin.formats import zengin_debit
 from kokin.formats.errors import FormatIssue
+from kokin.formats.kinds import zengin_debit
 from support.records import HEADER, batch, join, mutate, payer, request_file, split
 
 Expected = tuple[int | None, str, str, str]

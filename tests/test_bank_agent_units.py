@@ -23,7 +23,7 @@ from kokin.bank.config import ConfigError, JobConfig, load_config
 from kokin.bank.conversion import ConversionError, convert_bytes
 from kokin.bank.history import History, TransferRecord, format_table, print_history
 from kokin.bank.spool import Spool, bank_file_id, is_candidate, read_json, safe_component, write_json
-from kokin.formats import zengin_debit
+from kokin.formats.kinds import zengin_debit
 
 ROOT = Path(__file__).resolve().parents[1]
 

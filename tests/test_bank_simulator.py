@@ -25,9 +25,10 @@ from kokin.bank.simulator.calendar import day_index
 from kokin.bank.simulator.collect import Collections
 from kokin.bank.simulator.population import KindSpec
 from kokin.cli import main as kokin_cli
-from kokin.formats import FORMATS, detect, zengin_debit
+from kokin.formats import FORMATS, detect
 from kokin.formats import synth as sample
 from kokin.formats.framing import EBCDIC_TO_CP932
+from kokin.formats.kinds import zengin_debit
 
 DAY = dt.date(2026, 6, 10)  # a Wednesday around the 10th: 特別徴収 is due, 国保 notices are out
 #: the demo ward's mailboxes (kokin.demo.ward.WARD through transfer_id_for), as the lead generates them

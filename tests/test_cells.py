@@ -15,8 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
-from kokin.formats import cells, convert, zengin_debit
+from kokin.formats import cells, convert
 from kokin.formats.engine import Parsed
+from kokin.formats.kinds import zengin_debit
 from support.records import HEADER, payer
 
 #: what a spreadsheet would run (OWASP), and what the department's CSV used to carry

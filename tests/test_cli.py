@@ -17,8 +17,8 @@ from click.testing import CliRunner, Result
 from openpyxl import load_workbook
 
 from kokin.cli import main
-from kokin.formats import zengin_debit
 from kokin.formats.framing import EBCDIC_TO_CP932
+from kokin.formats.kinds import zengin_debit
 from support.records import HEADER, batch, mutate, payer, request_file, split
 
 WriteFile = Callable[..., Path]

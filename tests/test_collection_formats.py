@@ -18,10 +18,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kokin.cli import main
-from kokin.formats import FORMATS, detect, general_receipt, items, kanji
+from kokin.formats import FORMATS, detect, items, kanji
 from kokin.formats.charset import ZENGIN_CHARS
 from kokin.formats.dates import fiscal_year_of
 from kokin.formats.errors import FormatError, FormatIssue, Report
+from kokin.formats.kinds import general_receipt
 from kokin.formats.layout import Field, Layout, RecordKind, override
 
 NAMES = ["mpn-receipt", "general-receipt", "general-receipt-waste", "special-receipt", "special-breakdown"]

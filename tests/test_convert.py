@@ -11,8 +11,9 @@ import pyarrow.parquet as pq
 import pytest
 from openpyxl import load_workbook
 
-from kokin.formats import convert, detect, zengin_debit
+from kokin.formats import convert, detect
 from kokin.formats.engine import Parsed
+from kokin.formats.kinds import zengin_debit
 from support.records import HEADER, batch, payer
 
 

@@ -14,10 +14,11 @@ import io
 import numpy as np
 import pytest
 
-from kokin.formats import FORMATS, dates, kanji, special_breakdown, zengin_debit
+from kokin.formats import FORMATS, dates, kanji
 from kokin.formats import synth as sample
 from kokin.formats.engine import Engine, digits_to_int, run
 from kokin.formats.errors import Report
+from kokin.formats.kinds import special_breakdown, zengin_debit
 from support.records import request_file
 
 

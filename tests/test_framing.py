@@ -7,11 +7,11 @@ import io
 import numpy as np
 import pytest
 
-from kokin.formats import zengin_debit
 from kokin.formats.charset import ZENGIN_CHARS, describe_byte
 from kokin.formats.engine import run
 from kokin.formats.errors import Report
 from kokin.formats.framing import CP932_TO_EBCDIC, EBCDIC_TO_CP932, RecordReader
+from kokin.formats.kinds import zengin_debit
 from support.records import CRLF, join, request_file, split, where
 
 

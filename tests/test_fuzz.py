@@ -11,9 +11,10 @@ import io
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kokin.formats import detect, zengin_debit
+from kokin.formats import detect
 from kokin.formats.engine import run
 from kokin.formats.errors import FormatError, FormatIssue, Report
+from kokin.formats.kinds import zengin_debit
 from support.records import HEADER, batch, payer
 
 FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -20,7 +20,7 @@ def test_validation_imports_neither_pyarrow_nor_pandas() -> None:
         import kokin.formats
         from kokin.formats import synth as sample
         raw, _ = sample.generate("zengin-debit", 50, seed=3)
-        report = kokin.formats.zengin_debit.validate(raw)
+        report = kokin.formats.kinds.zengin_debit.validate(raw)
         assert report.error_count == 0, report.sorted_issues()
         print(sorted(m for m in ("pyarrow", "pandas", "zengin_code") if m in sys.modules))
         """

@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kokin.cli import main
-from kokin.formats import zengin_debit
 from kokin.formats.errors import ISSUE_LIMIT
+from kokin.formats.kinds import zengin_debit
 from support.records import batch, request_file
 
 RECORD = 122  # 120 bytes and CR LF

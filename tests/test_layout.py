@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from kokin.formats import zengin_debit
 from kokin.formats.charset import ZENGIN_CHARS
 from kokin.formats.codec import encode_field, encode_record
 from kokin.formats.errors import FormatError
+from kokin.formats.kinds import zengin_debit
 from kokin.formats.layout import Field, Layout, RecordKind, override
 from support.records import payer, request_file, split
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from kokin.formats import zengin_debit
 from kokin.formats.errors import FormatError
+from kokin.formats.kinds import zengin_debit
 from kokin.formats.profile import Profile, load_profile
 from support.records import HEADER, mutate, payer, request_file
 

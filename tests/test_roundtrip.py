@@ -8,11 +8,11 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kokin.formats import zengin_debit
 from kokin.formats.charset import ZENGIN_CHARS
 from kokin.formats.engine import run
 from kokin.formats.framing import CP932_TO_EBCDIC
-from kokin.formats.zengin_debit import ACCOUNT_TYPES, NEW_CODES, RESULT_CODES
+from kokin.formats.kinds import zengin_debit
+from kokin.formats.kinds.zengin_debit import ACCOUNT_TYPES, NEW_CODES, RESULT_CODES
 
 FAST = settings(max_examples=60, deadline=None)
 ZENGIN = "".join(sorted(ZENGIN_CHARS))

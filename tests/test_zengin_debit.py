@@ -6,10 +6,11 @@ import io
 
 import pytest
 
-from kokin.formats import detect, zengin_debit
+from kokin.formats import detect
 from kokin.formats.engine import run
 from kokin.formats.errors import FormatError, FormatIssue
 from kokin.formats.framing import EBCDIC_TO_CP932
+from kokin.formats.kinds import zengin_debit
 from support.records import HEADER, batch, join, mutate, only_error, payer, put, request_file, split, where
 
 # --- build ---------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from kokin.accounts.models import DataKind, User
 from kokin.exchange import services
 from kokin.exchange.models import ExchangeFile
 from kokin.exchange.states import State
-from kokin.formats import zengin_debit
+from kokin.formats.kinds import zengin_debit
 from support.exchange import DEBIT_HEADER, debit_day, payer, received, upload
 
 RECORDS = 5

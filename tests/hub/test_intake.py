@@ -33,10 +33,11 @@ from kokin.exchange.intake import Taken
 from kokin.exchange.models import ExchangeFile, ExchangePolicy
 from kokin.exchange.states import State
 from kokin.exchange.summary import Summariser, _groups, summarise
-from kokin.formats import FORMATS, zengin_debit
+from kokin.formats import FORMATS
 from kokin.formats import synth as sample
 from kokin.formats.errors import Report
 from kokin.formats.framing import RecordReader
+from kokin.formats.kinds import zengin_debit
 from kokin.formats.layout import Field, Layout
 from kokin.vault.models import Blob
 from kokin.vault.services import read_all

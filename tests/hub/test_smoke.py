@@ -41,7 +41,7 @@ def test_demo_places_todays_collection_data_and_writes_a_valid_debit_request(war
     from kokin.accounts.models import DataKind
     from kokin.demo.ward import seed_files
     from kokin.exchange.models import ExchangeFile
-    from kokin.formats import zengin_debit
+    from kokin.formats.kinds import zengin_debit
 
     lines = seed_files(tmp_path)
     inbound = DataKind.objects.filter(direction=DataKind.Direction.INBOUND).exclude(format="zengin-debit")

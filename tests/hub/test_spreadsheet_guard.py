@@ -18,8 +18,8 @@ from kokin.audit import export
 from kokin.audit.models import AuditEntry
 from kokin.audit.services import record
 from kokin.exchange import reports
-from kokin.formats import zengin_debit
 from kokin.formats.errors import FormatIssue
+from kokin.formats.kinds import zengin_debit
 from support.exchange import DEBIT_HEADER, debit_day, payer, place
 
 Login = Callable[..., Client]

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from kokin.formats import zengin_debit
 from kokin.formats.errors import FormatIssue, Report
+from kokin.formats.kinds import zengin_debit
 
 RECORD_LENGTH = 120
 CRLF = b"\r\n"

@@ -32,7 +32,7 @@ from kokin.exchange.models import ExchangeFile
 from kokin.exchange.states import State
 from kokin.formats.errors import FormatIssue, Report
 from kokin.formats.framing import RecordReader
-from kokin.formats.zengin_debit import LAYOUT
+from kokin.formats.kinds.zengin_debit import LAYOUT
 from kokin.vault.services import open_blob
 
 RECORD = LAYOUT.record_length

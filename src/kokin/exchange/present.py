@@ -9,7 +9,7 @@ from typing import Any
 from kokin.formats import FORMATS
 from kokin.formats.bankmaster import master
 from kokin.formats.items import ITEMS
-from kokin.formats.zengin_debit import RESULT_CODES
+from kokin.formats.kinds.zengin_debit import RESULT_CODES
 
 #: how the groups of each ``by_<field>`` are named on screen
 GROUP_TITLES = {

@@ -1,15 +1,27 @@
 """File formats the hub carries: a declarative fixed-width engine and one module per data kind.
 
-Every format module has the same face (``NAME``, ``LAYOUT``, ``parse``, ``validate``,
-``iter_records``, ``build``, ``summary``); :data:`FORMATS` maps the CLI names to them and
-:func:`detect` tells which one a file is. Nothing here needs the server.
+Every format module (in :mod:`kokin.formats.kinds`) has the same face (``NAME``, ``LAYOUT``,
+``parse``, ``validate``, ``iter_records``, ``build``, ``summary``); :data:`FORMATS` maps the CLI
+names to them and :func:`detect` tells which one a file is. Nothing here needs the server.
 """
 
 from __future__ import annotations
 
 from types import ModuleType
 
-from kokin.formats import general_receipt, mpn_receipt, special_breakdown, special_receipt, zengin_debit
+from kokin.formats.kinds import general_receipt, mpn_receipt, special_breakdown, special_receipt, zengin_debit
+
+# The kind modules are also names of this package: ``from kokin.formats import zengin_debit`` is the
+# spelling docs/formats/*.md show for using the library from Python.
+__all__ = [
+    "FORMATS",
+    "detect",
+    "general_receipt",
+    "mpn_receipt",
+    "special_breakdown",
+    "special_receipt",
+    "zengin_debit",
+]
 
 FORMATS: dict[str, ModuleType] = {
     zengin_debit.NAME: zengin_debit,

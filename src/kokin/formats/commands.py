@@ -296,8 +296,9 @@ def debit_build(
     ebcdic: bool,
 ) -> None:
     """Build a debit request file from a CSV of payers."""
-    from kokin.formats import debit_csv, zengin_debit
+    from kokin.formats import debit_csv
     from kokin.formats.convert import write_atomic
+    from kokin.formats.kinds import zengin_debit
 
     try:
         records, truncations = debit_csv.rows_to_records(

@@ -123,7 +123,7 @@ def summary_text(summary: dict[str, Any], parsed: Parsed) -> str:
     """The summary of ``kokin inspect`` for people: Japanese labels with English beside."""
     from kokin.formats.bankmaster import master
     from kokin.formats.items import ITEMS
-    from kokin.formats.zengin_debit import RESULT_CODES
+    from kokin.formats.kinds.zengin_debit import RESULT_CODES
 
     layout = parsed.layout
     kind = ""

@@ -23,10 +23,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from kokin.bank.simulator.draws import text_key, uniform
-from kokin.formats import zengin_debit
 from kokin.formats.engine import Parsed
 from kokin.formats.errors import FormatError
 from kokin.formats.framing import CP932_TO_EBCDIC
+from kokin.formats.kinds import zengin_debit
 
 #: chance per account (or per record for 8 and 9) of each refusal
 NO_ACCOUNT = 0.0025

@@ -14,7 +14,7 @@ few pay early or late (延滞金, :func:`late_charge`) or pay years whose accoun
 Item mix, OCR/手書 shares and volumes follow the seed (:data:`VOLUMES`, :data:`HANDWRITTEN`).
 
 >>> raw, _ = generate("special-receipt", 3, seed=1)
->>> from kokin.formats import special_receipt
+>>> from kokin.formats.kinds import special_receipt
 >>> report = special_receipt.validate(raw)
 >>> report.error_count, report.warning_count
 (0, 0)

@@ -34,8 +34,8 @@ RESULT_MIX = (("0", 9500), ("1", 300), ("2", 50), ("3", 80), ("4", 40), ("8", 10
 
 
 def _zengin_debit(gen: Generator, records: int, *, result: bool = False, **_: Any) -> bytes:
-    from kokin.formats import zengin_debit
     from kokin.formats.kana import normalise_name
+    from kokin.formats.kinds import zengin_debit
 
     m = master()
     header = {
@@ -131,7 +131,7 @@ WARD_CODE = "131105"
 
 
 def _mpn_receipt(gen: Generator, records: int, **_: Any) -> bytes:
-    from kokin.formats import mpn_receipt
+    from kokin.formats.kinds import mpn_receipt
 
     m = master()
     cal = Calendar(gen, VOLUMES["mpn-receipt"])
@@ -170,8 +170,8 @@ def _mpn_receipt(gen: Generator, records: int, **_: Any) -> bytes:
 
 
 def _general(gen: Generator, records: int, *, waste: bool) -> bytes:
-    from kokin.formats import general_receipt
     from kokin.formats.kana import normalise_name
+    from kokin.formats.kinds import general_receipt
 
     kind = "general-receipt-waste" if waste else "general-receipt"
     cal = Calendar(gen, VOLUMES[kind])
@@ -229,7 +229,7 @@ def _employer_ids(gen: Generator, records: int) -> list[int]:
 
 
 def _special_receipt(gen: Generator, records: int, **_: Any) -> bytes:
-    from kokin.formats import special_receipt
+    from kokin.formats.kinds import special_receipt
 
     cal = Calendar(gen, VOLUMES["special-receipt"])
     out = []
@@ -257,7 +257,7 @@ def _special_receipt(gen: Generator, records: int, **_: Any) -> bytes:
 
 
 def _special_breakdown(gen: Generator, records: int, **_: Any) -> bytes:
-    from kokin.formats import special_breakdown
+    from kokin.formats.kinds import special_breakdown
 
     cal = Calendar(gen, VOLUMES["special-breakdown"])
     out = []
