@@ -34,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.hub.live import LiveHub, free_port  # noqa: E402
+from tests.support.live import LiveHub, free_port  # noqa: E402
 
 from benchmarks.bench_exchange import debit_request  # noqa: E402
 from benchmarks.bench_formats import build_collection_file  # noqa: E402

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the Debian packages the tests drive for real: chromium and a Japanese font for the browser
-# test (tests/hub/test_browser.py), 7-Zip to open the hub's AES ZIP packages (tests/hub/test_vault.py).
+# test (tests/hub/e2e/test_browser.py), 7-Zip to open the hub's AES ZIP packages (tests/hub/vault/test_vault.py).
 # Does nothing when both are there already; otherwise needs apt-get and root (or sudo).
 set -euo pipefail
 

@@ -14,10 +14,9 @@ from django.test import Client
 
 from kokin.accounts.models import User
 from kokin.demo import ward as demo
+from support.live import LiveHub, free_port
 from support.mail import Mailbox
 from support.otp import current_code
-
-from .live import LiveHub, free_port
 
 
 @pytest.fixture

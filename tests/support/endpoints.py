@@ -111,7 +111,7 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("files/<uuid:file_id>/withdraw/", "page", Action.UPLOAD_FILE, {"file_id": "pending_file"}),
     Endpoint("files/<uuid:file_id>/download/", "page", Action.DOWNLOAD_FILE, {"file_id": "file"}),
     Endpoint("files/<uuid:file_id>/inspect/", "page", Action.DOWNLOAD_FILE, {"file_id": "file"}),
-    # GET lists (view_files); POST on the same route uploads (upload_file): tests/hub/test_exchange_api.py
+    # GET lists (view_files); POST on the same route uploads (upload_file): tests/hub/exchange/test_api.py
     Endpoint("api/businesses/<code>/files", "api", Action.VIEW_FILES, {"code": "business"}),
     Endpoint("api/files/<file_id>", "api", Action.VIEW_FILES, {"file_id": "file"}),
     Endpoint("api/files/<file_id>/original", "api", Action.DOWNLOAD_FILE, {"file_id": "file"}, method="POST"),
@@ -147,33 +147,33 @@ EXCLUDED: list[tuple[str, str]] = [
     (
         r"accounts/(enrol|reauth|locked)/",
         "the login flow: first-login enrolment, password re-entry, the lockout page; each view checks the "
-        "session itself (tests/hub/test_accounts.py)",
+        "session itself (tests/hub/accounts/test_accounts.py)",
     ),
     (
         r"accounts/enrolment/<uidb64>/<token>/",
         "the one-time enrolment link: reached without a session, the signed token is the permission "
-        "(kokin.accounts.enrolment; tests/hub/test_admin_powers.py)",
+        "(kokin.accounts.enrolment; tests/hub/accounts/test_admin_powers.py)",
     ),
     (
         r"accounts/security/(recovery-codes/|keys/<int:pk>/delete/)",
         "POST-only changes to one's own second factors; login, second factor and a recent password entry "
-        "are checked in the view (tests/hub/test_accounts.py)",
+        "are checked in the view (tests/hub/accounts/test_accounts.py)",
     ),
     (
         r"accounts/webauthn/.+",
         "POST-only JSON WebAuthn ceremonies on one's own keys; each checks the session itself "
-        "(tests/hub/test_webauthn.py)",
+        "(tests/hub/accounts/test_webauthn.py)",
     ),
     (
         r"banklink/v1/.+",
         "the bank link (docs/banklink.md): bank system accounts only (client certificate + kb_ token + address), "
-        "no operator role may call it; tests/hub/test_banklink_api.py calls every route as every demo role "
+        "no operator role may call it; tests/hub/banklink/test_api.py calls every route as every demo role "
         "(session and API token) and as anonymous, and checks that each is refused",
     ),
     (
         r"banklink/history/",
         "the transfer history page is for the system administrator and the auditor (two hub-wide roles, one "
-        "Action per entry here); tests/hub/test_banklink_api.py calls it as every demo role",
+        "Action per entry here); tests/hub/banklink/test_api.py calls it as every demo role",
     ),
     (r"static/.*", "static assets (WhiteNoise), no data"),
     (r"api/", "django-ninja's root: always 404, it only names the API's base path"),
@@ -190,7 +190,7 @@ EXCLUDED: list[tuple[str, str]] = [
     (
         r"accounts/grants/<int:pk>/decide/",
         "POST-only decision on one grant request: the same check as accounts/grants/ and, per request, who "
-        "may decide it (tests/hub/test_admin_powers.py)",
+        "may decide it (tests/hub/accounts/test_admin_powers.py)",
     ),
     (r"manage/r/<path:content_type_id>/<path:object_id>/", "the admin's 'view on site' redirect"),
     (r"manage/\^\(\?P<app_label>.*", "the admin's per-app index, guarded like the admin index"),

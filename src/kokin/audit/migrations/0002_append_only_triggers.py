@@ -5,7 +5,7 @@ the database refuse it too, to anyone who is not the table's owner taking the tr
 What they cannot stop, the hash chain reveals (``kokin audit verify``).
 
 SQLite rebuilds a table to alter it, which drops its triggers: a later migration that alters
-``AuditEntry`` must create them again (``tests/hub/test_audit.py`` checks they are in place).
+``AuditEntry`` must create them again (``tests/hub/audit/test_audit.py`` checks they are in place).
 """
 
 from django.db import migrations

@@ -22,7 +22,7 @@ from kokin.formats.kinds import zengin_debit
 from support.records import HEADER, batch, mutate, payer, request_file, split
 
 WriteFile = Callable[..., Path]
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 EXAMPLE_CSV = REPO / "examples" / "debit-requests.csv"
 CONSIGNOR = [
     "--consignor-code",

@@ -469,7 +469,7 @@ def test_sigterm_stops_the_loop_cleanly(tmp_path: Path) -> None:
 
 
 def test_the_example_config_is_the_demo_ward() -> None:
-    config = simulator.load_config(Path(__file__).resolve().parents[1] / "examples" / "bank-simulator.toml")
+    config = simulator.load_config(Path(__file__).resolve().parents[2] / "examples" / "bank-simulator.toml")
     assert [k.transfer_id for k in config.collections] == [k["transfer_id"] for k in COLLECTION_KINDS]
     assert {d.transfer_id: d.reply for d in config.debits} == {
         k["transfer_id"]: k["reply"] for k in WARD if k["format"] == "zengin-debit"

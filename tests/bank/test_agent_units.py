@@ -25,7 +25,7 @@ from kokin.bank.history import History, TransferRecord, format_table, print_hist
 from kokin.bank.spool import Spool, bank_file_id, is_candidate, read_json, safe_component, write_json
 from kokin.formats.kinds import zengin_debit
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 BASE = """
 [hub]

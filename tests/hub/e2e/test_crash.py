@@ -39,8 +39,7 @@ import pytest
 
 from kokin.exchange.bankdays import add_business_days
 from kokin.formats import synth as sample
-
-from .live import LiveHub
+from support.live import LiveHub
 
 UPLOADS = 20
 #: the kill comes as soon as this many uploads have been answered

@@ -1,6 +1,6 @@
 """The bank link in process (Django test client): tus uploads, routing, files for the bank, refusals of
 operators, the ``kokin banklink`` commands. The TLS layer is stood in for by the fingerprint that
-:mod:`kokin.web.wsgi` would put into the request; tests/hub/test_banklink_live.py does it for real.
+:mod:`kokin.web.wsgi` would put into the request; tests/hub/banklink/test_live.py does it for real.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from kokin.vault.services import read_all
 from kokin.web.wsgi import FINGERPRINT_KEY
 from support.exchange import debit_file, upload
 
-from .test_role_matrix import PRINCIPALS
+from ..test_role_matrix import PRINCIPALS
 
 TUS = {"HTTP_TUS_RESUMABLE": "1.0.0"}
 

@@ -43,9 +43,9 @@ from kokin.vault.models import Blob
 from kokin.vault.services import read_all
 from support.exchange import collection_file, debit_day, debit_file
 
-from . import test_vault
-from .test_exchange_api import UPLOAD, bearer, body
-from .test_vault import body_count
+from ..vault import test_vault
+from ..vault.test_vault import body_count
+from .test_api import UPLOAD, bearer, body
 
 # the vault's fixtures: a private KOKIN_HOME (``home``), and both body stores (``backend``)
 home = test_vault.home

@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 
-from .test_bank_e2e import LiveDemo
 from .test_browser import (  # noqa: F401 - browser and page are fixtures
     Hub,
     Login,
@@ -26,6 +25,7 @@ from .test_browser import (  # noqa: F401 - browser and page are fixtures
     browser,
     page,
 )
+from .test_demo import LiveDemo
 
 DEADLINE = 240.0
 

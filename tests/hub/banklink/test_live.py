@@ -23,8 +23,7 @@ from cryptography.x509.oid import NameOID
 
 from kokin.formats import synth as sample
 from support.exchange import collection_file, debit_file
-
-from .live import LiveHub
+from support.live import LiveHub
 
 BANKLINK = "/banklink/v1"
 TUS = {"Tus-Resumable": "1.0.0"}

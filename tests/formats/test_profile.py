@@ -13,7 +13,7 @@ from kokin.formats.profile import Profile, load_profile
 from support.records import HEADER, mutate, payer, request_file
 
 WriteProfile = Callable[..., Path]
-EXAMPLE = Path(__file__).resolve().parents[1] / "profiles" / "example-bank.toml"
+EXAMPLE = Path(__file__).resolve().parents[2] / "profiles" / "example-bank.toml"
 
 BLANK_ACCOUNT = """\
 [bank]

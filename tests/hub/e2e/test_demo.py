@@ -23,8 +23,7 @@ import pytest
 
 from kokin.exchange import bankdays
 from kokin.formats import synth as sample
-
-from .live import KOKIN, HubFailed, LiveHub
+from support.live import KOKIN, HubFailed, LiveHub
 
 #: every debit-request mailbox of the demo ward, with its sender and approver
 REQUESTS = [

@@ -1,7 +1,7 @@
 """The bank agent (``kokin bank agent``) against a real hub over HTTPS with mutual TLS.
 
 Each test runs the agent as a subprocess, as the bank would, on its own spool; the hub (one per test
-module and xdist worker, see :class:`tests.hub.live.LiveHub`) is checked through its database with
+module and xdist worker, see :class:`support.live.LiveHub`) is checked through its database with
 ``kokin manage shell``. Nothing waits a fixed time: every wait polls with a deadline.
 """
 
@@ -25,9 +25,8 @@ import pytest
 
 from kokin.bank.conversion import convert_bytes
 from support.exchange import collection_file
-
-from .faultproxy import FaultProxy
-from .live import KOKIN, HubFailed, LiveHub
+from support.faultproxy import FaultProxy
+from support.live import KOKIN, HubFailed, LiveHub
 
 DEADLINE = 120.0
 COLLECTION_KIND = "ZEIMU-SHUNO-GEN1"

@@ -25,10 +25,9 @@ from kokin.accounts.models import Business, Department, Role, RoleAssignment, Ro
 from kokin.accounts.permissions import Action, businesses_for, can
 from kokin.audit.models import AuditEntry
 from kokin.demo import ward as demo
+from support.live import LiveHub
 from support.mail import Mailbox, body_of
 from support.otp import code_from_secret
-
-from .live import LiveHub
 
 LoginAs = Callable[..., Client]
 Ward = dict[str, demo.Login]

@@ -12,9 +12,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from support.live import LiveHub
 from support.otp import code_from_secret
-
-from .live import LiveHub
 
 LIMIT = 8
 THROTTLED = "この端末からのログインを一時的に制限しています"

@@ -27,7 +27,7 @@ import httpx
 import pytest
 from django_otp.oath import TOTP
 
-from .live import LiveHub
+from support.live import LiveHub
 
 #: the tmpfs the hub's home lives on: room for the demo ward (some 6 MB) and a few uploads
 DISK_MB = 64

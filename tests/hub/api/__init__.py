@@ -1,0 +1,1 @@
+"""Tests of :mod:`kokin.api`, the REST API."""

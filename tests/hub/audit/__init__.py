@@ -1,0 +1,1 @@
+"""Tests of :mod:`kokin.audit`, the operation log and its signed checkpoints."""

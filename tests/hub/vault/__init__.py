@@ -1,0 +1,1 @@
+"""Tests of :mod:`kokin.vault`: encryption at rest, key rotation, crypto-shredding."""
