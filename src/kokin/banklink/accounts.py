@@ -76,7 +76,7 @@ def create_account(
     """A bank system account: a client certificate from the hub's CA (bound by its fingerprint), a token
     (only its prefix and the secret's SHA-256 are kept) written to ``folder/token`` with mode 0600, and
     the businesses and transfer IDs it serves (none: it serves nothing until :func:`set_scope`)."""
-    from kokin.web.tls import issue_client_cert
+    from kokin.accounts.pki import issue_client_cert
 
     if not _NAME.match(name):
         raise ValueError(
