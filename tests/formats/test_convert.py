@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 from openpyxl import load_workbook
 
-from kokin.formats import convert, detect
+from kokin.formats import convert, detect, files
 from kokin.formats.engine import Parsed
 from kokin.formats.kinds import zengin_debit
 from support.records import HEADER, batch, payer
@@ -121,7 +121,7 @@ def test_failed_write_leaves_the_old_file_and_no_temporary(tmp_path: Path) -> No
         raise RuntimeError("disk full")
 
     with pytest.raises(RuntimeError):
-        convert.write_atomic(path, broken)  # type: ignore[arg-type]
+        files.write_atomic(path, broken)  # type: ignore[arg-type]
     assert path.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["keep.csv"]
 

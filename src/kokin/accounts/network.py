@@ -28,7 +28,7 @@ def client_ip(request: HttpRequest) -> str:
 
 
 def _fingerprint_of_escaped_pem(value: str) -> str:
-    from kokin.web.tls import fingerprint_of_pem
+    from kokin.accounts.pki import fingerprint_of_pem
 
     try:
         return fingerprint_of_pem(unquote(value).encode("ascii"))

@@ -245,7 +245,7 @@ def export(since: dt.datetime | None, until: dt.datetime | None, encoding: str, 
     from kokin.audit import selectors
     from kokin.audit.export import Written, write_csv
     from kokin.audit.services import COMMAND_ROLE, command_actor, record
-    from kokin.formats.convert import write_atomic
+    from kokin.formats.files import write_atomic
 
     first, last = (since.date() if since else None), (until.date() if until else None)
     rows = selectors.entries(since=first, until=last).iterator(chunk_size=2000)

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kokin.formats import convert
+from kokin.formats import files as durable
+from kokin.formats.files import fsync_dir
 
 #: names the agent never picks up from outbox/: files still being written or editor leftovers
 _TEMP_SUFFIXES = (".tmp", ".temp", ".part", ".partial", ".swp", ".filepart", ".crdownload", "~")
@@ -169,19 +170,11 @@ class Spool:
         return target
 
 
-def fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``path`` (0600) through a hidden temporary file (0600 from the start), fsync it, rename it
     and fsync the folder."""
     private_dir(path.parent)
-    convert.write_atomic(path, data)
+    durable.write_atomic(path, data)
     os.chmod(path, FILE_MODE)
     with contextlib.suppress(OSError):  # some file systems cannot fsync a folder
         fsync_dir(path.parent)

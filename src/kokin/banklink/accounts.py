@@ -14,12 +14,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from kokin.accounts.models import Business, DataKind, parse_networks
-from kokin.api.services import new_secret, secret_digest
+from kokin.accounts.tokens import TokenScheme
 from kokin.audit.services import COMMAND_ROLE, record
 from kokin.banklink import selectors
 from kokin.banklink.models import BankAccount
 
 TOKEN_PREFIX = "kb"
+SCHEME = TokenScheme(TOKEN_PREFIX)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 
 
@@ -76,7 +77,7 @@ def create_account(
     """A bank system account: a client certificate from the hub's CA (bound by its fingerprint), a token
     (only its prefix and the secret's SHA-256 are kept) written to ``folder/token`` with mode 0600, and
     the businesses and transfer IDs it serves (none: it serves nothing until :func:`set_scope`)."""
-    from kokin.web.tls import issue_client_cert
+    from kokin.accounts.pki import issue_client_cert
 
     if not _NAME.match(name):
         raise ValueError(
@@ -93,14 +94,14 @@ def create_account(
     scope = resolve_scope(businesses=businesses, transfer_ids=transfer_ids)
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     cert, key, fingerprint = issue_client_cert(name, folder)
-    prefix, secret = new_secret()
-    token = f"{TOKEN_PREFIX}_{prefix}_{secret}"
+    new = SCHEME.issue()
+    prefix, token = new.prefix, new.text
     with transaction.atomic():
         account = BankAccount.objects.create(
             name=name,
             cert_fingerprint=fingerprint,
             token_prefix=prefix,
-            token_sha256=secret_digest(secret),
+            token_sha256=new.digest,
             allowed_networks=",".join(str(r) for r in networks_given),
         )
         account.businesses.set(scope.businesses)

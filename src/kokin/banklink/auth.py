@@ -3,7 +3,6 @@ bound to it and an address in its allow-list; each refusal is logged as ``bankli
 
 from __future__ import annotations
 
-import datetime as dt
 import hmac
 import ipaddress
 
@@ -11,14 +10,12 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from kokin.accounts.network import client_cert_fingerprint, client_ip
-from kokin.api.services import call_of, secret_digest, split_token
+from kokin.accounts.tokens import LAST_USED_RESOLUTION, call_of
 from kokin.audit.services import record
 from kokin.banklink._common import ROLE
-from kokin.banklink.accounts import TOKEN_PREFIX
+from kokin.banklink.accounts import SCHEME
 from kokin.banklink.http import Refusal
 from kokin.banklink.models import BankAccount
-
-LAST_SEEN_RESOLUTION = dt.timedelta(minutes=1)
 
 
 def _call_description(request: HttpRequest | None) -> str:
@@ -30,7 +27,7 @@ def _token_parts(request: HttpRequest) -> tuple[str, str] | None:
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "bearer":
         return None
-    return split_token(value, TOKEN_PREFIX)
+    return SCHEME.split(value)
 
 
 def _deny(request: HttpRequest, status: int, reason: str, ja: str, en: str, *, account: BankAccount | None) -> Refusal:
@@ -63,7 +60,7 @@ def authenticate(request: HttpRequest) -> BankAccount:
         )
     prefix, secret = parts
     account = BankAccount.objects.filter(token_prefix=prefix).first()
-    if account is None or not hmac.compare_digest(account.token_sha256, secret_digest(secret)):
+    if account is None or not SCHEME.check(account.token_sha256, secret):
         raise _deny(request, 401, "bad_token", "トークンが正しくありません", "the token is not valid", account=None)
     if not account.active:
         raise _deny(
@@ -95,7 +92,7 @@ def authenticate(request: HttpRequest) -> BankAccount:
             account=account,
         )
     now = timezone.now()
-    if account.last_seen is None or now - account.last_seen > LAST_SEEN_RESOLUTION:
+    if account.last_seen is None or now - account.last_seen > LAST_USED_RESOLUTION:
         BankAccount.objects.filter(pk=account.pk).update(last_seen=now)
         account.last_seen = now
     return account

@@ -23,9 +23,9 @@ def demo(host: str, port: int, reset_logins: bool, no_serve: bool, hub_only: boo
     """The whole service on one machine: the hub with the demo ward (SQLite, local CA, demo logins) on
     https://localhost:8443, the bank agent and the bank simulator, under one supervisor (Ctrl-C stops all)."""
     prepare_hub()
+    from kokin.accounts.pki import ensure
     from kokin.demo import bankside, ward
     from kokin.paths import home
-    from kokin.web.tls import ensure
 
     files = ensure()
     logins = ward.load(reset_logins=reset_logins)

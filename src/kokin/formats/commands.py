@@ -165,6 +165,7 @@ def convert(
 ) -> None:
     """Convert FILE to JSON, CSV, Excel or Parquet."""
     from kokin.formats import convert as conv
+    from kokin.formats.files import write_atomic
 
     module = _format_module(fmt)
     try:
@@ -187,7 +188,7 @@ def convert(
             json.dump(doc, sys.stdout, ensure_ascii=False, indent=1)
             sys.stdout.write("\n")
         else:
-            conv.write_atomic(output, json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8"))
+            write_atomic(output, json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8"))
     elif target == "csv":
         conv.write_csv(parsed, output, encoding=encoding)  # type: ignore[arg-type]
     elif target == "xlsx":
@@ -240,7 +241,7 @@ def inspect(file: str, as_json: bool) -> None:
 def sample(fmt: str, records: int, seed: int, output: str, faults: int, result: bool, base_date: Any) -> None:
     """Write a realistic, valid sample file (optionally with injected faults)."""
     from kokin.formats import synth as samples
-    from kokin.formats.convert import write_atomic
+    from kokin.formats.files import write_atomic
 
     _format_module(fmt)
     try:
@@ -297,7 +298,7 @@ def debit_build(
 ) -> None:
     """Build a debit request file from a CSV of payers."""
     from kokin.formats import debit_csv
-    from kokin.formats.convert import write_atomic
+    from kokin.formats.files import write_atomic
     from kokin.formats.kinds import zengin_debit
 
     try:

@@ -9,37 +9,17 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from kokin.formats.cells import guard_row, xlsx_row
 from kokin.formats.engine import Parsed
+from kokin.formats.files import write_atomic
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
 EXCEL_MAX_ROWS = 1_048_576
-
-
-def write_atomic(path: str | Path, data: bytes | Callable[[IO[bytes]], None]) -> None:
-    """Write ``data`` (bytes, or a function that writes to a binary file) to ``path`` atomically."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            if callable(data):
-                data(fh)
-            else:
-                fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def to_json_document(parsed: Parsed) -> dict[str, Any]:

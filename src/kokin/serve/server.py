@@ -10,7 +10,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from kokin import malloc
-from kokin.web.tls import ensure
+from kokin.accounts.pki import ensure
 
 #: glibc heaps per worker process (see :mod:`kokin.malloc`)
 ARENAS = 2

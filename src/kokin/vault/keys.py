@@ -27,7 +27,6 @@ import logging
 import os
 import re
 import secrets
-import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -39,6 +38,7 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 from tink import aead, json_proto_keyset_format, proto_keyset_format, secret_key_access
 
+from kokin.formats.files import fsync_dir, write_atomic
 from kokin.vault.errors import MasterKeyError
 
 aead.register()
@@ -177,25 +177,8 @@ def _primitive(handle: tink.KeysetHandle, *, where: str) -> aead.Aead:
 
 def _write_private(path: Path, text: str) -> None:
     """Write ``path`` atomically with mode 0600: temp file, fsync, rename, fsync the folder."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    write_atomic(path, text.encode("utf-8"))
+    fsync_dir(path.parent)
 
 
 @contextlib.contextmanager
@@ -311,8 +294,8 @@ class LocalFileProvider(MasterKeyProvider):
             if source.exists():
                 self.retired_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
                 os.replace(source, self._retired_path(key_id))
-                _fsync_dir(self.directory)
-                _fsync_dir(self.retired_dir)
+                fsync_dir(self.directory)
+                fsync_dir(self.retired_dir)
         return True
 
     def destroy(self, key_id: str) -> None:
@@ -332,7 +315,7 @@ class LocalFileProvider(MasterKeyProvider):
                 fh.flush()
                 os.fsync(fh.fileno())
             path.unlink()
-            _fsync_dir(self.retired_dir)
+            fsync_dir(self.retired_dir)
 
     def list_keys(self) -> list[KeyInfo]:
         current = self._current_id()

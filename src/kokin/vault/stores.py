@@ -25,6 +25,7 @@ from uuid import UUID
 from django.conf import settings
 from django.db.models import Max
 
+from kokin.formats.files import fsync_dir
 from kokin.vault.models import BlobChunk
 
 #: the size of a chunk in the database store
@@ -75,14 +76,6 @@ class BlobStore(ABC):
 # --- local folder ------------------------------------------------------------------------------
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 class _LocalWriter(BlobWriter):
     def __init__(self, final: Path) -> None:
         final.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -100,7 +93,7 @@ class _LocalWriter(BlobWriter):
             os.fsync(self.fh.fileno())
             self.fh.close()
             os.replace(self.tmp, self.final)
-            _fsync_dir(self.final.parent)
+            fsync_dir(self.final.parent)
         except BaseException:
             self.abort()
             raise
@@ -137,7 +130,7 @@ class LocalDirStore(BlobStore):
             path.unlink()
         except FileNotFoundError:
             return False
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
         return True
 
     def _files(self) -> Iterator[Path]:

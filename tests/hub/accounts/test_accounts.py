@@ -20,12 +20,11 @@ from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from kokin.accounts import network, services
+from kokin.accounts import network, pki, services
 from kokin.accounts.admin import site as admin_site
 from kokin.accounts.models import Business, DataKind, Department, RoleAssignment, User, WebAuthnDevice
 from kokin.audit.models import AuditEntry
 from kokin.demo import ward as demo
-from kokin.web import tls
 from support.otp import code_from_secret, current_code
 
 Ward = dict[str, demo.Login]
@@ -376,7 +375,7 @@ def test_escaped_pem_certificate_from_a_trusted_proxy_is_fingerprinted(
     ward: Ward, settings: Any, tmp_path: Path
 ) -> None:
     settings.TRUSTED_PROXIES = ["192.0.2.10"]
-    cert_path, _, fingerprint = tls.issue_client_cert("madoguchi-01", tmp_path)
+    cert_path, _, fingerprint = pki.issue_client_cert("madoguchi-01", tmp_path)
     escaped = quote(cert_path.read_text(encoding="ascii"), safe="")  # nginx $ssl_client_escaped_cert
     user = make_operator()
     user.client_cert_fingerprint = fingerprint

@@ -19,7 +19,8 @@ from kokin.bank.agent.retry import GiveUp, Retrier, Stopped
 from kokin.bank.client import HubRefusal, Interrupted, TransientError
 from kokin.bank.conversion import ConversionError, convert_file
 from kokin.bank.history import TransferRecord
-from kokin.bank.spool import fsync_dir, iter_state, private_dir, read_json, safe_component, write_json
+from kokin.bank.spool import iter_state, private_dir, read_json, safe_component, write_json
+from kokin.formats.files import fsync_dir
 
 log = logging.getLogger("kokin.bank.agent")
 
