@@ -26,7 +26,3 @@ class IllegalTransition(ExchangeError):
 
 class Refused(ExchangeError):
     """An operation the rules of the exchange forbid (e.g. approving one's own upload)."""
-
-
-class NoMailbox(ExchangeError):
-    """No data kind (mailbox) of the business fits the file."""
