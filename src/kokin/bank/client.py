@@ -24,21 +24,23 @@ import httpx
 
 from kokin.bank.config import ConfigError, HubConfig, TransferConfig
 from kokin.bank.spool import open_private
+from kokin.formats.errors import KokinError
 
 API = "/banklink/v1"
 TUS_VERSION = "1.0.0"
 PIECE_BYTES = 1024 * 1024  # read/write size: large enough that Python's per-call cost vanishes
 
 
-class HubError(Exception):
-    """A request that did not do what was asked. ``ja``/``en`` explain it; ``status`` is the HTTP status."""
+class HubError(KokinError):
+    """A request that did not do what was asked. ``message_ja``/``message_en`` explain it; ``status``
+    is the HTTP status."""
 
-    def __init__(self, ja: str, en: str, *, status: int | None = None, body: Any = None) -> None:
-        self.ja = ja
-        self.en = en
+    def __init__(self, message_ja: str, message_en: str, *, status: int | None = None, body: Any = None) -> None:
         self.status = status
         self.body = body
-        super().__init__(f"{ja} / {en}" + (f" (HTTP {status})" if status else ""))
+        super().__init__(
+            message_ja, message_en, as_str=f"{message_ja} / {message_en}" + (f" (HTTP {status})" if status else "")
+        )
 
 
 class TransientError(HubError):

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from kokin.formats.errors import KokinError
+
 #: placeholders a job's command may use (``{path}`` …); anything else is refused at load time
 JOB_PLACEHOLDERS = (
     "path",
@@ -32,14 +34,12 @@ _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 _TRANSFER_ID = re.compile(r"^[A-Z0-9_-]+$")
 
 
-class ConfigError(Exception):
+class ConfigError(KokinError):
     """A faulty configuration; ``key`` names the offending key (``transfer.retries``, ``job[2].when`` …)."""
 
-    def __init__(self, key: str, ja: str, en: str) -> None:
+    def __init__(self, key: str, message_ja: str, message_en: str) -> None:
         self.key = key
-        self.ja = ja
-        self.en = en
-        super().__init__(f"{key}: {ja} / {en}")
+        super().__init__(message_ja, message_en, as_str=f"{key}: {message_ja} / {message_en}")
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from typing import BinaryIO
 import numpy as np
 
 from kokin.bank.spool import open_private
+from kokin.formats.errors import KokinError
 from kokin.formats.framing import CP932_TO_EBCDIC, EBCDIC_TO_CP932, INVALID_BYTE
 
 RECORD_LENGTH = 120
@@ -38,16 +39,15 @@ _BLOCK_RECORDS = 65536  # about 8 MB per block: large reads, bounded memory
 TARGETS = ("ebcdic", "sjis")
 
 
-class ConversionError(Exception):
-    """A file that cannot be converted; ``record`` is the 1-based record number when known."""
+class ConversionError(KokinError):
+    """A file that cannot be converted; ``record`` is the 1-based record number when known (``str()``
+    names it, the messages do not)."""
 
-    def __init__(self, ja: str, en: str, record: int | None = None) -> None:
-        self.ja = ja
-        self.en = en
+    def __init__(self, message_ja: str, message_en: str, record: int | None = None) -> None:
         self.record = record
         where = f"record {record}: " if record else ""
         where_ja = f"{record} 件目のレコード: " if record else ""
-        super().__init__(f"{where_ja}{ja} / {where}{en}")
+        super().__init__(message_ja, message_en, as_str=f"{where_ja}{message_ja} / {where}{message_en}")
 
 
 @dataclass(frozen=True)

@@ -67,7 +67,7 @@ def bank_view(methods: tuple[str, ...], *, tus: bool = False) -> Callable[[View]
                             )
                     response = view(request, account, *args, **kwargs)
             except Refusal as exc:
-                response = error(exc.status, exc.ja, exc.en, exc.headers)
+                response = error(exc.status, exc.message_ja, exc.message_en, exc.headers)
             for key, value in extra.items():
                 response[key] = value
             return response
@@ -104,7 +104,7 @@ def download(request: HttpRequest, account: BankAccount, file_id: Any) -> HttpRe
     try:
         span = http.parse_range(wanted, file.size)
     except Refusal as exc:
-        raise Refusal(exc.status, exc.ja, exc.en, headers={**headers, **exc.headers}) from exc
+        raise Refusal(exc.status, exc.message_ja, exc.message_en, headers={**headers, **exc.headers}) from exc
     first, last = span if span is not None else (0, file.size - 1)
     downloads.log_download(account, file, request, first, last)
     response = StreamingHttpResponse(

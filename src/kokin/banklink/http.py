@@ -9,20 +9,19 @@ import base64
 from django.conf import settings
 
 from kokin.banklink import ranges
+from kokin.errors import KokinError
 
 TUS_VERSION = "1.0.0"
 #: the largest upload announced in OPTIONS; each mailbox's own limit (ExchangePolicy) applies too
 MAX_UPLOAD_BYTES = int(getattr(settings, "BANKLINK_MAX_UPLOAD_BYTES", 2 * 1024**3))
 
 
-class Refusal(Exception):
+class Refusal(KokinError):
     """A request the bank link answers with an error: HTTP status and the reason in Japanese and English."""
 
-    def __init__(self, status: int, ja: str, en: str, *, headers: dict[str, str] | None = None) -> None:
-        super().__init__(f"{ja} / {en}")
+    def __init__(self, status: int, message_ja: str, message_en: str, *, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message_ja, message_en)
         self.status = status
-        self.ja = ja
-        self.en = en
         self.headers = headers or {}
 
 

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
+from kokin.errors import KokinError
 
-class ExchangeError(Exception):
+
+class ExchangeError(KokinError):
     """Base class; ``str()`` gives the Japanese and the English message."""
-
-    def __init__(self, message_ja: str, message_en: str) -> None:
-        self.message_ja = message_ja
-        self.message_en = message_en
-        super().__init__(f"{message_ja} / {message_en}")
 
 
 class IllegalTransition(ExchangeError):
@@ -26,7 +23,3 @@ class IllegalTransition(ExchangeError):
 
 class Refused(ExchangeError):
     """An operation the rules of the exchange forbid (e.g. approving one's own upload)."""
-
-
-class NoMailbox(ExchangeError):
-    """No data kind (mailbox) of the business fits the file."""

@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from kokin.audit.models import AuditEntry
 from kokin.audit.services import record
+from kokin.errors import KokinError
 
 logger = logging.getLogger(__name__)
 
@@ -46,11 +47,12 @@ MESSAGE_JA = "保存領域が不足しています。ファイルは受け付け
 MESSAGE_EN = "not enough storage space on the hub; the file was not accepted (nothing was stored)"
 
 
-class NoSpace(Exception):
-    """Not enough free space for an upload of ``needed`` bytes (``free`` were left)."""
+class NoSpace(KokinError):
+    """Not enough free space for an upload of ``needed`` bytes (``free`` were left); ``str()`` is the
+    English message with the numbers, for the log."""
 
     def __init__(self, *, needed: int, free: int) -> None:
-        super().__init__(f"{MESSAGE_EN} (free {free:,} bytes, needed {needed:,})")
+        super().__init__(MESSAGE_JA, MESSAGE_EN, as_str=f"{MESSAGE_EN} (free {free:,} bytes, needed {needed:,})")
         self.needed = needed
         self.free = free
 

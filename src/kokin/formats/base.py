@@ -20,7 +20,7 @@ from typing import Any, BinaryIO
 from kokin.formats.codec import encode_record, join_records
 from kokin.formats.codec import iter_records as _iter_records
 from kokin.formats.engine import Mode, Parsed, run
-from kokin.formats.errors import ISSUE_LIMIT, FormatError, FormatIssue, Report
+from kokin.formats.errors import ISSUE_LIMIT, Report
 from kokin.formats.framing import EBCDIC_TO_CP932
 from kokin.formats.layout import Layout, RecordKind
 
@@ -248,7 +248,3 @@ def face(default: Layout) -> Face:
 
     parse_.__doc__, validate_.__doc__, iter_records_.__doc__ = parse.__doc__, validate.__doc__, iter_records.__doc__
     return Face(parse_, validate_, iter_records_, looks_like_)
-
-
-def build_error(record: int, field: str, ja: str, en: str) -> FormatError:
-    return FormatError(FormatIssue(record, field, "build", ja, en))

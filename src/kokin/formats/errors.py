@@ -7,6 +7,11 @@ message in Japanese and English. ``severity`` tells an error (the file must not 
 
 Functions that cannot go on raise :class:`FormatError`, which carries the issues found so far.
 
+:class:`KokinError` is the base of every error kokin raises, here and in every other part: a message in
+Japanese (for the screen) and English (for logs and the API). It lives here, in the lowest layer, because
+``kokin.formats`` may import no other part of kokin and ``kokin.bank`` only ``kokin.formats``;
+:mod:`kokin.errors` names it for the hub's parts.
+
 A :class:`Report` lists at most ``max_issues`` errors and as many warnings (:data:`ISSUE_LIMIT` when the
 format engine checks a file); beyond that it only counts them, exactly, and ``omitted`` says how many
 were counted and not listed. So a file full of faults costs about what a clean one does and gives a
@@ -59,14 +64,31 @@ class FormatIssue:
         }
 
 
-class FormatError(ValueError):
-    """A file or a value that cannot be read or built; ``issues`` says where and why."""
+class KokinError(Exception):
+    """Base class of kokin's errors: ``message_ja`` and ``message_en``; ``str()`` gives both, as
+    ``"<ja> / <en>"``. A subclass whose one-line form says more (an HTTP status, a config key) passes
+    it as ``as_str``."""
+
+    def __init__(self, message_ja: str, message_en: str, *, as_str: str | None = None) -> None:
+        super().__init__(f"{message_ja} / {message_en}" if as_str is None else as_str)
+        self.message_ja = message_ja
+        self.message_en = message_en
+
+
+class FormatError(KokinError, ValueError):
+    """A file or a value that cannot be read or built; ``issues`` says where and why (the messages
+    are those of the first 20 issues, one a line)."""
 
     def __init__(self, issues: list[FormatIssue] | FormatIssue | str) -> None:
         if isinstance(issues, str):
             issues = FormatIssue(None, "file", "invalid", issues, issues)
         self.issues = [issues] if isinstance(issues, FormatIssue) else list(issues)
-        super().__init__("\n".join(str(i) for i in self.issues[:20]))
+        shown = self.issues[:20]
+        super().__init__(
+            "\n".join(i.message_ja for i in shown),
+            "\n".join(i.message_en for i in shown),
+            as_str="\n".join(str(i) for i in shown),
+        )
 
 
 @dataclass

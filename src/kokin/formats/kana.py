@@ -46,6 +46,7 @@ from typing import Any
 import jaconv
 
 from kokin.formats.charset import ZENGIN_CHARS
+from kokin.formats.errors import KokinError
 
 __all__ = ["NameConversionError", "NormalisedName", "normalise_name"]
 
@@ -135,7 +136,7 @@ class NormalisedName:
     dropped: str = ""  #: what truncation cut off (``value + dropped`` is the whole converted name)
 
 
-class NameConversionError(ValueError):
+class NameConversionError(KokinError, ValueError):
     """A name cannot be written in a Zengin field: a character has no Zengin form, or it is too long.
 
     ``char`` and ``position`` (0-based, in the input) name the first offending character; both are
@@ -143,12 +144,10 @@ class NameConversionError(ValueError):
     """
 
     def __init__(self, text: str, char: str | None, position: int | None, message_ja: str, message_en: str) -> None:
-        super().__init__(f"{message_ja} / {message_en}")
+        super().__init__(message_ja, message_en)
         self.text = text
         self.char = char
         self.position = position
-        self.message_ja = message_ja
-        self.message_en = message_en
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.text, self.char, self.position, self.message_ja, self.message_en))

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from kokin.formats.errors import KokinError
+
 #: Documented substitutions for characters outside JIS X 0208 (機種依存文字 → 標準文字).
 SUBSTITUTES: dict[str, str] = {
     "髙": "高", "﨑": "崎", "德": "徳", "濵": "濱", "栁": "柳", "瀨": "瀬", "黑": "黒",
@@ -52,10 +54,12 @@ def _pair_table() -> np.ndarray:
 VALID_PAIRS = _pair_table()
 
 
-class KanjiError(ValueError):
+class KanjiError(KokinError, ValueError):
+    """A full-width value that cannot be written: ``char`` at ``position`` is the first fault."""
+
     def __init__(self, char: str, position: int, message_ja: str, message_en: str) -> None:
-        self.char, self.position, self.message_ja, self.message_en = char, position, message_ja, message_en
-        super().__init__(f"{message_ja} / {message_en}")
+        self.char, self.position = char, position
+        super().__init__(message_ja, message_en)
 
 
 def _split_at(raw: bytes) -> int | None:

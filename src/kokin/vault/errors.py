@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from kokin.errors import KokinError
 
-class VaultError(Exception):
+
+class VaultError(KokinError):
     """Base class of the vault's errors; ``str()`` gives the Japanese and the English message."""
-
-    def __init__(self, message_ja: str, message_en: str) -> None:
-        self.message_ja = message_ja
-        self.message_en = message_en
-        super().__init__(f"{message_ja} / {message_en}")
 
 
 class TamperedBlob(VaultError):

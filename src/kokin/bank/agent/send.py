@@ -54,7 +54,7 @@ class Sending(AgentBase):
                 state = {**fingerprint, "sha256": hubclient.sha256_file(item.path).hexdigest(), "length": stat.st_size}
         except ConversionError as exc:
             log.error("変換できません / cannot convert: %s/%s: %s", item.transfer_id, item.name, exc)
-            errors = [{"record": exc.record, "field": "", "message_ja": exc.ja, "message_en": exc.en}]
+            errors = [{"record": exc.record, "field": "", "message_ja": exc.message_ja, "message_en": exc.message_en}]
             self._fail_upload(item, state_path, errors, None, started_at, t0, 0, result, "conversion")
             return
         sha256, length = str(state["sha256"]), int(state["length"])
@@ -293,7 +293,9 @@ def _errors_from(exc: HubError) -> list[dict[str, Any]]:
     body = exc.body if isinstance(exc.body, dict) else {}
     if isinstance(body.get("errors"), list):
         return list(body["errors"])
-    return [{"record": None, "field": "", "message_ja": exc.ja, "message_en": exc.en, "status": exc.status}]
+    return [
+        {"record": None, "field": "", "message_ja": exc.message_ja, "message_en": exc.message_en, "status": exc.status}
+    ]
 
 
 def _reason_text(errors: list[dict[str, Any]]) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from kokin.bank.simulator.population import COLLECTION_FORMATS, KindSpec, items_of
+from kokin.formats.errors import KokinError
 
 TRANSFER_ID = re.compile(r"^[A-Z0-9_-]{1,64}$")
 SCALES = ("day", "month")
@@ -27,9 +28,8 @@ TOP_KEYS = {
 KIND_KEYS = {"transfer_id", "format", "yearly_volume", "label", "direction", "reply", "items", "receipts"}
 
 
-class ConfigError(ValueError):
-    def __init__(self, ja: str, en: str) -> None:
-        super().__init__(f"{ja} / {en}")
+class ConfigError(KokinError, ValueError):
+    """A simulator configuration that cannot be used; the reason in Japanese and English."""
 
 
 # -- config --------------------------------------------------------------------------------------------

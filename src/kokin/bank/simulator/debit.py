@@ -24,7 +24,7 @@ import numpy as np
 
 from kokin.bank.simulator.draws import text_key, uniform
 from kokin.formats.engine import Parsed
-from kokin.formats.errors import FormatError
+from kokin.formats.errors import FormatError, KokinError
 from kokin.formats.framing import CP932_TO_EBCDIC
 from kokin.formats.kinds import zengin_debit
 
@@ -42,15 +42,8 @@ MAX_ISSUES_SHOWN = 5
 _EXISTS, _STOPPED, _MANDATE, _LOW, _BALANCE, _INCOME, _CONSIGNOR, _OTHER = range(21, 29)
 
 
-@dataclass(frozen=True)
-class Rejection(Exception):
+class Rejection(KokinError):
     """A file that is not a debit request the bank can process; the reason in Japanese and English."""
-
-    ja: str
-    en: str
-
-    def __str__(self) -> str:
-        return f"{self.ja} / {self.en}"
 
 
 @dataclass(frozen=True)

@@ -218,9 +218,12 @@ class Simulator:
             target = self._archive("rejected", transfer_id, path)
             write_atomic(
                 target.with_name(target.name + ".reason.txt"),
-                f"{why.ja}\n{why.en}\n".encode(),
+                f"{why.message_ja}\n{why.message_en}\n".encode(),
             )
-            log(f"口座振替請求 {path.name} を受け付けません: {why.ja}", f"debit request {path.name} rejected: {why.en}")
+            log(
+                f"口座振替請求 {path.name} を受け付けません: {why.message_ja}",
+                f"debit request {path.name} rejected: {why.message_en}",
+            )
             return None
         stem = self._result_stem(path)
         out = self.spool / "outbox" / reply / f"{stem}.dat"

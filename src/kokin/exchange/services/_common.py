@@ -113,15 +113,16 @@ def retention(file: ExchangeFile, policy: ExchangePolicy) -> tuple[dt.datetime, 
     for a file sent to the bank: collected or withdrawn), at the latest M days after receipt."""
     latest = file.received_at + dt.timedelta(days=policy.retention_max_days)
     reason = f"受信後の最長保存期間 ({policy.retention_max_days} 日) の経過"
-    done = {
-        State.INSPECTED: (file.inspected_at, "検収"),
-        State.COLLECTED: (file.collected_at, "金融機関の取得"),
-        State.WITHDRAWN: (file.withdrawn_at, "取下げ"),
-    }.get(State(file.state))
-    if done is not None and done[0] is not None:
-        after = done[0] + dt.timedelta(days=policy.retention_days_after_inspection)
-        if after < latest:
-            return after, f"{done[1]}後の保存期間 ({policy.retention_days_after_inspection} 日) の経過"
+    if file.state in states.DONE:
+        at, what = {
+            State.INSPECTED: (file.inspected_at, "検収"),
+            State.COLLECTED: (file.collected_at, "金融機関の取得"),
+            State.WITHDRAWN: (file.withdrawn_at, "取下げ"),
+        }[State(file.state)]
+        if at is not None:
+            after = at + dt.timedelta(days=policy.retention_days_after_inspection)
+            if after < latest:
+                return after, f"{what}後の保存期間 ({policy.retention_days_after_inspection} 日) の経過"
     return latest, reason
 
 

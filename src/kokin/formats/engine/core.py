@@ -82,7 +82,6 @@ class Engine(QuickTest, FieldChecks, Totals, Tables):
         self.running = np.zeros(2 * len(self.totals), dtype=np.int64)
         self.batch_start = np.zeros(2 * len(self.totals), dtype=np.int64)
         self.batch = 0
-        self.in_batch = False
         self.result_marks = 0  # data records whose result field says this is a result file
         # (record, total index, expected, actual, records whose value could not be read)
         self.pending_totals: list[tuple[int, int, int, int, int]] = []

@@ -43,7 +43,6 @@ TYPE_CODE = "62"
 #: 科目コード of the general layout (items.ITEMS; 特別徴収 has its own layout, 31 the waste variant)
 ITEM_CODES = ("01", "03", "11", "12", "21")
 WASTE_ITEM_CODES = ("31",)
-VARIANTS = {"0": ("汎用", "general"), "1": ("廃棄物処理手数料", "waste disposal fee")}
 SLIP_KINDS = {"1": ("OCR分", "read by OCR"), "2": ("手書分", "handwritten, keyed in")}
 PAYMENT_KINDS = {"1": ("現年度分", "current year"), "2": ("滞納繰越分", "arrears carried forward")}
 

@@ -70,18 +70,8 @@ class Generator:
         industry = self.rng.choice(INDUSTRIES)
         return f"{form}{sk}{industry}", f"{form}{sr}"
 
-    def address(self) -> tuple[str, str]:
-        """(postal code, full-width address) inside the demo ward."""
-        town = self.rng.choice(TOWNS)
-        chome, ban, go = self.rng.randint(1, 5), self.rng.randint(1, 30), self.rng.randint(1, 20)
-        postal = f"15{self.rng.randint(20, 39):02d}{self.rng.randint(0, 999):03d}"
-        return postal, f"東京都デモ区{town}{_kanji_number(chome)}丁目{ban}番{go}号"
-
     def amount(self, low: int, high: int, step: int = 100) -> int:
         return max(step, self.rng.randint(low // step, high // step) * step)
-
-    def date_within(self, days: int) -> dt.date:
-        return self.base_date - dt.timedelta(days=self.rng.randint(0, days))
 
 
 def _kanji_number(n: int) -> str:
