@@ -42,6 +42,7 @@ from django.utils import timezone
 
 from kokin.audit import signing
 from kokin.audit.models import AuditEntry
+from kokin.formats.files import fsync_dir
 
 log = logging.getLogger(__name__)
 
@@ -170,18 +171,10 @@ def append(cp: Checkpoint, *, new_file: bool = False) -> bool:
     finally:
         os.close(fd)  # releases the lock
     if size == 0:
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
         _record_start(cp, path)
     _to_syslog(cp)
     return True
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _record_start(cp: Checkpoint, path: Path) -> None:

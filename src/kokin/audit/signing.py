@@ -20,6 +20,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from kokin.formats.files import fsync_dir
+
 log = logging.getLogger(__name__)
 
 KEY_FILE = "checkpoint-key.pem"
@@ -46,11 +48,7 @@ def _create(path: Path) -> None:
             return
     finally:
         Path(tmp).unlink(missing_ok=True)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    fsync_dir(path.parent)
     log.info("created the operation-log checkpoint key %s", path)
 
 
