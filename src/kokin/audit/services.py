@@ -10,7 +10,6 @@ database by signed checkpoints (:mod:`kokin.audit.checkpoints`), written after t
 from __future__ import annotations
 
 import functools
-import getpass
 import hashlib
 import hmac
 import json
@@ -25,6 +24,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from kokin.audit import checkpoints
+from kokin.audit.actor import COMMAND_ROLE as COMMAND_ROLE
+from kokin.audit.actor import Actor
 from kokin.audit.models import AuditEntry
 
 GENESIS = "0" * 64
@@ -35,8 +36,6 @@ CHAIN_LOCK = 0x6B6F6B696E_0A0D17
 current_request: ContextVar[HttpRequest | None] = ContextVar("kokin_audit_request", default=None)
 
 OUTCOMES = ("success", "failure", "denied", "error")
-#: the role written for what a ``kokin`` command does (the operator is the operating-system account)
-COMMAND_ROLE = "コマンド"
 
 
 def canonical(entry: AuditEntry) -> bytes:
@@ -63,7 +62,7 @@ def compute_mac(entry: AuditEntry, prev_mac: str) -> str:
 
 
 def hub_role(user: Any) -> str:
-    """The hub-wide role to write for ``user``: システム管理者, 監査者 or 操作担当者 (operator)."""
+    """Transitional: use :func:`kokin.accounts.actors.hub_role`."""
     labels = [
         label
         for flag, label in (("is_system_admin", "システム管理者"), ("is_auditor", "監査者"))
@@ -73,28 +72,30 @@ def hub_role(user: Any) -> str:
 
 
 def command_actor() -> str:
-    """Who runs a ``kokin`` command: the operating-system account, marked as such."""
-    try:
-        return f"os:{getpass.getuser()}"
-    except (KeyError, OSError):  # no name for the uid (e.g. a bare container)
-        return "os:?"
+    """Transitional: use :meth:`Actor.command`."""
+    return Actor.command().name
 
 
-def _who(request: HttpRequest | None, actor: Any) -> dict[str, str]:
+def _legacy_actor(request: HttpRequest | None, actor: Any, role: str) -> Actor:
+    """Transitional: the actor of a caller that still passes a request and a user or a name."""
     from kokin.accounts.network import client_cert_fingerprint, client_ip
 
-    out = {"actor": "", "department": "", "client_ip": "", "cert_fingerprint": ""}
+    name = department = ""
     user = actor if actor is not None else getattr(request, "user", None)
     if user is not None and getattr(user, "is_authenticated", False):
-        out["actor"] = user.username
-        department = getattr(user, "department", None)
-        out["department"] = department.name if department is not None else ""
+        name = user.username
+        dept = getattr(user, "department", None)
+        department = dept.name if dept is not None else ""
     elif isinstance(actor, str):
-        out["actor"] = actor[:150]
-    if request is not None:
-        out["client_ip"] = client_ip(request)[:45]
-        out["cert_fingerprint"] = client_cert_fingerprint(request)[:95]
-    return out
+        name = actor
+    return Actor(
+        name=name,
+        role=role,
+        department=department,
+        client_ip=client_ip(request) if request is not None else "",
+        cert_fingerprint=client_cert_fingerprint(request) if request is not None else "",
+        user=user if name and user is not None and not isinstance(user, str) else None,
+    )
 
 
 def _lock_chain() -> None:
@@ -113,9 +114,9 @@ def _lock_chain() -> None:
 def record(
     *,
     action: str,
+    actor: Actor | Any = None,
+    role: str | None = None,
     request: HttpRequest | None = None,
-    actor: Any = None,
-    role: str = "",
     object: str = "",  # the operation log's own word for the target
     sha256: str = "",
     outcome: str = "success",
@@ -123,17 +124,24 @@ def record(
 ) -> AuditEntry:
     """Append one entry to the operation log (who, when, from where, what, on what, the file's hash).
 
-    ``actor`` is a user or, for a failed login or a command, a name. ``outcome`` is one of
-    :data:`OUTCOMES`.
+    ``role`` replaces the actor's own (the actor's roles on the business acted on). ``outcome`` is one
+    of :data:`OUTCOMES`.
     """
-    who = _who(request, actor)
+    if not isinstance(actor, Actor):
+        actor = _legacy_actor(request, actor, role or "")
+    who = {
+        "actor": actor.name[:150],
+        "role": (actor.role if role is None else role)[:100],
+        "department": actor.department,
+        "client_ip": actor.client_ip[:45],
+        "cert_fingerprint": actor.cert_fingerprint[:95],
+    }
     with transaction.atomic():
         _lock_chain()
         last = AuditEntry.objects.order_by("-seq").only("seq", "mac").first()
         entry = AuditEntry(
             seq=(last.seq + 1) if last else 1,
             at=timezone.now(),
-            role=role[:100],
             action=action,
             object=object[:255],
             sha256=sha256,
