@@ -8,7 +8,7 @@ installed() {
   dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"
 }
 
-if [ -x /usr/bin/chromium ] && installed fonts-noto-cjk && installed 7zip; then
+if [ -x /usr/bin/chromium ] && installed fonts-noto-cjk && installed 7zip && [ -x /usr/sbin/clamd ]; then
   exit 0
 fi
 if ! command -v apt-get >/dev/null 2>&1; then
@@ -21,5 +21,6 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends chromium chromium-driver fonts-noto-cjk 7zip >/dev/null
-dpkg-query -W chromium fonts-noto-cjk 7zip
+$SUDO apt-get install -y -qq --no-install-recommends chromium chromium-driver fonts-noto-cjk 7zip \
+  clamav-daemon >/dev/null
+dpkg-query -W chromium fonts-noto-cjk 7zip clamav-daemon
