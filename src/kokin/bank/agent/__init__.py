@@ -19,13 +19,13 @@ from __future__ import annotations
 import logging
 import threading
 
-from kokin.bank import client as hubclient
 from kokin.bank.agent.outcome import RoundResult
 from kokin.bank.agent.receive import Receiving
 from kokin.bank.agent.retry import GiveUp, Retrier, Stopped
 from kokin.bank.agent.send import Sending
 from kokin.bank.client import HubClient
 from kokin.bank.config import AgentConfig
+from kokin.bank.errors import AuthError
 from kokin.bank.history import History
 from kokin.bank.spool import Spool
 
@@ -61,7 +61,7 @@ class Agent(Sending, Receiving):
                     raise Stopped()
                 self.send(item, result)
             self.receive_all(result)
-        except hubclient.AuthError as exc:
+        except AuthError as exc:
             # nothing will work until the account is fixed: say so once per round, not once per file
             log.error("ハブが認証を拒否しました / the hub refused authentication: %s", exc)
             result.errors += 1

@@ -13,11 +13,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from kokin.bank import client as hubclient
 from kokin.bank.agent.outcome import AgentBase, RoundResult, elapsed_ms, file_size, now_iso
 from kokin.bank.agent.retry import GiveUp, Retrier, Stopped
-from kokin.bank.client import HubRefusal, Interrupted, TransientError
 from kokin.bank.conversion import ConversionError, convert_file
+from kokin.bank.errors import AuthError, HubRefusal, Interrupted, NotFound, TransientError
 from kokin.bank.history import TransferRecord
 from kokin.bank.spool import iter_state, private_dir, read_json, safe_component, write_json
 from kokin.formats.files import fsync_dir
@@ -47,9 +46,9 @@ class Receiving(AgentBase):
                     duration_ms=int(pending.get("duration_ms", 0)),
                     retries=int(pending.get("retries", 0)),
                 )
-            except hubclient.AuthError:
+            except AuthError:
                 raise
-            except hubclient.NotFound:
+            except NotFound:
                 log.warning("受信確認の対象がハブにありません / nothing to acknowledge on the hub: %s", file_id)
             except HubRefusal as exc:
                 log.error("受信確認が拒否されました / acknowledgement refused: %s: %s", file_id, exc)
@@ -71,7 +70,7 @@ class Receiving(AgentBase):
             try:
                 files = self.client.list_files()
                 break
-            except hubclient.AuthError:
+            except AuthError:
                 raise
             except HubRefusal as exc:
                 log.error("ファイル一覧を取得できません / cannot list the hub's files: %s", exc)
@@ -136,9 +135,9 @@ class Receiving(AgentBase):
             except Interrupted:
                 log.info("集信を中断 (再開可能) / download interrupted, resumable: %s", file_id)
                 raise Stopped() from None
-            except hubclient.AuthError:
+            except AuthError:
                 raise
-            except hubclient.NotFound:
+            except NotFound:
                 log.warning("ファイルはもう取得できません / the file is no longer waiting: %s", file_id)
                 partial.unlink(missing_ok=True)
                 return

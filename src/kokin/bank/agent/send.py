@@ -16,8 +16,9 @@ from typing import Any
 from kokin.bank import client as hubclient
 from kokin.bank.agent.outcome import AgentBase, RoundResult, elapsed_ms, file_size, now_iso
 from kokin.bank.agent.retry import GiveUp, Retrier, Stopped
-from kokin.bank.client import HubError, HubRefusal, Interrupted, TransientError, UploadStatus
+from kokin.bank.client import UploadStatus
 from kokin.bank.conversion import ConversionError, convert_file
+from kokin.bank.errors import AuthError, HubError, HubRefusal, Interrupted, NotFound, TransientError
 from kokin.bank.history import TransferRecord
 from kokin.bank.spool import OutboxFile, read_json, safe_component, write_json
 
@@ -80,7 +81,7 @@ class Sending(AgentBase):
                 if url:
                     try:
                         status = self.client.head_upload(url)
-                    except hubclient.NotFound:
+                    except NotFound:
                         log.info("再開できないため新規作成 / upload gone on the hub, creating again: %s", url)
                         url = None
                 if not url:
@@ -119,7 +120,7 @@ class Sending(AgentBase):
             except (Stopped, Interrupted):
                 log.info("配信を中断 (再開可能) / upload interrupted, resumable: %s/%s", item.transfer_id, item.name)
                 raise Stopped() from None
-            except hubclient.AuthError:
+            except AuthError:
                 raise
             except HubRefusal as exc:
                 # 400 unknown/outbound transfer ID, 409 same bank file ID with other contents …
