@@ -10,7 +10,7 @@ One line is logged per event, in Japanese and English, on standard output.
 
 The package: this module is the agent and its round loop; :mod:`~kokin.bank.agent.send` and
 :mod:`~kokin.bank.agent.receive` are its two halves, :mod:`~kokin.bank.agent.retry` the retry
-policy, :mod:`~kokin.bank.agent.outcome` the history rows and post-transfer jobs, and
+policy, :mod:`~kokin.bank.agent.outcome` a transfer's record (history row, post-transfer jobs), and
 :mod:`~kokin.bank.agent.daemon` the ``kokin bank agent`` process (logging, lock, signals, exit codes).
 """
 
