@@ -183,8 +183,21 @@ def load_config(path: Path) -> AgentConfig:
         raise ConfigError(f"TOML の書式の誤り: {exc}", f"TOML syntax error: {exc}", key="-") from exc
     base = path.parent
     _unknown(data, ("hub", "spool", "transfer", "conversion", "job"), "")
+    hub = _hub(base, _table(data, "hub"))
+    spool_section = _table(data, "spool")
+    _unknown(spool_section, ("root",), "spool")
+    spool_root = _path(base, spool_section, "root", "spool")
+    return AgentConfig(
+        path=path,
+        hub=hub,
+        spool_root=spool_root,
+        transfer=_transfer(_table(data, "transfer", required=False)),
+        conversion=_conversion(_table(data, "conversion", required=False)),
+        jobs=_jobs(data.get("job", [])),
+    )
 
-    hub_section = _table(data, "hub")
+
+def _hub(base: Path, hub_section: dict[str, Any]) -> HubConfig:
     _unknown(hub_section, ("url", "ca_cert", "client_cert", "client_key", "token_file"), "hub")
     url = _string(hub_section, "url", "hub").rstrip("/")
     parts = urlsplit(url)
@@ -211,29 +224,29 @@ def load_config(path: Path) -> AgentConfig:
         file = getattr(hub, key)
         if file is not None and not file.is_file():
             raise ConfigError(f"ファイルがありません: {file}", f"no such file: {file}", key=f"hub.{key}")
+    return hub
 
-    spool_section = _table(data, "spool")
-    _unknown(spool_section, ("root",), "spool")
-    spool_root = _path(base, spool_section, "root", "spool")
 
-    t = _table(data, "transfer", required=False)
+def _transfer(section: dict[str, Any]) -> TransferConfig:
     _unknown(
-        t,
+        section,
         ("poll_seconds", "chunk_bytes", "retries", "backoff_seconds", "backoff_max_seconds", "timeout_seconds"),
         "transfer",
     )
     defaults = TransferConfig()
-    transfer = TransferConfig(
-        poll_seconds=float(_number(t, "poll_seconds", "transfer", defaults.poll_seconds, minimum=0.01)),
-        chunk_bytes=_number(t, "chunk_bytes", "transfer", defaults.chunk_bytes, integer=True, minimum=1),
-        retries=_number(t, "retries", "transfer", defaults.retries, integer=True),
-        backoff_seconds=float(_number(t, "backoff_seconds", "transfer", defaults.backoff_seconds)),
-        backoff_max_seconds=float(_number(t, "backoff_max_seconds", "transfer", defaults.backoff_max_seconds)),
-        timeout_seconds=float(_number(t, "timeout_seconds", "transfer", defaults.timeout_seconds, minimum=0.1)),
+    return TransferConfig(
+        poll_seconds=float(_number(section, "poll_seconds", "transfer", defaults.poll_seconds, minimum=0.01)),
+        chunk_bytes=_number(section, "chunk_bytes", "transfer", defaults.chunk_bytes, integer=True, minimum=1),
+        retries=_number(section, "retries", "transfer", defaults.retries, integer=True),
+        backoff_seconds=float(_number(section, "backoff_seconds", "transfer", defaults.backoff_seconds)),
+        backoff_max_seconds=float(_number(section, "backoff_max_seconds", "transfer", defaults.backoff_max_seconds)),
+        timeout_seconds=float(_number(section, "timeout_seconds", "transfer", defaults.timeout_seconds, minimum=0.1)),
     )
 
+
+def _conversion(section: dict[str, Any]) -> dict[str, str]:
     conversion: dict[str, str] = {}
-    for transfer_id, kind in _table(data, "conversion", required=False).items():
+    for transfer_id, kind in section.items():
         key = f"conversion.{transfer_id}"
         if not _TRANSFER_ID.match(transfer_id):
             raise ConfigError(
@@ -246,9 +259,11 @@ def load_config(path: Path) -> AgentConfig:
                 f"{' / '.join(CONVERSIONS)} のいずれかです", f"must be one of {', '.join(CONVERSIONS)}", key=key
             )
         conversion[transfer_id] = kind
+    return conversion
 
+
+def _jobs(raw_jobs: Any) -> tuple[JobConfig, ...]:
     jobs: list[JobConfig] = []
-    raw_jobs = data.get("job", [])
     if not isinstance(raw_jobs, list):
         raise ConfigError("[[job]] の配列で指定してください", "must be an array of tables [[job]]", key="job")
     for index, job in enumerate(raw_jobs):
@@ -274,6 +289,4 @@ def load_config(path: Path) -> AgentConfig:
                 index=index,
             )
         )
-    return AgentConfig(
-        path=path, hub=hub, spool_root=spool_root, transfer=transfer, conversion=conversion, jobs=tuple(jobs)
-    )
+    return tuple(jobs)
