@@ -14,7 +14,7 @@ from kokin.formats.errors import KokinError as FormatsKokinError
 
 #: exceptions that stop or steer the code that catches them and never reach a person as they are
 SIGNALS = {
-    "kokin.bank.client.Interrupted",  # the agent was asked to stop
+    "kokin.bank.errors.Interrupted",  # the agent was asked to stop
     "kokin.bank.agent.retry.GiveUp",  # carries the error that made the retries run out
     "kokin.bank.agent.retry.Stopped",  # SIGINT/SIGTERM
     "kokin.exchange.intake._Stopped",  # ends the checking thread

@@ -19,8 +19,9 @@ from hypothesis import strategies as st
 from kokin.bank import jobs
 from kokin.bank.agent import Agent
 from kokin.bank.client import HubClient, header_digests, sha256_file
-from kokin.bank.config import ConfigError, JobConfig, load_config
+from kokin.bank.config import JobConfig, load_config
 from kokin.bank.conversion import ConversionError, convert_bytes
+from kokin.bank.errors import ConfigError
 from kokin.bank.history import History, TransferRecord, format_table, print_history
 from kokin.bank.spool import Spool, bank_file_id, is_candidate, read_json, safe_component, write_json
 from kokin.formats.kinds import zengin_debit

@@ -2,8 +2,9 @@
 
 One keep-alive HTTP/1.1 connection (httpx) is reused for every request. Bodies stream both ways in
 pieces of at most :data:`PIECE_BYTES`, so memory stays small whatever the file size, and the SHA-256 is
-computed on the pieces as they pass. Errors are sorted into what a retry can cure (:class:`TransientError`:
-connection, timeout, 5xx, an offset mismatch, a digest mismatch) and what it cannot (:class:`HubRefusal`).
+computed on the pieces as they pass. Each answer is sorted into the errors of :mod:`kokin.bank.errors`:
+what a retry can cure (:class:`TransientError`: connection, timeout, 5xx, an offset mismatch, a digest
+mismatch) and what it cannot (:class:`HubRefusal`).
 """
 
 from __future__ import annotations
@@ -22,57 +23,23 @@ from urllib.parse import urljoin
 
 import httpx
 
-from kokin.bank.config import ConfigError, HubConfig, TransferConfig
+from kokin.bank.config import HubConfig, TransferConfig
+from kokin.bank.errors import (
+    AuthError,
+    ConfigError,
+    DigestMismatch,
+    HubRefusal,
+    Interrupted,
+    NotFound,
+    OffsetMismatch,
+    RangeNotSatisfiable,
+    TransientError,
+)
 from kokin.bank.spool import open_private
-from kokin.formats.errors import KokinError
 
 API = "/banklink/v1"
 TUS_VERSION = "1.0.0"
 PIECE_BYTES = 1024 * 1024  # read/write size: large enough that Python's per-call cost vanishes
-
-
-class HubError(KokinError):
-    """A request that did not do what was asked. ``message_ja``/``message_en`` explain it; ``status``
-    is the HTTP status."""
-
-    def __init__(self, message_ja: str, message_en: str, *, status: int | None = None, body: Any = None) -> None:
-        self.status = status
-        self.body = body
-        super().__init__(
-            message_ja, message_en, as_str=f"{message_ja} / {message_en}" + (f" (HTTP {status})" if status else "")
-        )
-
-
-class TransientError(HubError):
-    """Worth retrying after a pause: the network, a timeout, the hub busy or restarting."""
-
-
-class OffsetMismatch(TransientError):
-    """409 on PATCH: the hub holds a different offset than we sent from (a cut, or a second sender)."""
-
-
-class DigestMismatch(TransientError):
-    """The bytes received (or sent) do not have the SHA-256 they should: corrupted in transit."""
-
-
-class RangeNotSatisfiable(TransientError):
-    """416: our partial file is longer than the hub's (or the file changed): start the download again."""
-
-
-class Interrupted(Exception):
-    """The agent was asked to stop; what was transferred so far is kept for the next start."""
-
-
-class HubRefusal(HubError):
-    """A definite answer a retry cannot change: 4xx other than the above."""
-
-
-class AuthError(HubRefusal):
-    """401/403: the token, the certificate or the address is refused; nothing will work until fixed."""
-
-
-class NotFound(HubRefusal):
-    """404/410: the file is no longer waiting, or the upload is gone."""
 
 
 @dataclass(frozen=True)
@@ -97,16 +64,16 @@ def ssl_context(hub: HubConfig) -> ssl.SSLContext:
         context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=str(hub.ca_cert))
     except (ssl.SSLError, OSError) as exc:
         raise ConfigError(
-            "hub.ca_cert", f"CA 証明書を読めません: {exc}", f"cannot load the CA certificate: {exc}"
+            f"CA 証明書を読めません: {exc}", f"cannot load the CA certificate: {exc}", key="hub.ca_cert"
         ) from exc
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     try:
         context.load_cert_chain(str(hub.client_cert), str(hub.client_key))
     except (ssl.SSLError, OSError) as exc:
         raise ConfigError(
-            "hub.client_cert",
             f"クライアント証明書と鍵を読めません (対でない可能性): {exc}",
             f"cannot load the client certificate and key (not a pair?): {exc}",
+            key="hub.client_cert",
         ) from exc
     return context
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from kokin.formats.errors import KokinError
+from kokin.bank.errors import ConfigError
 
 #: placeholders a job's command may use (``{path}`` …); anything else is refused at load time
 JOB_PLACEHOLDERS = (
@@ -32,14 +32,6 @@ JOB_PLACEHOLDERS = (
 CONVERSIONS = ("ebcdic", "none")
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 _TRANSFER_ID = re.compile(r"^[A-Z0-9_-]+$")
-
-
-class ConfigError(KokinError):
-    """A faulty configuration; ``key`` names the offending key (``transfer.retries``, ``job[2].when`` …)."""
-
-    def __init__(self, key: str, message_ja: str, message_en: str) -> None:
-        self.key = key
-        super().__init__(message_ja, message_en, as_str=f"{key}: {message_ja} / {message_en}")
 
 
 @dataclass(frozen=True)
@@ -61,12 +53,12 @@ class HubConfig:
             text = self.token_file.read_text(encoding="utf-8").strip()
         except OSError as exc:
             raise ConfigError(
-                "hub.token_file",
                 f"トークンファイルを読めません: {exc}",
                 f"cannot read the token file: {exc}",
+                key="hub.token_file",
             ) from exc
         if not text:
-            raise ConfigError("hub.token_file", "トークンファイルが空です", "the token file is empty")
+            raise ConfigError("トークンファイルが空です", "the token file is empty", key="hub.token_file")
         return text
 
 
@@ -111,10 +103,10 @@ def _table(data: dict[str, Any], key: str, *, required: bool = True) -> dict[str
     value = data.get(key)
     if value is None:
         if required:
-            raise ConfigError(key, f"[{key}] セクションがありません", f"the [{key}] section is missing")
+            raise ConfigError(f"[{key}] セクションがありません", f"the [{key}] section is missing", key=key)
         return {}
     if not isinstance(value, dict):
-        raise ConfigError(key, f"[{key}] はセクションでなければなりません", f"[{key}] must be a table")
+        raise ConfigError(f"[{key}] はセクションでなければなりません", f"[{key}] must be a table", key=key)
     return value
 
 
@@ -123,18 +115,18 @@ def _unknown(section: dict[str, Any], allowed: tuple[str, ...], prefix: str) -> 
     for key in section:
         if key not in allowed:
             raise ConfigError(
-                f"{prefix}.{key}" if prefix else key,
                 "不明なキーです",
                 f"unknown key (allowed: {', '.join(allowed)})",
+                key=f"{prefix}.{key}" if prefix else key,
             )
 
 
 def _string(section: dict[str, Any], key: str, prefix: str, default: str | None = None) -> str:
     value = section.get(key, default)
     if value is None:
-        raise ConfigError(f"{prefix}.{key}", "必須のキーがありません", "a required key is missing")
+        raise ConfigError("必須のキーがありません", "a required key is missing", key=f"{prefix}.{key}")
     if not isinstance(value, str) or not value:
-        raise ConfigError(f"{prefix}.{key}", "空でない文字列を指定してください", "must be a non-empty string")
+        raise ConfigError("空でない文字列を指定してください", "must be a non-empty string", key=f"{prefix}.{key}")
     return value
 
 
@@ -145,9 +137,9 @@ def _number(
     ok_type = isinstance(value, int) if integer else isinstance(value, int | float)
     if isinstance(value, bool) or not ok_type:
         kind_ja, kind_en = ("整数", "an integer") if integer else ("数値", "a number")
-        raise ConfigError(f"{prefix}.{key}", f"{kind_ja}を指定してください", f"must be {kind_en}")
+        raise ConfigError(f"{kind_ja}を指定してください", f"must be {kind_en}", key=f"{prefix}.{key}")
     if value < minimum:
-        raise ConfigError(f"{prefix}.{key}", f"{minimum} 以上を指定してください", f"must be at least {minimum}")
+        raise ConfigError(f"{minimum} 以上を指定してください", f"must be at least {minimum}", key=f"{prefix}.{key}")
     return value
 
 
@@ -159,21 +151,21 @@ def _path(base: Path, section: dict[str, Any], key: str, prefix: str, default: s
 def _command(value: Any, key: str) -> tuple[str, ...]:
     if isinstance(value, str) or not isinstance(value, list) or not value:
         raise ConfigError(
-            key,
             "コマンドは空でない文字列の配列で指定してください (シェルは通しません)",
             "the command must be a non-empty array of strings (no shell is involved)",
+            key=key,
         )
     if not all(isinstance(part, str) for part in value):
-        raise ConfigError(key, "コマンドの要素はすべて文字列です", "every element of the command must be a string")
+        raise ConfigError("コマンドの要素はすべて文字列です", "every element of the command must be a string", key=key)
     dummy = dict.fromkeys(JOB_PLACEHOLDERS, "x")
     for part in value:
         try:
             part.format_map(dummy)
         except (KeyError, ValueError, IndexError, AttributeError) as exc:
             raise ConfigError(
-                key,
                 f"不明なプレースホルダーまたは書式の誤り: {part!r} (使えるもの: {', '.join(JOB_PLACEHOLDERS)})",
                 f"unknown placeholder or bad format in {part!r} (allowed: {', '.join(JOB_PLACEHOLDERS)})",
+                key=key,
             ) from exc
     return tuple(value)
 
@@ -184,15 +176,28 @@ def load_config(path: Path) -> AgentConfig:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise ConfigError("-", f"設定ファイルを読めません: {exc}", f"cannot read the configuration: {exc}") from exc
+        raise ConfigError(f"設定ファイルを読めません: {exc}", f"cannot read the configuration: {exc}", key="-") from exc
     except UnicodeDecodeError as exc:
-        raise ConfigError("-", "設定ファイルは UTF-8 で書いてください", "the configuration must be UTF-8") from exc
+        raise ConfigError("設定ファイルは UTF-8 で書いてください", "the configuration must be UTF-8", key="-") from exc
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError("-", f"TOML の書式の誤り: {exc}", f"TOML syntax error: {exc}") from exc
+        raise ConfigError(f"TOML の書式の誤り: {exc}", f"TOML syntax error: {exc}", key="-") from exc
     base = path.parent
     _unknown(data, ("hub", "spool", "transfer", "conversion", "job"), "")
+    hub = _hub(base, _table(data, "hub"))
+    spool_section = _table(data, "spool")
+    _unknown(spool_section, ("root",), "spool")
+    spool_root = _path(base, spool_section, "root", "spool")
+    return AgentConfig(
+        path=path,
+        hub=hub,
+        spool_root=spool_root,
+        transfer=_transfer(_table(data, "transfer", required=False)),
+        conversion=_conversion(_table(data, "conversion", required=False)),
+        jobs=_jobs(data.get("job", [])),
+    )
 
-    hub_section = _table(data, "hub")
+
+def _hub(base: Path, hub_section: dict[str, Any]) -> HubConfig:
     _unknown(hub_section, ("url", "ca_cert", "client_cert", "client_key", "token_file"), "hub")
     url = _string(hub_section, "url", "hub").rstrip("/")
     parts = urlsplit(url)
@@ -200,9 +205,9 @@ def load_config(path: Path) -> AgentConfig:
     tunnel = parts.scheme == "http" and parts.hostname in _LOOPBACK
     if not (parts.scheme == "https" or tunnel) or not parts.hostname:
         raise ConfigError(
-            "hub.url",
             "https:// で始まる URL を指定してください (http:// はこのマシン上の TLS トンネル宛てのみ)",
             "must be an https:// URL (http:// only to a TLS tunnel on this machine)",
+            key="hub.url",
         )
     tls = {
         key: None if tunnel and key not in hub_section else _path(base, hub_section, key, "hub")
@@ -218,60 +223,62 @@ def load_config(path: Path) -> AgentConfig:
     for key in ("ca_cert", "client_cert", "client_key", "token_file"):
         file = getattr(hub, key)
         if file is not None and not file.is_file():
-            raise ConfigError(f"hub.{key}", f"ファイルがありません: {file}", f"no such file: {file}")
+            raise ConfigError(f"ファイルがありません: {file}", f"no such file: {file}", key=f"hub.{key}")
+    return hub
 
-    spool_section = _table(data, "spool")
-    _unknown(spool_section, ("root",), "spool")
-    spool_root = _path(base, spool_section, "root", "spool")
 
-    t = _table(data, "transfer", required=False)
+def _transfer(section: dict[str, Any]) -> TransferConfig:
     _unknown(
-        t,
+        section,
         ("poll_seconds", "chunk_bytes", "retries", "backoff_seconds", "backoff_max_seconds", "timeout_seconds"),
         "transfer",
     )
     defaults = TransferConfig()
-    transfer = TransferConfig(
-        poll_seconds=float(_number(t, "poll_seconds", "transfer", defaults.poll_seconds, minimum=0.01)),
-        chunk_bytes=_number(t, "chunk_bytes", "transfer", defaults.chunk_bytes, integer=True, minimum=1),
-        retries=_number(t, "retries", "transfer", defaults.retries, integer=True),
-        backoff_seconds=float(_number(t, "backoff_seconds", "transfer", defaults.backoff_seconds)),
-        backoff_max_seconds=float(_number(t, "backoff_max_seconds", "transfer", defaults.backoff_max_seconds)),
-        timeout_seconds=float(_number(t, "timeout_seconds", "transfer", defaults.timeout_seconds, minimum=0.1)),
+    return TransferConfig(
+        poll_seconds=float(_number(section, "poll_seconds", "transfer", defaults.poll_seconds, minimum=0.01)),
+        chunk_bytes=_number(section, "chunk_bytes", "transfer", defaults.chunk_bytes, integer=True, minimum=1),
+        retries=_number(section, "retries", "transfer", defaults.retries, integer=True),
+        backoff_seconds=float(_number(section, "backoff_seconds", "transfer", defaults.backoff_seconds)),
+        backoff_max_seconds=float(_number(section, "backoff_max_seconds", "transfer", defaults.backoff_max_seconds)),
+        timeout_seconds=float(_number(section, "timeout_seconds", "transfer", defaults.timeout_seconds, minimum=0.1)),
     )
 
+
+def _conversion(section: dict[str, Any]) -> dict[str, str]:
     conversion: dict[str, str] = {}
-    for transfer_id, kind in _table(data, "conversion", required=False).items():
+    for transfer_id, kind in section.items():
         key = f"conversion.{transfer_id}"
         if not _TRANSFER_ID.match(transfer_id):
             raise ConfigError(
-                key,
                 "転送ファイルIDは英大文字・数字・-・_ です",
                 "a transfer ID is upper-case letters, digits, - and _",
+                key=key,
             )
         if kind not in CONVERSIONS:
             raise ConfigError(
-                key, f"{' / '.join(CONVERSIONS)} のいずれかです", f"must be one of {', '.join(CONVERSIONS)}"
+                f"{' / '.join(CONVERSIONS)} のいずれかです", f"must be one of {', '.join(CONVERSIONS)}", key=key
             )
         conversion[transfer_id] = kind
+    return conversion
 
+
+def _jobs(raw_jobs: Any) -> tuple[JobConfig, ...]:
     jobs: list[JobConfig] = []
-    raw_jobs = data.get("job", [])
     if not isinstance(raw_jobs, list):
-        raise ConfigError("job", "[[job]] の配列で指定してください", "must be an array of tables [[job]]")
+        raise ConfigError("[[job]] の配列で指定してください", "must be an array of tables [[job]]", key="job")
     for index, job in enumerate(raw_jobs):
         prefix = f"job[{index}]"
         if not isinstance(job, dict):
-            raise ConfigError(prefix, "[[job]] はテーブルです", "each [[job]] must be a table")
+            raise ConfigError("[[job]] はテーブルです", "each [[job]] must be a table", key=prefix)
         _unknown(job, ("when", "outcome", "transfer_id", "command", "timeout_seconds"), prefix)
         when = _string(job, "when", prefix)
         if when not in ("received", "sent"):
-            raise ConfigError(f"{prefix}.when", "received か sent です", "must be received or sent")
+            raise ConfigError("received か sent です", "must be received or sent", key=f"{prefix}.when")
         outcome = _string(job, "outcome", prefix, "success")
         if outcome not in ("success", "failure"):
-            raise ConfigError(f"{prefix}.outcome", "success か failure です", "must be success or failure")
+            raise ConfigError("success か failure です", "must be success or failure", key=f"{prefix}.outcome")
         if "command" not in job:
-            raise ConfigError(f"{prefix}.command", "必須のキーがありません", "a required key is missing")
+            raise ConfigError("必須のキーがありません", "a required key is missing", key=f"{prefix}.command")
         jobs.append(
             JobConfig(
                 when=when,
@@ -282,6 +289,4 @@ def load_config(path: Path) -> AgentConfig:
                 index=index,
             )
         )
-    return AgentConfig(
-        path=path, hub=hub, spool_root=spool_root, transfer=transfer, conversion=conversion, jobs=tuple(jobs)
-    )
+    return tuple(jobs)

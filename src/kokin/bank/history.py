@@ -165,7 +165,8 @@ def to_json(records: Sequence[TransferRecord]) -> list[dict[str, Any]]:
 
 def print_history(config_path: Path, *, limit: int = 50, as_json: bool = False, out: TextIO | None = None) -> None:
     """``kokin bank history``: the spool's transfer history, newest first, as a table or JSON."""
-    from kokin.bank.config import ConfigError, load_config
+    from kokin.bank.config import load_config
+    from kokin.bank.errors import ConfigError
     from kokin.bank.spool import Spool
 
     out = out or sys.stdout

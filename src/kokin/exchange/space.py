@@ -58,17 +58,17 @@ class NoSpace(KokinError):
 
 
 def margin_bytes() -> int:
-    return int(getattr(settings, "DISK_MARGIN_MB", 64)) * MB
+    return int(settings.DISK_MARGIN_MB) * MB
 
 
 def warn_bytes() -> int:
-    return int(getattr(settings, "DISK_WARN_MB", 0) or 0) * MB or 4 * margin_bytes()
+    return int(settings.DISK_WARN_MB) * MB or 4 * margin_bytes()
 
 
 def folders() -> list[Path]:
     """The local folders an upload is written to: blobs (local store), the SQLite file, temp files."""
     found = [Path(settings.FILE_UPLOAD_TEMP_DIR or Path(settings.HOME) / "tmp")]
-    if (getattr(settings, "VAULT_BLOB_STORE", "local") or "local") == "local":
+    if settings.VAULT_BLOB_STORE == "local":
         found.append(Path(settings.HOME) / "blobs")
     if connection.vendor == "sqlite":
         name = str(settings.DATABASES["default"].get("NAME") or "")

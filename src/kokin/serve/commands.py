@@ -26,11 +26,23 @@ def hub() -> None:
 
 
 def prepare_hub() -> None:
-    """Set Django up, migrate and collect the static files: what the hub needs before it serves
-    (``kokin hub serve`` and ``kokin demo``)."""
-    from django.core.management import call_command
+    """Set Django up, check the settings, migrate and collect the static files: what the hub needs
+    before it serves (``kokin hub serve`` and ``kokin demo``). A wrong setting stops it here, with
+    the check's message (:mod:`kokin.web.checks`) and exit status 1."""
+    import io
 
-    django_setup()
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+
+    try:
+        django_setup()
+        # warnings go to standard error and the start goes on; "no issues" is not worth a line
+        call_command("check", deploy=not settings.DEBUG, stdout=io.StringIO())
+    except (ImproperlyConfigured, SystemCheckError) as exc:
+        click.echo(str(exc), err=True)
+        raise SystemExit(1) from exc
     call_command("migrate", interactive=False, verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
 

@@ -403,7 +403,7 @@ def key_dir() -> Path:
 def get_provider() -> MasterKeyProvider:
     """The configured provider (``settings.VAULT_MASTER_KEY_PROVIDER``), built afresh on each call
     so every process sees a rotation done by another one."""
-    choice = (getattr(settings, "VAULT_MASTER_KEY_PROVIDER", "") or "auto").strip()
+    choice = settings.VAULT_MASTER_KEY_PROVIDER
     if choice == "auto":
         choice = "env" if os.environ.get("KOKIN_MASTER_KEY", "").strip() else "file"
     if choice == "file":

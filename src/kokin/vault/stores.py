@@ -251,7 +251,7 @@ STORES: dict[str, type[BlobStore]] = {"local": LocalDirStore, "database": Databa
 
 def get_store(name: str | None = None) -> BlobStore:
     """The store called ``name``, or the one new bodies go to (``settings.VAULT_BLOB_STORE``)."""
-    name = name or getattr(settings, "VAULT_BLOB_STORE", "local") or "local"
+    name = name or settings.VAULT_BLOB_STORE
     if name == "local":
         return LocalDirStore(Path(settings.HOME) / "blobs")
     if name == "database":

@@ -25,6 +25,12 @@ KOKIN_ENROLMENT_HOURS how long a one-time enrolment link works (default 24)
 KOKIN_DISK_MARGIN_MB  free space kept beyond an upload's length, else it is refused with 507 (default 64)
 KOKIN_DISK_WARN_MB    free space below which the administrator and auditor are warned (default 4 × margin)
 KOKIN_SQLITE_TIMEOUT  seconds a SQLite write waits for another one's lock (default 5)
+KOKIN_WEBAUTHN_RP_ID, KOKIN_WEBAUTHN_ORIGIN  the passkeys' relying party and the hub's public origin
+KOKIN_LOG_LEVEL       DEBUG, INFO, WARNING (default), ERROR or CRITICAL
+
+An empty variable counts as unset. Every value is checked at start (Django's system checks,
+:mod:`kokin.web.checks`): ``kokin hub serve``, ``kokin demo`` and ``kokin manage check`` stop on a
+wrong one and name the variable (ids ``kokin.E001`` …, and ``kokin.W001`` … with ``check --deploy``).
 """
 
 from __future__ import annotations
@@ -34,32 +40,40 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from kokin.paths import home, server_secrets
+from kokin.web.env import Environment
 
 BASE_DIR = Path(__file__).resolve().parent
-HOME = home()
-_secrets = server_secrets()
-
-
-def _flag(name: str, default: str) -> bool:
-    return os.environ.get(name, default).strip().lower() in {"1", "true", "yes", "on"}
-
+try:
+    HOME = home()
+    _secrets = server_secrets()
+    # (uploads, below, are received into a temporary file here)
+    FILE_UPLOAD_TEMP_DIR = str(HOME / "tmp" / "uploads")
+    Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True, mode=0o700)
+except OSError as exc:
+    # nothing works without the data folder, not even the checks: stop here, naming the variable
+    raise ImproperlyConfigured(
+        f"KOKIN_HOME: データフォルダ {exc.filename} を作成または読み書きできません ({exc.strerror}) / "
+        f"cannot create, read or write the data folder {exc.filename} ({exc.strerror})"
+    ) from exc
+_env = Environment(os.environ)
 
 SECRET_KEY = _secrets["django_secret_key"]
 AUDIT_KEY = bytes.fromhex(_secrets["audit_key"])
-DEBUG = _flag("KOKIN_DEBUG", "0")
-SECURE = _flag("KOKIN_SECURE", "1")
-ALLOWED_HOSTS = [h.strip() for h in os.environ.get("KOKIN_ALLOWED_HOSTS", "localhost,127.0.0.1").split(",") if h]
-TRUSTED_PROXIES = [p.strip() for p in os.environ.get("KOKIN_TRUSTED_PROXIES", "").split(",") if p.strip()]
+DEBUG = _env.flag("KOKIN_DEBUG", False)
+SECURE = _env.flag("KOKIN_SECURE", True)
+ALLOWED_HOSTS = _env.names("KOKIN_ALLOWED_HOSTS", "localhost,127.0.0.1")
+TRUSTED_PROXIES = _env.names("KOKIN_TRUSTED_PROXIES", "")
 # the vault (kokin.vault, docs/vault.md): where new encrypted bodies go, and the master-key provider
-VAULT_BLOB_STORE = os.environ.get("KOKIN_BLOB_STORE", "local").strip() or "local"
-VAULT_MASTER_KEY_PROVIDER = os.environ.get("KOKIN_MASTER_KEY_PROVIDER", "auto").strip() or "auto"
+VAULT_BLOB_STORE = _env.text("KOKIN_BLOB_STORE", "local")
+VAULT_MASTER_KEY_PROVIDER = _env.text("KOKIN_MASTER_KEY_PROVIDER", "auto")
 # the operation log's signed checkpoints (kokin.audit.checkpoints, docs/audit.md): kept out of the database
-AUDIT_CHECKPOINT_DIR = Path(os.environ.get("KOKIN_AUDIT_CHECKPOINT_DIR", "").strip() or HOME / "audit")
-AUDIT_CHECKPOINT_EVERY = int(os.environ.get("KOKIN_AUDIT_CHECKPOINT_EVERY", "100"))
-AUDIT_CHECKPOINT_SECONDS = int(os.environ.get("KOKIN_AUDIT_CHECKPOINT_SECONDS", "60"))
-AUDIT_CHECKPOINT_SYSLOG = os.environ.get("KOKIN_AUDIT_SYSLOG", "").strip()
+AUDIT_CHECKPOINT_DIR = Path(_env.text("KOKIN_AUDIT_CHECKPOINT_DIR", str(HOME / "audit")))
+AUDIT_CHECKPOINT_EVERY = _env.integer("KOKIN_AUDIT_CHECKPOINT_EVERY", 100)
+AUDIT_CHECKPOINT_SECONDS = _env.integer("KOKIN_AUDIT_CHECKPOINT_SECONDS", 60)
+AUDIT_CHECKPOINT_SYSLOG = _env.text("KOKIN_AUDIT_SYSLOG", "")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -120,7 +134,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # an interactive service: a write that cannot get the lock in a few seconds is answered with a page
     # that says so (kokin.web.errors) rather than keeping the operator waiting
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": float(os.environ.get("KOKIN_SQLITE_TIMEOUT", "5")), "transaction_mode": "IMMEDIATE"}
+        {"timeout": _env.number("KOKIN_SQLITE_TIMEOUT", 5.0), "transaction_mode": "IMMEDIATE"}
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -141,7 +155,7 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 
 # sessions: idle timeout, renewed on every request, gone when the browser closes
-IDLE_MINUTES = int(os.environ.get("KOKIN_IDLE_MINUTES", "15"))
+IDLE_MINUTES = _env.integer("KOKIN_IDLE_MINUTES", 15)
 SESSION_COOKIE_AGE = IDLE_MINUTES * 60
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
@@ -177,8 +191,8 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # lockout after repeated failures (django-axes)
-AXES_FAILURE_LIMIT = int(os.environ.get("KOKIN_LOCKOUT_LIMIT", "5"))
-AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("KOKIN_LOCKOUT_MINUTES", "15")))
+AXES_FAILURE_LIMIT = _env.integer("KOKIN_LOCKOUT_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=_env.integer("KOKIN_LOCKOUT_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = ["username"]
 # failed second factors count too; the count is cleared when the whole login (password and second
 # factor) succeeds, by kokin.accounts.services.complete_login, not by the password alone
@@ -191,8 +205,8 @@ AXES_CLIENT_IP_CALLABLE = "kokin.accounts.network.client_ip"
 # and a second, larger limit per client address (kokin.accounts.throttle): generous enough for a
 # ward office behind one NAT address, small enough to stop one address trying many IDs; counted
 # from axes' failure log in the database, so every worker and app server sees the same count
-ADDRESS_FAILURE_LIMIT = int(os.environ.get("KOKIN_ADDRESS_LIMIT", "100"))
-ADDRESS_COOLOFF = timedelta(minutes=int(os.environ.get("KOKIN_ADDRESS_MINUTES", "10")))
+ADDRESS_FAILURE_LIMIT = _env.integer("KOKIN_ADDRESS_LIMIT", 100)
+ADDRESS_COOLOFF = timedelta(minutes=_env.integer("KOKIN_ADDRESS_MINUTES", 10))
 AXES_HANDLER = "kokin.accounts.throttle.AddressCountingHandler"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_VERBOSE = False
@@ -201,9 +215,9 @@ AXES_VERBOSE = False
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 OTP_TOTP_ISSUER = "kokin"
-WEBAUTHN_RP_ID = os.environ.get("KOKIN_WEBAUTHN_RP_ID", "localhost")
+WEBAUTHN_RP_ID = _env.text("KOKIN_WEBAUTHN_RP_ID", "localhost")
 WEBAUTHN_RP_NAME = "kokin 公金収納ネットワークサービス"
-WEBAUTHN_ORIGIN = os.environ.get("KOKIN_WEBAUTHN_ORIGIN", "https://localhost:8443")
+WEBAUTHN_ORIGIN = _env.text("KOKIN_WEBAUTHN_ORIGIN", "https://localhost:8443")
 
 LANGUAGE_CODE = "ja"
 TIME_ZONE = "Asia/Tokyo"
@@ -218,30 +232,35 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 
-EMAIL_BACKEND = os.environ.get("KOKIN_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
-EMAIL_HOST = os.environ.get("KOKIN_EMAIL_HOST", "localhost")
-EMAIL_PORT = int(os.environ.get("KOKIN_EMAIL_PORT", "25"))
-EMAIL_USE_TLS = _flag("KOKIN_EMAIL_USE_TLS", "0")
+EMAIL_BACKEND = _env.text("KOKIN_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = _env.text("KOKIN_EMAIL_HOST", "localhost")
+EMAIL_PORT = _env.integer("KOKIN_EMAIL_PORT", 25)
+EMAIL_USE_TLS = _env.flag("KOKIN_EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = 10
-DEFAULT_FROM_EMAIL = os.environ.get("KOKIN_EMAIL_FROM", "kokin@localhost")
+DEFAULT_FROM_EMAIL = _env.text("KOKIN_EMAIL_FROM", "kokin@localhost")
 # one-time enrolment links (kokin.accounts.enrolment) use Django's password-reset tokens and timeout
-PASSWORD_RESET_TIMEOUT = int(os.environ.get("KOKIN_ENROLMENT_HOURS", "24")) * 3600
+PASSWORD_RESET_TIMEOUT = _env.integer("KOKIN_ENROLMENT_HOURS", 24) * 3600
 
 # the check of a received file lists this many errors and warnings; the rest are counted (kokin.exchange.checks)
-ISSUE_LIMIT = max(1, int(os.environ.get("KOKIN_ISSUE_LIMIT", "10000")))
+ISSUE_LIMIT = _env.integer("KOKIN_ISSUE_LIMIT", 10_000)
 
-# uploads (kokin.exchange): anything over 64 KiB is received into a temporary file under KOKIN_HOME,
-# never held in memory; the exchange's own handler also limits the size (docs/exchange.md)
+# uploads (kokin.exchange): anything over 64 KiB is received into a temporary file under KOKIN_HOME
+# (FILE_UPLOAD_TEMP_DIR, above), never held in memory; the exchange's own handler also limits the size
+# (docs/exchange.md)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
-FILE_UPLOAD_TEMP_DIR = str(HOME / "tmp" / "uploads")
 # storage space (kokin.exchange.space, docs/security.md): an upload that would leave less than the margin
 # free is refused before its body is read
-DISK_MARGIN_MB = int(os.environ.get("KOKIN_DISK_MARGIN_MB", "64"))
-DISK_WARN_MB = int(os.environ.get("KOKIN_DISK_WARN_MB", "0"))
-Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True, mode=0o700)
+DISK_MARGIN_MB = _env.integer("KOKIN_DISK_MARGIN_MB", 64)
+DISK_WARN_MB = _env.integer("KOKIN_DISK_WARN_MB", 0)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("KOKIN_LOG_LEVEL", "WARNING")},
+    "root": {
+        "handlers": ["console"],
+        "level": _env.choice("KOKIN_LOG_LEVEL", "WARNING", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")),
+    },
 }
+
+#: the KOKIN_* values that could not be read (their defaults were used): the check kokin.E001 reports them
+ENV_UNREADABLE = _env.unreadable

@@ -10,7 +10,7 @@ One line is logged per event, in Japanese and English, on standard output.
 
 The package: this module is the agent and its round loop; :mod:`~kokin.bank.agent.send` and
 :mod:`~kokin.bank.agent.receive` are its two halves, :mod:`~kokin.bank.agent.retry` the retry
-policy, :mod:`~kokin.bank.agent.outcome` the history rows and post-transfer jobs, and
+policy, :mod:`~kokin.bank.agent.outcome` a transfer's record (history row, post-transfer jobs), and
 :mod:`~kokin.bank.agent.daemon` the ``kokin bank agent`` process (logging, lock, signals, exit codes).
 """
 
@@ -19,13 +19,13 @@ from __future__ import annotations
 import logging
 import threading
 
-from kokin.bank import client as hubclient
 from kokin.bank.agent.outcome import RoundResult
 from kokin.bank.agent.receive import Receiving
 from kokin.bank.agent.retry import GiveUp, Retrier, Stopped
 from kokin.bank.agent.send import Sending
 from kokin.bank.client import HubClient
 from kokin.bank.config import AgentConfig
+from kokin.bank.errors import AuthError
 from kokin.bank.history import History
 from kokin.bank.spool import Spool
 
@@ -61,7 +61,7 @@ class Agent(Sending, Receiving):
                     raise Stopped()
                 self.send(item, result)
             self.receive_all(result)
-        except hubclient.AuthError as exc:
+        except AuthError as exc:
             # nothing will work until the account is fixed: say so once per round, not once per file
             log.error("ハブが認証を拒否しました / the hub refused authentication: %s", exc)
             result.errors += 1

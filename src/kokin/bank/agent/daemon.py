@@ -15,7 +15,8 @@ from pathlib import Path
 from types import FrameType
 
 from kokin.bank.agent import Agent
-from kokin.bank.config import ConfigError, load_config
+from kokin.bank.config import load_config
+from kokin.bank.errors import ConfigError
 from kokin.bank.spool import Spool, open_private, private_dir
 
 log = logging.getLogger("kokin.bank.agent")
@@ -43,9 +44,9 @@ def spool_lock(spool: Spool) -> Iterator[None]:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
             raise ConfigError(
-                "spool.root",
                 f"別のエージェントがこのスプールを使用中です: {spool.root}",
                 f"another agent is using this spool: {spool.root}",
+                key="spool.root",
             ) from exc
         handle.seek(0)
         handle.truncate()

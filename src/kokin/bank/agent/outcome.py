@@ -1,8 +1,10 @@
 """What the bank agent does when a transfer ends: the round's counts, the history row, the jobs.
 
-:class:`AgentBase` holds the agent's state (config, spool, history, hub client) that the sending and
-receiving halves share, and records a transfer that gave up (:meth:`AgentBase._give_up`) and runs
-the configured post-transfer jobs (:meth:`AgentBase._jobs`).
+A :class:`Transfer` is one file on its way in one round: what its history row and its jobs are made
+of. :class:`AgentBase` holds the agent's state (config, spool, history, hub client) that the sending
+and receiving halves share; it runs a request with a transfer's retries
+(:meth:`AgentBase.with_retries`), records a transfer that gave up (:meth:`AgentBase._give_up`) and
+runs the configured post-transfer jobs (:meth:`AgentBase._jobs`).
 """
 
 from __future__ import annotations
@@ -11,10 +13,12 @@ import datetime as dt
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
-from kokin.bank.agent.retry import GiveUp
+from kokin.bank.agent.retry import GiveUp, Retrier
 from kokin.bank.client import HubClient
 from kokin.bank.config import AgentConfig
 from kokin.bank.history import History, TransferRecord
@@ -22,6 +26,8 @@ from kokin.bank.jobs import run_jobs
 from kokin.bank.spool import Spool
 
 log = logging.getLogger("kokin.bank.agent")
+
+T = TypeVar("T")
 
 
 def now_iso() -> str:
@@ -40,6 +46,49 @@ class RoundResult:
         return not self.rejected and not self.errors
 
 
+@dataclass
+class Transfer:
+    """One file on its way (配信 or 集信) in one round; the fields fill in as the transfer learns them."""
+
+    direction: str  # send | receive
+    transfer_id: str
+    name: str
+    #: counts this transfer's failed attempts and waits between them
+    retrier: Retrier
+    file_id: str | None = None
+    bank_file_id: str | None = None
+    size: int = 0
+    sha256: str | None = None
+    started_at: str = field(default_factory=now_iso)
+    t0: float = field(default_factory=time.monotonic)
+
+    @property
+    def retries(self) -> int:
+        return self.retrier.retries
+
+    @property
+    def done(self) -> str:
+        """What the jobs call the direction: ``sent`` or ``received``."""
+        return "sent" if self.direction == "send" else "received"
+
+    def row(self, outcome: str, reason: str = "", *, duration_ms: int | None = None) -> TransferRecord:
+        """The history row of this transfer ending with ``outcome``."""
+        return TransferRecord(
+            direction=self.direction,
+            transfer_id=self.transfer_id,
+            file_name=self.name,
+            hub_file_id=self.file_id,
+            bank_file_id=self.bank_file_id,
+            bytes=self.size,
+            sha256=self.sha256,
+            started_at=self.started_at,
+            duration_ms=elapsed_ms(self.t0) if duration_ms is None else duration_ms,
+            retries=self.retries,
+            outcome=outcome,
+            reason=reason,
+        )
+
+
 class AgentBase:
     """The agent's state, shared by its sending and receiving halves (set by ``Agent.__init__``)."""
 
@@ -51,89 +100,48 @@ class AgentBase:
     #: hub files whose conversion failed: not downloaded again until the agent restarts
     refused: set[str]
 
-    def _give_up(
-        self,
-        direction: str,
-        transfer_id: str,
-        name: str,
-        file_id: str | None,
-        bank_id: str | None,
-        size: int,
-        sha256: str | None,
-        started_at: str,
-        t0: float,
-        gave_up: GiveUp,
-        result: RoundResult,
-    ) -> None:
-        reason = str(gave_up.cause)
+    def with_retries(self, fn: Callable[[], T], transfer: Transfer, result: RoundResult) -> T | None:
+        """``fn()`` with the transfer's retries; ``None`` when they are spent (the failure is then
+        logged and recorded, and the file waits for a later round). Any other error goes to the caller."""
+        try:
+            return transfer.retrier.call(fn)
+        except GiveUp as gave_up:
+            self._give_up(transfer, gave_up.cause, result)
+            return None
+
+    def _give_up(self, transfer: Transfer, cause: BaseException, result: RoundResult) -> None:
+        reason = str(cause)
         log.error(
             "%s失敗 (次回に再試行) / %s failed, left for a later round: %s/%s: %s",
-            "配信" if direction == "send" else "集信",
-            direction,
-            transfer_id,
-            name,
+            "配信" if transfer.direction == "send" else "集信",
+            transfer.direction,
+            transfer.transfer_id,
+            transfer.name,
             reason,
         )
-        self.history.add(
-            TransferRecord(
-                direction,
-                transfer_id,
-                name,
-                file_id,
-                bank_id,
-                size,
-                sha256,
-                started_at,
-                elapsed_ms(t0),
-                gave_up.retries,
-                "error",
-                reason,
-            )
-        )
+        self.history.add(transfer.row("error", reason))
         result.errors += 1
-        self._jobs(
-            "sent" if direction == "send" else "received",
-            "failure",
-            transfer_id,
-            None,
-            file_id=file_id,
-            bank_file_id=bank_id,
-            sha256=sha256,
-            size=size,
-            label="error",
-            reason=reason,
-        )
+        self._jobs(transfer, "failure", None, label="error", reason=reason)
 
-    def _jobs(
-        self,
-        when: str,
-        outcome: str,
-        transfer_id: str,
-        path: Path | None,
-        *,
-        file_id: str | None,
-        bank_file_id: str | None,
-        sha256: str | None,
-        size: int | None,
-        label: str,
-        reason: str = "",
-    ) -> None:
+    def _jobs(self, transfer: Transfer, outcome: str, path: Path | None, *, label: str, reason: str = "") -> None:
         if not self.config.jobs:
             return
         values = {
             "path": str(path) if path else "",
             "name": path.name if path else "",
-            "transfer_id": transfer_id,
-            "file_id": file_id or "",
-            "bank_file_id": bank_file_id or "",
-            "sha256": sha256 or "",
-            "bytes": size if size is not None else "",
+            "transfer_id": transfer.transfer_id,
+            "file_id": transfer.file_id or "",
+            "bank_file_id": transfer.bank_file_id or "",
+            "sha256": transfer.sha256 or "",
+            "bytes": transfer.size,
             "outcome": label,
             "reason": reason,
-            "direction": when,
+            "direction": transfer.done,
             "spool": str(self.spool.root),
         }
-        run_jobs(self.config.jobs, when, outcome, transfer_id, values, cwd=str(self.config.path.parent))
+        run_jobs(
+            self.config.jobs, transfer.done, outcome, transfer.transfer_id, values, cwd=str(self.config.path.parent)
+        )
 
 
 def elapsed_ms(t0: float) -> int:

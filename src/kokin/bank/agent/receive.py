@@ -9,20 +9,30 @@ from __future__ import annotations
 
 import logging
 import os
-import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from kokin.bank import client as hubclient
-from kokin.bank.agent.outcome import AgentBase, RoundResult, elapsed_ms, file_size, now_iso
+from kokin.bank.agent.outcome import AgentBase, RoundResult, Transfer, elapsed_ms, file_size, now_iso
 from kokin.bank.agent.retry import GiveUp, Retrier, Stopped
-from kokin.bank.client import HubRefusal, Interrupted, TransientError
+from kokin.bank.client import DownloadResult
 from kokin.bank.conversion import ConversionError, convert_file
-from kokin.bank.history import TransferRecord
+from kokin.bank.errors import AuthError, HubRefusal, Interrupted, NotFound, TransientError
 from kokin.bank.spool import iter_state, private_dir, read_json, safe_component, write_json
 from kokin.formats.files import fsync_dir
 
 log = logging.getLogger("kokin.bank.agent")
+
+
+@dataclass(frozen=True)
+class _Fetched:
+    """A downloaded and checked file, ready for inbox/: ``path`` holds it as the bank reads it."""
+
+    download: DownloadResult
+    path: Path
+    #: the SHA-256 of ``path``: the hub's unless the file was converted
+    sha256: str
+    conversion: str | None
 
 
 class Receiving(AgentBase):
@@ -38,52 +48,39 @@ class Receiving(AgentBase):
     def _ack(self, path: Path, pending: dict[str, Any]) -> bool:
         file_id = str(pending["id"])
         retrier = Retrier(self, f"ack {file_id}")
-        while True:
-            try:
-                self.client.ack(
+        try:
+            retrier.call(
+                lambda: self.client.ack(
                     file_id,
                     sha256=str(pending["sha256"]),
                     size=int(pending["bytes"]),
                     duration_ms=int(pending.get("duration_ms", 0)),
                     retries=int(pending.get("retries", 0)),
                 )
-            except hubclient.AuthError:
-                raise
-            except hubclient.NotFound:
-                log.warning("受信確認の対象がハブにありません / nothing to acknowledge on the hub: %s", file_id)
-            except HubRefusal as exc:
-                log.error("受信確認が拒否されました / acknowledgement refused: %s: %s", file_id, exc)
-            except TransientError as exc:
-                try:
-                    retrier.failed(exc)
-                except GiveUp:
-                    log.warning("受信確認は次回に再試行 / acknowledgement left for the next round: %s", file_id)
-                    return False
-                continue
-            else:
-                log.info("受信確認済 / acknowledged: %s (%s)", file_id, pending.get("name"))
-            path.unlink(missing_ok=True)
-            return True
+            )
+        except AuthError:
+            raise
+        except NotFound:
+            log.warning("受信確認の対象がハブにありません / nothing to acknowledge on the hub: %s", file_id)
+        except HubRefusal as exc:
+            log.error("受信確認が拒否されました / acknowledgement refused: %s: %s", file_id, exc)
+        except GiveUp:
+            log.warning("受信確認は次回に再試行 / acknowledgement left for the next round: %s", file_id)
+            return False
+        else:
+            log.info("受信確認済 / acknowledged: %s (%s)", file_id, pending.get("name"))
+        path.unlink(missing_ok=True)
+        return True
 
     def receive_all(self, result: RoundResult) -> None:
-        retrier = Retrier(self, "GET /files")
-        while True:
-            try:
-                files = self.client.list_files()
-                break
-            except hubclient.AuthError:
-                raise
-            except HubRefusal as exc:
-                log.error("ファイル一覧を取得できません / cannot list the hub's files: %s", exc)
-                result.errors += 1
-                return
-            except TransientError as exc:
-                try:
-                    retrier.failed(exc)
-                except GiveUp:
-                    log.error("ファイル一覧を取得できません / cannot list the hub's files: %s", exc)
-                    result.errors += 1
-                    return
+        try:
+            files = Retrier(self, "GET /files").call(self.client.list_files)
+        except AuthError:
+            raise
+        except (HubRefusal, GiveUp) as exc:
+            log.error("ファイル一覧を取得できません / cannot list the hub's files: %s", exc)
+            result.errors += 1
+            return
         for entry in files:
             if self.stop.is_set():
                 raise Stopped()
@@ -109,8 +106,7 @@ class Receiving(AgentBase):
         if file_id in self.refused:
             return
         transfer_id = str(entry.get("transfer_id") or "UNKNOWN")
-        expected = str(entry.get("sha256") or "").lower() or None
-        ack_path = self.spool.acks / f"{safe_component(file_id)}.json"
+        ack_path = self._ack_path(file_id)
         target, placed = self._inbox_target(entry)
         if ack_path.exists() or placed:
             # placed before: only the acknowledgement is missing (never download twice)
@@ -118,10 +114,15 @@ class Receiving(AgentBase):
             if pending is not None:
                 self._ack(ack_path, pending)
                 return
-        started_at = now_iso()
-        t0 = time.monotonic()
-        partial = self.spool.partial / f"{safe_component(file_id)}.part"
-        retrier = Retrier(self, f"{transfer_id}/{entry.get('name')}")
+        name = str(entry.get("name"))
+        transfer = Transfer(
+            "receive",
+            transfer_id,
+            name,
+            Retrier(self, f"{transfer_id}/{name}"),
+            file_id=file_id,
+            sha256=str(entry.get("sha256") or "").lower() or None,
+        )
         log.info(
             "集信開始 / receiving: %s/%s (%s バイト / bytes, ファイルID / file ID %s)",
             transfer_id,
@@ -129,114 +130,81 @@ class Receiving(AgentBase):
             f"{int(entry.get('size') or 0):,}",
             file_id,
         )
-        while True:
+        fetched = self._fetch(file_id, transfer, result)
+        if fetched is not None:
+            self._place(entry, transfer, fetched, target, result)
+
+    def _fetch(self, file_id: str, transfer: Transfer, result: RoundResult) -> _Fetched | None:
+        """Download (resumed from partial/) and convert where configured; ``None`` when it did not
+        work out this round (the failure is recorded)."""
+        partial = self.spool.partial / f"{safe_component(file_id)}.part"
+        expected = transfer.sha256
+
+        def attempt() -> DownloadResult:
             try:
-                download = self.client.download(file_id, partial, expected)
-                break
-            except Interrupted:
-                log.info("集信を中断 (再開可能) / download interrupted, resumable: %s", file_id)
-                raise Stopped() from None
-            except hubclient.AuthError:
+                return self.client.download(file_id, partial, expected)
+            except TransientError:
+                transfer.size = file_size(partial)  # what a give-up records: the bytes held so far
                 raise
-            except hubclient.NotFound:
-                log.warning("ファイルはもう取得できません / the file is no longer waiting: %s", file_id)
-                partial.unlink(missing_ok=True)
-                return
-            except HubRefusal as exc:
-                self._give_up(
-                    "receive",
-                    transfer_id,
-                    str(entry.get("name")),
-                    file_id,
-                    None,
-                    0,
-                    expected,
-                    started_at,
-                    t0,
-                    GiveUp(exc, retrier.retries),
-                    result,
-                )
-                return
-            except TransientError as exc:
-                try:
-                    retrier.failed(exc)
-                except GiveUp as gave_up:
-                    self._give_up(
-                        "receive",
-                        transfer_id,
-                        str(entry.get("name")),
-                        file_id,
-                        None,
-                        file_size(partial),
-                        expected,
-                        started_at,
-                        t0,
-                        gave_up,
-                        result,
-                    )
-                    return
+
+        try:
+            download = self.with_retries(attempt, transfer, result)
+        except Interrupted:
+            log.info("集信を中断 (再開可能) / download interrupted, resumable: %s", file_id)
+            raise Stopped() from None
+        except AuthError:
+            raise
+        except NotFound:
+            log.warning("ファイルはもう取得できません / the file is no longer waiting: %s", file_id)
+            partial.unlink(missing_ok=True)
+            return None
+        except HubRefusal as exc:
+            self._give_up(replace(transfer, size=0), exc, result)  # refused outright: nothing received
+            return None
+        if download is None:
+            return None
         if download.resumed_from:
             log.info(
                 "受信を途中から再開しました / download resumed at byte %s: %s", f"{download.resumed_from:,}", file_id
             )
-        data_path = partial
-        local_sha = download.sha256
-        conversion = self.config.conversion_for(transfer_id)
-        if conversion == "ebcdic":
-            data_path = self.spool.staging / f"{safe_component(file_id)}.ebcdic"
-            try:
-                converted = convert_file(partial, data_path, "ebcdic")
-            except ConversionError as exc:
-                data_path.unlink(missing_ok=True)
-                self.refused.add(file_id)
-                self._give_up(
-                    "receive",
-                    transfer_id,
-                    str(entry.get("name")),
-                    file_id,
-                    None,
-                    download.bytes,
-                    download.sha256,
-                    started_at,
-                    t0,
-                    GiveUp(exc, retrier.retries),
-                    result,
-                )
-                return
-            local_sha = converted.sha256
-        sidecar = {
-            "id": file_id,
-            "transfer_id": transfer_id,
-            "reply_transfer_id": entry.get("reply_transfer_id"),
-            "name": entry.get("name"),
-            "format": entry.get("format"),
-            "size": download.bytes,
-            "sha256": download.sha256,
-            "local_sha256": local_sha,
-            "conversion": conversion,
-            "consignor_code": entry.get("consignor_code"),
-            "debit_date": entry.get("debit_date"),
-            "records": entry.get("records"),
-            "amount": entry.get("amount"),
-            "approved_at": entry.get("approved_at"),
-            "received_at": now_iso(),
-        }
+        transfer.size, transfer.sha256 = download.bytes, download.sha256
+        conversion = self.config.conversion_for(transfer.transfer_id)
+        if conversion != "ebcdic":
+            return _Fetched(download, partial, download.sha256, conversion)
+        converted_path = self.spool.staging / f"{safe_component(file_id)}.ebcdic"
+        try:
+            converted = convert_file(partial, converted_path, "ebcdic")
+        except ConversionError as exc:
+            converted_path.unlink(missing_ok=True)
+            self.refused.add(file_id)
+            self._give_up(transfer, exc, result)
+            return None
+        return _Fetched(download, converted_path, converted.sha256, conversion)
+
+    def _place(
+        self, entry: dict[str, Any], transfer: Transfer, fetched: _Fetched, target: Path, result: RoundResult
+    ) -> None:
+        """Into inbox/ (the sidecar first), then acknowledged, recorded and the jobs run."""
+        file_id = str(entry["id"])
+        download = fetched.download
         # the sidecar first, then the data: whoever sees the data file finds its sidecar beside it
-        write_json(target.with_name(target.name + ".json"), sidecar)
+        write_json(target.with_name(target.name + ".json"), _sidecar(entry, fetched))
         private_dir(target.parent)
-        os.replace(data_path, target)  # 0600 like every file the agent writes (partial/ or staging/)
+        os.replace(fetched.path, target)  # 0600 like every file the agent writes (partial/ or staging/)
         fsync_dir(target.parent)
-        partial.unlink(missing_ok=True)
-        duration = elapsed_ms(t0)
+        (self.spool.partial / f"{safe_component(file_id)}.part").unlink(missing_ok=True)
+        duration = elapsed_ms(transfer.t0)
+        transfer.name = target.name
         pending = {
             "id": file_id,
             "sha256": download.sha256,
             "bytes": download.bytes,
             "duration_ms": duration,
-            "retries": retrier.retries,
+            "retries": transfer.retries,
             "name": target.name,
-            "transfer_id": transfer_id,
+            "transfer_id": transfer.transfer_id,
         }
+        ack_path = self._ack_path(file_id)
         write_json(ack_path, pending)
         log.info(
             "集信完了 / received: %s → inbox/%s/%s (%s バイト / bytes, %d ms, 再試行 / retries %d)",
@@ -245,37 +213,39 @@ class Receiving(AgentBase):
             target.name,
             f"{download.bytes:,}",
             duration,
-            retrier.retries,
+            transfer.retries,
         )
         acked = self._ack(ack_path, pending)
-        self.history.add(
-            TransferRecord(
-                "receive",
-                transfer_id,
-                target.name,
-                file_id,
-                None,
-                download.bytes,
-                download.sha256,
-                started_at,
-                duration,
-                retrier.retries,
-                "received",
-                "" if acked else "受信確認は次回に再試行 / acknowledgement pending",
-            )
-        )
+        reason = "" if acked else "受信確認は次回に再試行 / acknowledgement pending"
+        self.history.add(transfer.row("received", reason, duration_ms=duration))
         result.received += 1
-        self._jobs(
-            "received",
-            "success",
-            transfer_id,
-            target,
-            file_id=file_id,
-            bank_file_id=None,
-            sha256=local_sha,
-            size=file_size(target),
-            label="received",
-        )
+        # the jobs see the file as placed: converted, its own digest and length
+        placed = replace(transfer, sha256=fetched.sha256, size=file_size(target))
+        self._jobs(placed, "success", target, label="received")
+
+    def _ack_path(self, file_id: str) -> Path:
+        return self.spool.acks / f"{safe_component(file_id)}.json"
+
+
+def _sidecar(entry: dict[str, Any], fetched: _Fetched) -> dict[str, Any]:
+    """What the bank's core system learns about a received file, in ``<name>.json`` beside it."""
+    return {
+        "id": str(entry["id"]),
+        "transfer_id": str(entry.get("transfer_id") or "UNKNOWN"),
+        "reply_transfer_id": entry.get("reply_transfer_id"),
+        "name": entry.get("name"),
+        "format": entry.get("format"),
+        "size": fetched.download.bytes,
+        "sha256": fetched.download.sha256,
+        "local_sha256": fetched.sha256,
+        "conversion": fetched.conversion,
+        "consignor_code": entry.get("consignor_code"),
+        "debit_date": entry.get("debit_date"),
+        "records": entry.get("records"),
+        "amount": entry.get("amount"),
+        "approved_at": entry.get("approved_at"),
+        "received_at": now_iso(),
+    }
 
 
 def _ack_from_sidecar(target: Path, file_id: str) -> dict[str, Any] | None:

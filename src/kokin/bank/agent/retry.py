@@ -1,7 +1,8 @@
 """The retry policy of the bank agent: each transfer's failures counted, exponential backoff with jitter.
 
 :class:`Retrier` waits between attempts and raises :class:`GiveUp` when a transfer's retries are
-spent (the file stays for a later round) or :class:`Stopped` when a stop is asked for while it waits.
+spent (the file stays for a later round) or :class:`Stopped` when a stop is asked for while it waits;
+:meth:`Retrier.call` is the loop around one request: again after each :class:`TransientError`.
 """
 
 from __future__ import annotations
@@ -9,19 +10,22 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from typing import Protocol
+from collections.abc import Callable
+from typing import Protocol, TypeVar
 
 from kokin.bank.config import AgentConfig
+from kokin.bank.errors import TransientError
 
 log = logging.getLogger("kokin.bank.agent")
+
+T = TypeVar("T")
 
 
 class GiveUp(Exception):
     """The retries of one transfer are spent; the file stays where it is for a later round."""
 
-    def __init__(self, cause: BaseException, retries: int) -> None:
+    def __init__(self, cause: BaseException) -> None:
         self.cause = cause
-        self.retries = retries
         super().__init__(str(cause))
 
 
@@ -42,13 +46,22 @@ class Retrier:
     def __init__(self, agent: _Waiting, what: str) -> None:
         self.agent = agent
         self.what = what
+        #: retries so far (each after a failed attempt); never more than the configured number
         self.retries = 0
+
+    def call(self, fn: Callable[[], T]) -> T:
+        """``fn()``, tried again after each :class:`TransientError` until it succeeds."""
+        while True:
+            try:
+                return fn()
+            except TransientError as exc:
+                self.failed(exc)
 
     def failed(self, exc: BaseException) -> None:
         cfg = self.agent.config.transfer
+        if self.retries >= cfg.retries:
+            raise GiveUp(exc)
         self.retries += 1
-        if self.retries > cfg.retries:
-            raise GiveUp(exc, self.retries - 1)
         delay = min(cfg.backoff_max_seconds, cfg.backoff_seconds * 2 ** (self.retries - 1))
         # jitter: agents of several banks (or a restarted hub's clients) must not retry in lockstep
         delay = random.uniform(delay / 2, delay) if delay > 0 else 0.0

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kokin.bank.errors import ConfigError as ConfigError
 from kokin.bank.simulator.population import COLLECTION_FORMATS, KindSpec, items_of
-from kokin.formats.errors import KokinError
 
 TRANSFER_ID = re.compile(r"^[A-Z0-9_-]{1,64}$")
 SCALES = ("day", "month")
@@ -26,10 +26,6 @@ TOP_KEYS = {
     "kind",
 }
 KIND_KEYS = {"transfer_id", "format", "yearly_volume", "label", "direction", "reply", "items", "receipts"}
-
-
-class ConfigError(KokinError, ValueError):
-    """A simulator configuration that cannot be used; the reason in Japanese and English."""
 
 
 # -- config --------------------------------------------------------------------------------------------

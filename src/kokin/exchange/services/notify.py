@@ -25,7 +25,7 @@ def notify_arrival(*, file: ExchangeFile) -> int:
         .exclude(email="")
         .distinct()
     )
-    base = str(getattr(settings, "WEBAUTHN_ORIGIN", "")).rstrip("/")
+    base = str(settings.WEBAUTHN_ORIGIN).rstrip("/")
     link = base + reverse("exchange:detail", args=[file.id])
     subject = f"[kokin] 新しいファイルが届きました: {file.data_kind.label}"
     body = render_to_string(
@@ -40,7 +40,7 @@ def notify_arrival(*, file: ExchangeFile) -> int:
             "link": link,
         },
     )
-    sender = getattr(settings, "DEFAULT_FROM_EMAIL", "kokin@localhost")
+    sender = settings.DEFAULT_FROM_EMAIL
     messages = [(subject, body, sender, [u.email]) for u in users]
     sent = send_mass_mail(messages, fail_silently=True) if messages else 0
     record(
