@@ -64,9 +64,9 @@ class OperatorMiddleware:
 
 class ActorMiddleware:
     """Sets :data:`kokin.audit.actor.current_actor` while the request is served: the entries written
-    on model signals (:mod:`kokin.accounts.signals`) take their actor from it. The API authenticates
-    its token in the view, so an API call's actor here is its address alone; its endpoints pass their
-    own actor."""
+    on model signals (:mod:`kokin.accounts.signals`) and by the auditor's page take their actor from
+    it. The API authenticates its token in the view, so an API call's actor here is its address
+    alone; its endpoints pass their own actor."""
 
     def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response
