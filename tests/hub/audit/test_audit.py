@@ -19,6 +19,7 @@ from django.db import IntegrityError, connection, connections, transaction
 from django.test import Client
 from django.utils import timezone
 
+from kokin.audit.actor import Actor
 from kokin.audit.export import HEADER, read_csv
 from kokin.audit.models import AuditEntry
 from kokin.audit.services import GENESIS, check, record, verify
@@ -35,7 +36,9 @@ def entries(action: str, **filters: Any) -> list[AuditEntry]:
 
 def some_entries(n: int) -> list[AuditEntry]:
     return [
-        record(action="test", actor=f"tester-{i % 3}", object=f"file-{i}", detail={"i": i, "名前": "口座振替"})
+        record(
+            action="test", actor=Actor(name=f"tester-{i % 3}"), object=f"file-{i}", detail={"i": i, "名前": "口座振替"}
+        )
         for i in range(n)
     ]
 
@@ -184,6 +187,23 @@ def test_a_changed_audit_key_breaks_every_entry(settings: Any) -> None:
     assert breaks_at() == {1, 2, 3}
 
 
+@pytest.mark.django_db
+def test_an_entry_writes_the_actor_as_it_is_and_a_role_given_replaces_its_own() -> None:
+    actor = Actor("zeimu-send", "操作担当者", "税務課", "10.1.2.3", "AB" * 32)
+    written = record(action="test", actor=actor, object="file-1")
+    assert (written.actor, written.role, written.department, written.client_ip, written.cert_fingerprint) == (
+        "zeimu-send",
+        "操作担当者",
+        "税務課",
+        "10.1.2.3",
+        "AB" * 32,
+    )
+    assert record(action="test", actor=actor, role="送信").role == "送信"
+    command = record(action="test", actor=Actor.command())
+    assert command.actor.startswith("os:") and command.role == "コマンド" and command.client_ip == ""
+    assert check().ok
+
+
 # --- append-only -------------------------------------------------------------------------------
 
 
@@ -238,7 +258,13 @@ def dated_entries(db: None, monkeypatch: pytest.MonkeyPatch) -> list[AuditEntry]
     ]:
         monkeypatch.setattr(timezone, "now", lambda when=when: when.astimezone(dt.UTC))
         made.append(
-            record(action="view", actor=actor, object=obj, sha256="ab" * 32, detail={"件数": 3, "note": "改行\nあり"})
+            record(
+                action="view",
+                actor=Actor(name=actor),
+                object=obj,
+                sha256="ab" * 32,
+                detail={"件数": 3, "note": "改行\nあり"},
+            )
         )
     monkeypatch.undo()
     return made
@@ -310,7 +336,7 @@ def test_auditor_page_is_japanese_with_wareki_dates(login_as: LoginAs) -> None:
 
 def test_auditor_page_filters(login_as: LoginAs, dated_entries: list[AuditEntry]) -> None:
     client = login_as("auditor")
-    record(action="login_failed", actor="zeimu-view", object="user:zeimu-view", outcome="failure")
+    record(action="login_failed", actor=Actor(name="zeimu-view"), object="user:zeimu-view", outcome="failure")
 
     def seqs(**query: str) -> list[int]:
         response = client.get("/audit/", query)
@@ -397,7 +423,7 @@ def test_concurrent_writers_keep_one_unbroken_chain(committed_db: None) -> None:
         try:
             start.wait()
             for i in range(each):
-                record(action="concurrent", actor=f"writer-{n}", detail={"i": i})
+                record(action="concurrent", actor=Actor(name=f"writer-{n}"), detail={"i": i})
         except BaseException as exc:
             errors.append(exc)
         finally:
