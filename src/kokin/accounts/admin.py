@@ -302,10 +302,9 @@ class UserAdmin(AuditedAdmin):
         new = formset.save(commit=False)
         for assignment in formset.deleted_objects:
             assignment.delete()  # narrowing takes effect at once (logged as a role_change)
+        actor = actor_of(request)
         for assignment in new:
-            grants.request_grant(
-                actor=actor_of(request), user=form.instance, business=assignment.business, role=assignment.role
-            )
+            grants.request_grant(actor=actor, user=form.instance, business=assignment.business, role=assignment.role)
         formset.new_objects = []  # nothing was added; the change message must not say so
         if new:
             self.message_user(request, _requested_message(len(new)), messages.SUCCESS)
@@ -353,14 +352,12 @@ class UserAdmin(AuditedAdmin):
 
     @admin.action(description="パスワードと第2要素をリセット (登録用リンクを発行)")
     def reset_factors(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        actor, site_url = actor_of(request), request.build_absolute_uri("/")
         for user in queryset:
             if user.pk == request.user.pk:
                 self.message_user(request, "自分の第2要素は「認証設定」で変更してください。", messages.WARNING)
                 continue
-            issued = enrolment.reset_credentials(
-                actor=actor_of(request), user=user, site_url=request.build_absolute_uri("/")
-            )
-            self._hand_over(request, issued, user)
+            self._hand_over(request, enrolment.reset_credentials(actor=actor, user=user, site_url=site_url), user)
 
     @admin.action(description="ロック解除")
     def unlock(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
