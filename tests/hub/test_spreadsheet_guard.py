@@ -15,6 +15,7 @@ from django.test import Client
 
 from kokin.accounts.models import DataKind
 from kokin.audit import export
+from kokin.audit.actor import Actor
 from kokin.audit.models import AuditEntry
 from kokin.audit.services import record
 from kokin.exchange import reports
@@ -70,7 +71,7 @@ def test_validation_report_guards_every_text_cell() -> None:
 
 def test_operation_log_export_guards_every_attack_and_reads_back(db: None) -> None:
     for attack in ATTACKS:
-        record(action="login_failed", actor=attack, object=attack, outcome="failure")
+        record(action="login_failed", actor=Actor(name=attack), object=attack, outcome="failure")
     out = io.BytesIO()
     export.write_csv(out, AuditEntry.objects.order_by("seq"), encoding="utf-8-sig")
     header, *rows = rows_of(out.getvalue(), "utf-8-sig")

@@ -8,6 +8,7 @@ role words the operation log writes — the one place they are made.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from django.http import HttpRequest
@@ -34,15 +35,16 @@ def role_labels(codes: list[str]) -> str:
     return "・".join(Role(code).label for code in sorted(codes))
 
 
-def roles_on(user: User, business: Business | int) -> str:
-    """The user's roles on ``business`` (an object or its id) as the log writes them, or ``""``."""
-    found = RoleAssignment.objects.filter(user=user, business=business).values_list("role", flat=True)
+def roles_on(user: User, business: Business | int | str) -> str:
+    """The user's roles on ``business`` (an object, its id or its code) as the log writes them, or ``""``."""
+    where = {"business__code": business} if isinstance(business, str) else {"business": business}
+    found = RoleAssignment.objects.filter(user=user, **where).values_list("role", flat=True)
     return role_labels(list(found))
 
 
-def role_on(actor: Actor, business: Business | None) -> str:
-    """What the log writes as ``actor``'s role for an operation on ``business``: an operator's roles
-    there, else the role the actor came with (hub-wide, 金融機関, コマンド)."""
+def role_on(actor: Actor, business: Business | int | str | None) -> str:
+    """What the log writes as ``actor``'s role for an operation on ``business`` (an object, its id or
+    its code): an operator's roles there, else the role the actor came with (hub-wide, 金融機関, コマンド)."""
     if isinstance(actor.user, User) and business is not None:
         return roles_on(actor.user, business) or actor.role
     return actor.role
@@ -52,14 +54,20 @@ def _department(user: User) -> str:
     return user.department.name if user.department is not None else ""
 
 
-def actor_of(request: HttpRequest, user: Any = None, *, name: str = "") -> Actor:
+def _where(request: HttpRequest) -> dict[str, str]:
+    return {"client_ip": client_ip(request), "cert_fingerprint": client_cert_fingerprint(request)}
+
+
+def actor_of(request: HttpRequest, user: Any = None, *, name: str | None = None) -> Actor:
     """The actor of a request: ``user`` (default: the request's), or for a login that named an ID but
-    did not get in, that ``name``; with the request's address and client certificate."""
+    did not get in, that ``name`` alone (whoever the request's user is, e.g. at a re-authentication);
+    with the request's address and client certificate."""
+    if name is not None:
+        return Actor(name=name, **_where(request))
     user = request.user if user is None and hasattr(request, "user") else user
-    where = {"client_ip": client_ip(request), "cert_fingerprint": client_cert_fingerprint(request)}
     if isinstance(user, User) and user.is_authenticated:
-        return Actor(name=user.username, role=hub_role(user), department=_department(user), user=user, **where)
-    return Actor(name=name, **where)
+        return replace(user_actor(user), **_where(request))
+    return Actor(name="", **_where(request))
 
 
 def user_actor(user: User) -> Actor:
@@ -70,9 +78,4 @@ def user_actor(user: User) -> Actor:
 def bank_actor(account_name: str, request: HttpRequest | None = None) -> Actor:
     """A bank system account of the bank link (``bank:<name>``), with the connection's address and
     certificate when there is a request."""
-    where = (
-        {"client_ip": client_ip(request), "cert_fingerprint": client_cert_fingerprint(request)}
-        if request is not None
-        else {}
-    )
-    return Actor(name=f"bank:{account_name}", role=BANK_ROLE, **where)
+    return Actor(name=f"bank:{account_name}", role=BANK_ROLE, **(_where(request) if request is not None else {}))

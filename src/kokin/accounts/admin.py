@@ -28,6 +28,7 @@ from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kokin.accounts import enrolment, grants, services
+from kokin.accounts.actors import actor_of
 from kokin.accounts.models import Business, DataKind, Department, RoleAssignment, User, WebAuthnDevice
 from kokin.audit.services import record
 
@@ -83,16 +84,17 @@ class AuditedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return site.has_permission(request)
 
     def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> Any:
-        record(action="admin_add", request=request, object=_label(obj), detail={"change": message})
+        record(action="admin_add", actor=actor_of(request), object=_label(obj), detail={"change": message})
         return super().log_addition(request, obj, message)
 
     def log_change(self, request: HttpRequest, obj: Any, message: Any) -> Any:
-        record(action="admin_change", request=request, object=_label(obj), detail={"change": message})
+        record(action="admin_change", actor=actor_of(request), object=_label(obj), detail={"change": message})
         return super().log_change(request, obj, message)
 
     def log_deletions(self, request: HttpRequest, queryset: Any) -> Any:
+        actor = actor_of(request)
         for obj in queryset:
-            record(action="admin_delete", request=request, object=_label(obj))
+            record(action="admin_delete", actor=actor, object=_label(obj))
         return super().log_deletions(request, queryset)
 
 
@@ -173,7 +175,7 @@ class RoleAssignmentAdmin(AuditedAdmin):
         return False  # a wider or different role is a new grant request; narrowing is a deletion
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        grants.request_grant(request=request, user=obj.user, business=obj.business, role=obj.role)
+        grants.request_grant(actor=actor_of(request), user=obj.user, business=obj.business, role=obj.role)
 
     def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> Any:
         return None  # nothing was added: the request is logged by grants.request_grant
@@ -300,16 +302,18 @@ class UserAdmin(AuditedAdmin):
         new = formset.save(commit=False)
         for assignment in formset.deleted_objects:
             assignment.delete()  # narrowing takes effect at once (logged as a role_change)
+        actor = actor_of(request)
         for assignment in new:
-            grants.request_grant(
-                request=request, user=form.instance, business=assignment.business, role=assignment.role
-            )
+            grants.request_grant(actor=actor, user=form.instance, business=assignment.business, role=assignment.role)
         formset.new_objects = []  # nothing was added; the change message must not say so
         if new:
             self.message_user(request, _requested_message(len(new)), messages.SUCCESS)
 
     def response_add(self, request: HttpRequest, obj: Any, post_url_continue: str | None = None) -> HttpResponse:
-        self._hand_over(request, enrolment.reset_credentials(request=request, user=obj, new=True), obj)
+        issued = enrolment.reset_credentials(
+            actor=actor_of(request), user=obj, site_url=request.build_absolute_uri("/"), new=True
+        )
+        self._hand_over(request, issued, obj)
         return super().response_add(request, obj, post_url_continue)
 
     def _hand_over(self, request: HttpRequest, issued: enrolment.Issued, user: User) -> None:
@@ -348,14 +352,16 @@ class UserAdmin(AuditedAdmin):
 
     @admin.action(description="パスワードと第2要素をリセット (登録用リンクを発行)")
     def reset_factors(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        actor, site_url = actor_of(request), request.build_absolute_uri("/")
         for user in queryset:
             if user.pk == request.user.pk:
                 self.message_user(request, "自分の第2要素は「認証設定」で変更してください。", messages.WARNING)
                 continue
-            self._hand_over(request, enrolment.reset_credentials(request=request, user=user), user)
+            self._hand_over(request, enrolment.reset_credentials(actor=actor, user=user, site_url=site_url), user)
 
     @admin.action(description="ロック解除")
     def unlock(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        actor = actor_of(request)
         for user in queryset:
-            services.unlock(request=request, user=user)
+            services.unlock(actor=actor, user=user)
         self.message_user(request, f"{queryset.count()} 人のロックを解除しました。", messages.SUCCESS)

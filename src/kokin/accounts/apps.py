@@ -15,7 +15,9 @@ class AccountsConfig(AppConfig):
     verbose_name = "操作担当者・業務"
 
     def ready(self) -> None:
+        from kokin.accounts import signals
         from kokin.audit import labels
 
         for code, label in ACTION_LABELS.items():
             labels.ACTION_LABELS.setdefault(code, label)
+        signals.connect()

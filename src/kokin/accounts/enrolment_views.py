@@ -11,6 +11,7 @@ from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.urls import reverse_lazy
 
+from kokin.accounts.actors import actor_of
 from kokin.accounts.enrolment import tokens
 from kokin.accounts.models import User
 from kokin.audit.services import record
@@ -43,8 +44,7 @@ class EnrolmentView(PasswordResetConfirmView):
         if not self.validlink and response.status_code == 200:
             record(
                 action="enrolment_link_use",
-                request=self.request,
-                actor=self.user.username if self.user else "",
+                actor=actor_of(self.request, name=self.user.username if self.user else ""),
                 object=f"user:{self.user.username}" if self.user else "",
                 outcome="failure",
             )
@@ -53,5 +53,5 @@ class EnrolmentView(PasswordResetConfirmView):
 
     def form_valid(self, form: SetPasswordForm) -> HttpResponse:  # type: ignore[type-arg]
         response: HttpResponse = super().form_valid(form)
-        record(action="enrolment_link_use", request=self.request, object=f"user:{form.user.username}")
+        record(action="enrolment_link_use", actor=actor_of(self.request), object=f"user:{form.user.username}")
         return response

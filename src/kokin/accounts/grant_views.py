@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from kokin.accounts import grants
+from kokin.accounts.actors import actor_of
 from kokin.accounts.models import User
 from kokin.accounts.permissions import Action, can
 from kokin.accounts.views import verified_required
@@ -42,7 +43,7 @@ def decide_view(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "承認か却下を選んでください。")
         return redirect("accounts:grants")
     try:
-        grant = grants.decide(request=request, grant_id=pk, approve=decision == "approve")
+        grant = grants.decide(actor=actor_of(request), grant_id=pk, approve=decision == "approve")
     except PermissionDenied as exc:
         return render(request, "accounts/grants.html", {"pending": [], "refusal": str(exc)}, status=403)
     except ValidationError as exc:

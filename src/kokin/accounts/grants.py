@@ -6,6 +6,8 @@ administrator. Nobody decides a request for themselves or one they made; the req
 decision are both written to the operation log. Removing a role narrows access and takes effect at
 once (the operation log records it as a ``role_change``). Separation of duties (送信 and 承認 never together on one
 business) is checked at the request, again at the approval, and by the model and the database.
+Both entries are written in the actor's roles on the business (:func:`kokin.accounts.actors.role_on`):
+業務管理 for a business's manager, システム管理者 for a system administrator.
 """
 
 from __future__ import annotations
@@ -13,9 +15,9 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest
 from django.utils import timezone
 
+from kokin.accounts.actors import role_on
 from kokin.accounts.models import (
     EXCLUSIVE_ROLES,
     SEPARATION_OF_DUTIES,
@@ -27,6 +29,7 @@ from kokin.accounts.models import (
     check_role,
 )
 from kokin.accounts.permissions import Action, businesses_for
+from kokin.audit.actor import Actor
 from kokin.audit.services import record
 
 State = RoleGrantRequest.State
@@ -66,15 +69,16 @@ def check_grant(user: User, business: Business, role: str, *, also: list[tuple[i
 
 
 @transaction.atomic
-def request_grant(*, request: HttpRequest, user: User, business: Business, role: str) -> RoleGrantRequest:
+def request_grant(*, actor: Actor, user: User, business: Business, role: str) -> RoleGrantRequest:
     """Ask for ``role`` on ``business`` for ``user``; nothing is granted until approved."""
-    requester: User = request.user  # type: ignore[assignment]
+    requester: User = actor.user
     User.objects.select_for_update().filter(pk=user.pk).first()  # one request at a time per user
     check_grant(user, business, role)
     grant = RoleGrantRequest.objects.create(user=user, business=business, role=role, requested_by=requester)
     record(
         action="role_grant_request",
-        request=request,
+        actor=actor,
+        role=role_on(actor, business),
         object=_object(user),
         detail={"request": grant.pk, "business": business.code, "role": role},
     )
@@ -108,18 +112,18 @@ def requested_by(requester: User) -> QuerySet[RoleGrantRequest]:
     return pending.select_related("user", "business__department")
 
 
-def decide(*, request: HttpRequest, grant_id: int, approve: bool) -> RoleGrantRequest:
+def decide(*, actor: Actor, grant_id: int, approve: bool) -> RoleGrantRequest:
     """Approve (the role is created) or refuse a pending request; both are logged, as is a refusal
     to let the caller decide (:class:`PermissionDenied`) or a role the rules no longer allow
     (:class:`ValidationError`)."""
-    approver: User = request.user  # type: ignore[assignment]
     try:
-        return _decide(request=request, approver=approver, grant_id=grant_id, approve=approve)
+        return _decide(actor=actor, grant_id=grant_id, approve=approve)
     except (PermissionDenied, ValidationError) as exc:
         grant = RoleGrantRequest.objects.select_related("user", "business").filter(pk=grant_id).first()
         record(
             action="role_grant_decide",
-            request=request,
+            actor=actor,
+            role=role_on(actor, grant.business if grant else None),
             object=_object(grant.user) if grant else f"grant:{grant_id}",
             outcome="denied",
             detail={
@@ -133,7 +137,8 @@ def decide(*, request: HttpRequest, grant_id: int, approve: bool) -> RoleGrantRe
 
 
 @transaction.atomic
-def _decide(*, request: HttpRequest, approver: User, grant_id: int, approve: bool) -> RoleGrantRequest:
+def _decide(*, actor: Actor, grant_id: int, approve: bool) -> RoleGrantRequest:
+    approver: User = actor.user
     grant = RoleGrantRequest.objects.select_for_update().filter(pk=grant_id).first()
     if grant is None:
         raise PermissionDenied(NOT_AN_APPROVER)
@@ -153,7 +158,8 @@ def _decide(*, request: HttpRequest, approver: User, grant_id: int, approve: boo
     grant.save(update_fields=["state", "decided_by", "decided_at"])
     record(
         action="role_grant_decide",
-        request=request,
+        actor=actor,
+        role=role_on(actor, grant.business),
         object=_object(grant.user),
         detail={
             "request": grant.pk,

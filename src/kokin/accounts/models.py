@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
+from django.contrib.auth import get_backends
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -143,6 +144,12 @@ class User(AbstractUser):  # type: ignore[django-manager-missing]  # WebAuthnDev
 
     def __str__(self) -> str:
         return f"{self.display_name or self.username} ({self.username})"
+
+    def has_perm(self, perm: str, obj: models.Model | None = None) -> bool:
+        """Whether an authentication backend grants ``perm`` (kokin's own names ``kokin.<action>``:
+        :class:`kokin.accounts.backends.PermissionBackend`). Unlike Django's, it does not answer yes to
+        every name for a superuser: who may do what in kokin is :mod:`kokin.accounts.permissions` alone."""
+        return any(backend.has_perm(self, perm, obj) for backend in get_backends() if hasattr(backend, "has_perm"))
 
     @property
     def is_hub_wide(self) -> bool:

@@ -7,7 +7,7 @@ Two ceremonies, each a pair of JSON endpoints called by ``static/kokin/webauthn.
   credential as a :class:`~kokin.accounts.models.WebAuthnDevice`;
 - authentication (the second step of login): ``authenticate/begin`` returns the request options for
   the operator's own keys, ``authenticate/complete`` verifies the signed assertion and finishes the
-  login (:func:`kokin.accounts.services.complete_login`). A failed assertion counts toward the
+  login (:func:`kokin.accounts.login_flow.finish_login`). A failed assertion counts toward the
   lockout like a wrong password.
 
 The challenge lives in the session and is used once. The relying party is ``WEBAUTHN_RP_ID`` and the
@@ -47,7 +47,8 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
-from kokin.accounts import services
+from kokin.accounts import login_flow, services
+from kokin.accounts.actors import actor_of
 from kokin.accounts.models import User, WebAuthnDevice
 from kokin.accounts.views import address_limited
 from kokin.audit.services import record
@@ -121,7 +122,7 @@ def _verified_user(request: HttpRequest) -> User | JsonResponse:
         return _error("ログインしてください。", 403, reverse("accounts:login"))
     if not services.is_verified(user):
         return _error("本人確認 (第2要素) が済んでいません。", 403, reverse("accounts:verify"))
-    if not services.recently_authenticated(request):
+    if not services.recently_authenticated(request.session):
         return _error(
             "続けるには、パスワードをもう一度入力してください。",
             403,
@@ -175,7 +176,7 @@ def register_complete(request: HttpRequest) -> JsonResponse:
     except (WebAuthnException, ValueError, KeyError, TypeError) as exc:
         record(
             action="factor_add",
-            request=request,
+            actor=actor_of(request),
             object=f"user:{user.username}",
             outcome="failure",
             detail={"factor": "webauthn", "device": name, "reason": str(exc)[:200]},
@@ -201,7 +202,7 @@ def register_complete(request: HttpRequest) -> JsonResponse:
         return _error("このセキュリティキーは登録済みです。")
     record(
         action="factor_add",
-        request=request,
+        actor=actor_of(request),
         object=f"user:{user.username}",
         detail={"factor": "webauthn", "device": device.name, "aaguid": device.aaguid},
     )
@@ -214,7 +215,7 @@ def _login_user(request: HttpRequest) -> User | JsonResponse:
     user = request.user
     if not user.is_authenticated:
         return _error("ログインしてください。", 403, reverse("accounts:login"))
-    if services.is_locked(request, user.get_username()):
+    if login_flow.is_locked(request, user.get_username()):
         logout(request)
         return _error("アカウントがロックされています。", 403, reverse("accounts:locked"))
     return user
@@ -268,11 +269,11 @@ def authenticate_complete(request: HttpRequest) -> JsonResponse:
             reason = str(exc)[:200] or type(exc).__name__
     if reason or device is None:
         detail = {"factor": "webauthn", "reason": reason}
-        if services.count_failure(request=request, user=user, action="second_factor", detail=detail):
+        if login_flow.count_failure(request, action="second_factor", detail=detail):
             return _error("アカウントがロックされています。", 403, reverse("accounts:locked"))
         return _error("セキュリティキーで確認できませんでした。もう一度お試しください。")
     device.sign_count = verified.new_sign_count
     device.last_used_at = timezone.now()
     device.save(update_fields=["sign_count", "last_used_at"])
-    services.complete_login(request=request, device=device)
+    login_flow.finish_login(request, device)
     return JsonResponse({"ok": True, "redirect": reverse("home")})

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 
+from kokin.accounts.actors import HUB_ROLES
 from kokin.accounts.models import Business, Role, RoleAssignment
 
 if TYPE_CHECKING:
@@ -96,18 +97,15 @@ def businesses_for(user: User, action: Action) -> QuerySet[Business]:
 
 def markdown_table() -> str:
     """The role × action table of ``docs/security.md``, made from :data:`ROLE_ACTIONS`."""
-    headings = {
-        Role.VIEW: "閲覧 view",
-        Role.DOWNLOAD: "取得 download",
-        Role.UPLOAD: "送信 upload",
-        Role.APPROVE: "承認 approve",
-        Role.MANAGE: "業務管理 manage",
-        "system_admin": "システム管理者 system admin",
-        "auditor": "監査者 auditor",
-    }
+    hub_roles = dict(HUB_ROLES)
+
+    def heading(role: str) -> str:  # the role's word as the log writes it, then its code: 業務管理 manage
+        label = Role(role).label if role in Role.values else hub_roles[f"is_{role}"]
+        return f"{label} {role.replace('_', ' ')}"
+
     roles = list(ROLE_ACTIONS)
     lines = [
-        "| 操作 / action | " + " | ".join(headings.get(r, r) for r in roles) + " |",
+        "| 操作 / action | " + " | ".join(heading(r) for r in roles) + " |",
         "|---|" + "---|" * len(roles),
     ]
     for action in Action:

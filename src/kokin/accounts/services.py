@@ -1,16 +1,18 @@
 """Operations on an operator's credentials: second factors, recovery codes, lockout, password.
 
-Each operation writes its operation-log entry (:func:`kokin.audit.services.record`). Logins, logouts,
-failed passwords and lockouts are logged by the audit app from Django's and django-axes' signals;
-what is logged here is everything else: second-factor results, factor changes, resets, unlocks,
-password changes and terminal refusals.
+Each operation takes who does it as an :class:`~kokin.audit.actor.Actor` and writes its
+operation-log entry (:func:`kokin.audit.services.record`). Logins, logouts, failed passwords and
+lockouts are logged from Django's and django-axes' signals (:mod:`kokin.accounts.signals`); what is
+logged here is the second factor's success, factor changes, resets, unlocks and password changes.
+What needs the HTTP request itself (django-axes' count, django-otp's login, the session key) is done
+by the views through :mod:`kokin.accounts.login_flow`.
 
 Lockout (django-axes, per ID): failed passwords are counted by axes itself. Failed second factors
 and failed re-authentications are counted by handing them to axes' handler
-(:func:`count_failure`), so five wrong TOTP codes lock the ID exactly as five wrong passwords do.
-The count is cleared only when the whole login (password and second factor) succeeds
-(``AXES_RESET_ON_SUCCESS`` is off): otherwise a caller who knows the password could reset the count
-after every four guesses of the second factor.
+(:func:`kokin.accounts.login_flow.count_failure`), so five wrong TOTP codes lock the ID exactly as
+five wrong passwords do. The count is cleared only when the whole login (password and second factor)
+succeeds (``AXES_RESET_ON_SUCCESS`` is off): otherwise a caller who knows the password could reset the
+count after every four guesses of the second factor.
 """
 
 from __future__ import annotations
@@ -18,22 +20,20 @@ from __future__ import annotations
 import base64
 import time
 from importlib import import_module
-from typing import Any
 
 from axes.handlers.proxy import AxesProxyHandler
 from axes.models import AccessAttempt
 from django.conf import settings
-from django.contrib.auth import logout
+from django.contrib.sessions.backends.base import SessionBase
 from django.db import transaction
 from django.db.models import Sum
-from django.http import HttpRequest
 from django.utils import timezone
-from django_otp import login as otp_login
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kokin.accounts.models import User, WebAuthnDevice
+from kokin.audit.actor import Actor
 from kokin.audit.services import record
 
 RECOVERY_CODE_COUNT = 10
@@ -69,10 +69,6 @@ def totp_secret(device: TOTPDevice) -> str:
 # --- lockout -----------------------------------------------------------------------------------
 
 
-def is_locked(request: HttpRequest, username: str) -> bool:
-    return bool(AxesProxyHandler.is_locked(request, {"username": username}))
-
-
 def locked_usernames(usernames: list[str]) -> set[str]:
     """Which of ``usernames`` are locked now (for the administrator's list)."""
     threshold = timezone.now() - settings.AXES_COOLOFF_TIME
@@ -84,56 +80,41 @@ def locked_usernames(usernames: list[str]) -> set[str]:
     return {r["username"] for r in rows if r["failures"] >= settings.AXES_FAILURE_LIMIT}
 
 
-def count_failure(*, request: HttpRequest, user: User, action: str, detail: dict[str, Any]) -> bool:
-    """Log a failed second factor or re-authentication and count it toward the ID's lockout.
-
-    Returns whether the ID is now locked; if so the session is ended (django-axes' middleware then
-    answers with the lockout page, and axes' ``user_locked_out`` signal logs the lockout).
-    """
-    record(action=action, request=request, actor=user, object=f"user:{user.username}", outcome="failure", detail=detail)
-    AxesProxyHandler.user_login_failed(__name__, {"username": user.username}, request)
-    if getattr(request, "axes_locked_out", False):
-        logout(request)
-        return True
-    return False
-
-
 @transaction.atomic
-def unlock(*, request: HttpRequest, user: User) -> None:
+def unlock(*, actor: Actor, user: User) -> None:
     """Clear the ID's failed attempts and the second factors' back-off (system administrator)."""
     AxesProxyHandler.reset_attempts(username=user.username)
     for model in (TOTPDevice, StaticDevice):
         for device in model.objects.filter(user=user):
             device.throttle_reset()
-    record(action="account_unlock", request=request, object=f"user:{user.username}")
+    record(action="account_unlock", actor=actor, object=f"user:{user.username}")
 
 
 # --- the second factor at login ----------------------------------------------------------------
 
 
-def mark_authenticated_now(request: HttpRequest) -> None:
+def mark_authenticated_now(session: SessionBase) -> None:
     """The password was just entered: sensitive changes are allowed for :data:`REAUTH_SECONDS`."""
-    request.session[SESSION_AUTH_AT] = int(time.time())
+    session[SESSION_AUTH_AT] = int(time.time())
 
 
-def recently_authenticated(request: HttpRequest) -> bool:
-    at = request.session.get(SESSION_AUTH_AT)
+def recently_authenticated(session: SessionBase) -> bool:
+    at = session.get(SESSION_AUTH_AT)
     return isinstance(at, int) and 0 <= time.time() - at <= REAUTH_SECONDS
 
 
-def complete_login(*, request: HttpRequest, device: Device) -> None:
-    """The second factor passed: the session becomes verified under a new key and becomes the
-    operator's only session (an older one is ended at its next request); the failure count is cleared.
+def complete_login(*, actor: Actor, device: Device, session_key: str) -> None:
+    """The second factor passed and the session, verified, got the new key ``session_key``
+    (:func:`kokin.accounts.login_flow.finish_login`): it becomes the operator's only session (an
+    older one is ended at its next request), and the failure count is cleared.
     """
-    user: User = request.user  # type: ignore[assignment]
-    otp_login(request, device)
-    request.session.cycle_key()  # a new privilege level gets a new session key
-    user.current_session_key = request.session.session_key or ""
+    user: User = actor.user
+    user.current_session_key = session_key
     user.save(update_fields=["current_session_key"])
     AxesProxyHandler.reset_attempts(username=user.username)
     record(
         action="second_factor",
-        request=request,
+        actor=actor,
         object=f"user:{user.username}",
         detail={"factor": factor_of(device), "device": device.name},
     )
@@ -161,22 +142,22 @@ def pending_totp(user: User, device_id: object = None) -> TOTPDevice:
 
 
 @transaction.atomic
-def confirm_totp(*, request: HttpRequest, device: TOTPDevice, first: bool) -> None:
+def confirm_totp(*, actor: Actor, device: TOTPDevice, first: bool) -> None:
     """Make ``device`` the operator's one authenticator app (replacing an older one)."""
-    user: User = request.user  # type: ignore[assignment]
+    user: User = actor.user
     TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     record(
         action="factor_enrol" if first else "factor_totp_reset",
-        request=request,
+        actor=actor,
         object=f"user:{user.username}",
         detail={"factor": "totp", "device": device.name},
     )
 
 
 @transaction.atomic
-def new_recovery_codes(*, request: HttpRequest, user: User) -> list[str]:
+def new_recovery_codes(*, actor: Actor, user: User) -> list[str]:
     """Ten new one-time recovery codes (the old ones stop working); returned once, for display."""
     device = StaticDevice.objects.filter(user=user).order_by("pk").first()
     if device is None:
@@ -192,7 +173,7 @@ def new_recovery_codes(*, request: HttpRequest, user: User) -> list[str]:
     StaticToken.objects.bulk_create([StaticToken(device=device, token=t) for t in sorted(tokens)])
     record(
         action="factor_recovery_codes",
-        request=request,
+        actor=actor,
         object=f"user:{user.username}",
         detail={"factor": "recovery", "count": RECOVERY_CODE_COUNT},
     )
@@ -204,10 +185,10 @@ def remaining_recovery_codes(user: User) -> int:
 
 
 @transaction.atomic
-def remove_webauthn_device(*, request: HttpRequest, device: WebAuthnDevice) -> None:
+def remove_webauthn_device(*, actor: Actor, device: WebAuthnDevice) -> None:
     record(
         action="factor_remove",
-        request=request,
+        actor=actor,
         object=f"user:{device.user.username}",
         detail={"factor": "webauthn", "device": device.name},
     )
@@ -224,7 +205,7 @@ def end_session(user: User) -> None:
 
 
 @transaction.atomic
-def reset_second_factors(*, request: HttpRequest, user: User) -> int:
+def reset_second_factors(*, actor: Actor, user: User) -> int:
     """Remove every second factor of ``user`` and end their session (system administrator).
 
     At the next login the operator enrols an authenticator app again (and gets new recovery codes).
@@ -236,11 +217,11 @@ def reset_second_factors(*, request: HttpRequest, user: User) -> int:
         removed += int(devices.count())
         devices.delete()
     end_session(user)
-    record(action="factor_reset", request=request, object=f"user:{user.username}", detail={"removed": removed})
+    record(action="factor_reset", actor=actor, object=f"user:{user.username}", detail={"removed": removed})
     return removed
 
 
-def password_changed(*, request: HttpRequest, user: User) -> None:
+def password_changed(*, actor: Actor, user: User) -> None:
     """The operator changed their own password (an administrator never sets one: an enrolment link,
     :mod:`kokin.accounts.enrolment`)."""
-    record(action="password_change", request=request, object=f"user:{user.username}")
+    record(action="password_change", actor=actor, object=f"user:{user.username}")

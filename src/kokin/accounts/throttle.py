@@ -24,10 +24,10 @@ from typing import Any
 from axes.handlers.database import AxesDatabaseHandler
 from axes.models import AccessFailureLog
 from django.conf import settings
-from django.http import HttpRequest
 from django.utils import timezone
 
-from kokin.accounts.network import client_ip
+from kokin.accounts.actors import actor_of
+from kokin.audit.actor import Actor
 from kokin.audit.services import record
 
 
@@ -55,9 +55,9 @@ def _locked_until(times: list[datetime]) -> datetime | None:
     return times[0] + _window()
 
 
-def retry_after(request: HttpRequest) -> int | None:
-    """Seconds until the request's address may try to log in again; ``None``: it may now."""
-    address = client_ip(request)
+def retry_after(address: str) -> int | None:
+    """Seconds until ``address`` (a request's, :func:`kokin.accounts.network.client_ip`) may try to log
+    in again; ``None``: it may now."""
     if not address:
         return None
     now = timezone.now()
@@ -67,10 +67,11 @@ def retry_after(request: HttpRequest) -> int | None:
     return max(1, math.ceil((until - now).total_seconds()))
 
 
-def _counted(request: HttpRequest, credentials: dict[str, Any] | None) -> None:
-    """After a failure was written: drop the rows no count needs, and log when this failure locks
-    the address (once per lock: the attempts refused afterwards are neither counted nor logged)."""
-    address = client_ip(request)
+def _counted(tried: Actor) -> None:
+    """After a failure (by ``tried``: the ID tried, from an address) was written: drop the rows no count
+    needs, and log when this failure locks the address (once per lock: the attempts refused afterwards
+    are neither counted nor logged)."""
+    address = tried.client_ip
     if not address:
         return
     now = timezone.now()
@@ -81,10 +82,8 @@ def _counted(request: HttpRequest, credentials: dict[str, Any] | None) -> None:
     before = _locked_until(times[1:])  # a failure that slipped in while locked (two at once) extends it
     if before is not None and before > times[0]:
         return
-    tried = str((credentials or {}).get("username") or "")[:150]
     record(
         action="address_lockout",
-        request=request,
         actor=tried,
         object=f"address:{address}",
         outcome="denied",
@@ -102,4 +101,4 @@ class AddressCountingHandler(AxesDatabaseHandler):  # type: ignore[misc]  # axes
     def user_login_failed(self, sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any) -> None:
         super().user_login_failed(sender, credentials, request, **kwargs)
         if request is not None:
-            _counted(request, credentials)
+            _counted(actor_of(request, name=str((credentials or {}).get("username") or "")[:150]))

@@ -27,10 +27,11 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from kokin.accounts import services, throttle
+from kokin.accounts import login_flow, services, throttle
+from kokin.accounts.actors import actor_of
 from kokin.accounts.forms import LoginForm, ReauthForm, RecoveryCodeForm, TokenForm
 from kokin.accounts.models import User, WebAuthnDevice
-from kokin.accounts.network import terminal_allowed
+from kokin.accounts.network import client_ip, terminal_allowed
 from kokin.audit.services import mark_recorded, record
 
 SESSION_PENDING_TOTP = "kokin_pending_totp"
@@ -60,7 +61,7 @@ def recent_auth_required(view: View) -> View:
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not services.recently_authenticated(request):
+        if not services.recently_authenticated(request.session):
             back = request.get_full_path() if request.method == "GET" else reverse("accounts:security")
             messages.info(request, "続けるには、パスワードをもう一度入力してください。")
             return redirect(reverse("accounts:reauth") + "?" + urlencode({"next": back}))
@@ -111,7 +112,7 @@ def address_limited(view: View) -> View:
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        wait = throttle.retry_after(request) if request.method == "POST" else None
+        wait = throttle.retry_after(client_ip(request)) if request.method == "POST" else None
         if wait is None:
             return view(request, *args, **kwargs)
         mark_recorded(request)  # the lock was logged when it began (address_lockout), not each refusal
@@ -139,11 +140,14 @@ def login_view(request: HttpRequest) -> HttpResponse:
         user: User = form.get_user()
         if not terminal_allowed(user, request):
             record(
-                action="terminal_denied", request=request, actor=user, object=f"user:{user.username}", outcome="denied"
+                action="terminal_denied",
+                actor=actor_of(request, user),
+                object=f"user:{user.username}",
+                outcome="denied",
             )
             return render(request, "kokin/terminal_denied.html", status=403)
         login(request, user)
-        services.mark_authenticated_now(request)
+        services.mark_authenticated_now(request.session)
         return redirect("accounts:verify")
     notice = LOGIN_NOTICES.get(request.GET.get("reason", ""), "")
     return render(request, "accounts/login.html", {"form": form, "notice": notice})
@@ -163,7 +167,7 @@ def verify_view(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     if services.is_verified(user):
         return redirect("home")
-    if services.is_locked(request, user.username):
+    if login_flow.is_locked(request, user.username):
         logout(request)
         return locked_page(request)
     factors = _factors(user)
@@ -189,11 +193,11 @@ def verify_view(request: HttpRequest) -> HttpResponse:
             # back-off is refused unchecked, and still counts as a failed attempt here
             wait = wait or not device.verify_is_allowed()[0]
             if device.verify_token(token):
-                services.complete_login(request=request, device=device)
+                login_flow.finish_login(request, device)
                 if method == "recovery":
                     _recovery_code_used(request, user)
                 return redirect("home")
-        if services.count_failure(request=request, user=user, action="second_factor", detail={"factor": method}):
+        if login_flow.count_failure(request, action="second_factor", detail={"factor": method}):
             return locked_page(request)
         if wait:
             message = "続けて誤ったため、数秒待ってから入力してください。"
@@ -235,7 +239,7 @@ def enrol_view(request: HttpRequest) -> HttpResponse:
     factors = _factors(user)
     if factors["totp"] or factors["recovery"] or factors["keys"]:
         return redirect("accounts:verify")
-    if services.is_locked(request, user.username):
+    if login_flow.is_locked(request, user.username):
         logout(request)
         return locked_page(request)
     device = services.pending_totp(user, request.session.get(SESSION_PENDING_TOTP))
@@ -243,10 +247,11 @@ def enrol_view(request: HttpRequest) -> HttpResponse:
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["token"]):
-            services.confirm_totp(request=request, device=device, first=True)
-            services.complete_login(request=request, device=device)
+            actor = actor_of(request)
+            services.confirm_totp(actor=actor, device=device, first=True)
+            login_flow.finish_login(request, device)
             request.session.pop(SESSION_PENDING_TOTP, None)
-            codes = services.new_recovery_codes(request=request, user=user)
+            codes = services.new_recovery_codes(actor=actor, user=user)
             messages.success(request, "認証アプリを登録しました。")
             return render(request, "accounts/recovery_codes.html", {"codes": codes, "next": reverse("home")})
         form.add_error("token", "確認コードが正しくありません。認証アプリの登録内容と端末の時刻を確かめてください。")
@@ -263,8 +268,8 @@ def reauth_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         # authenticate() goes through django-axes: a wrong password counts toward the lockout
         if authenticate(request, username=user.username, password=form.cleaned_data["password"]) is not None:
-            services.mark_authenticated_now(request)
-            record(action="reauth", request=request, object=f"user:{user.username}")
+            services.mark_authenticated_now(request.session)
+            record(action="reauth", actor=actor_of(request), object=f"user:{user.username}")
             return redirect(target)
         if getattr(request, "axes_locked_out", False):
             logout(request)
@@ -284,7 +289,7 @@ def security_view(request: HttpRequest) -> HttpResponse:
         "recovery_left": services.remaining_recovery_codes(user),
         "recovery_total": services.RECOVERY_CODE_COUNT,
         "keys": WebAuthnDevice.objects.filter(user=user, confirmed=True).order_by("pk"),
-        "recent": services.recently_authenticated(request),
+        "recent": services.recently_authenticated(request.session),
     }
     return render(request, "accounts/security.html", context)
 
@@ -293,7 +298,7 @@ def security_view(request: HttpRequest) -> HttpResponse:
 @verified_required
 @recent_auth_required
 def recovery_codes_view(request: HttpRequest) -> HttpResponse:
-    codes = services.new_recovery_codes(request=request, user=_user(request))
+    codes = services.new_recovery_codes(actor=actor_of(request), user=_user(request))
     messages.success(request, "新しい回復コードを発行しました。以前の回復コードは使えません。")
     return render(request, "accounts/recovery_codes.html", {"codes": codes, "next": reverse("accounts:security")})
 
@@ -308,7 +313,7 @@ def totp_reset_view(request: HttpRequest) -> HttpResponse:
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["token"]):
-            services.confirm_totp(request=request, device=device, first=False)
+            services.confirm_totp(actor=actor_of(request), device=device, first=False)
             request.session.pop(SESSION_PENDING_TOTP, None)
             otp_login(request, device)  # the session was verified by the app just replaced
             messages.success(request, "認証アプリを再登録しました。以前の認証アプリのコードは使えません。")
@@ -323,7 +328,7 @@ def totp_reset_view(request: HttpRequest) -> HttpResponse:
 def key_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
     device = get_object_or_404(WebAuthnDevice, pk=pk, user=request.user)
     name = device.name
-    services.remove_webauthn_device(request=request, device=device)
+    services.remove_webauthn_device(actor=actor_of(request), device=device)
     messages.success(request, f"セキュリティキー「{name}」を削除しました。")
     return redirect("accounts:security")
 
@@ -338,7 +343,7 @@ def password_change_view(request: HttpRequest) -> HttpResponse:
         update_session_auth_hash(request, user)
         user.current_session_key = request.session.session_key or ""
         user.save(update_fields=["must_change_password", "current_session_key"])
-        services.password_changed(request=request, user=user)
+        services.password_changed(actor=actor_of(request), user=user)
         messages.success(request, "パスワードを変更しました。")
         return redirect("home")
     return render(request, "accounts/password_change.html", {"form": form})

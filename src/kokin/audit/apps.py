@@ -5,8 +5,3 @@ class AuditConfig(AppConfig):
     name = "kokin.audit"
     label = "audit"
     verbose_name = "操作ログ"
-
-    def ready(self) -> None:
-        from kokin.audit import signals
-
-        signals.connect()

@@ -41,6 +41,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from kokin.audit import signing
+from kokin.audit.actor import Actor
 from kokin.audit.models import AuditEntry
 from kokin.formats.files import fsync_dir
 
@@ -178,12 +179,11 @@ def append(cp: Checkpoint, *, new_file: bool = False) -> bool:
 
 
 def _record_start(cp: Checkpoint, path: Path) -> None:
-    from kokin.audit.services import COMMAND_ROLE, command_actor, record
+    from kokin.audit.services import record
 
     record(
         action=START_ACTION,
-        actor=command_actor(),
-        role=COMMAND_ROLE,
+        actor=Actor.command(),
         object=str(path)[-255:],
         detail={"first_checkpoint": cp.seq, "key": cp.key, "hub": cp.hub},
     )

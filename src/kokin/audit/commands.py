@@ -17,6 +17,7 @@ from typing import IO, Any
 
 import click
 
+from kokin.audit.actor import Actor
 from kokin.django_setup import django_setup
 
 #: how many breaks ``verify`` lists before it only counts
@@ -77,7 +78,7 @@ def verify(kept: str | None, public_key: str | None) -> None:
         )
     django_setup()
     from kokin.audit import checkpoints, signing
-    from kokin.audit.services import COMMAND_ROLE, check, command_actor, record
+    from kokin.audit.services import check, record
 
     anchored = checkpoints.check()
     external = None
@@ -90,8 +91,7 @@ def verify(kept: str | None, public_key: str | None) -> None:
     ok = result.ok and problems == 0
     record(
         action="audit_verify",
-        actor=command_actor(),
-        role=COMMAND_ROLE,
+        actor=Actor.command(),
         object="operation log",
         outcome="success" if ok else "failure",
         detail={
@@ -161,12 +161,11 @@ def checkpoint(every: int | None, show_key: bool, new_file: bool) -> None:
     if every is not None:
         _checkpoint_loop(every)
         return
-    from kokin.audit.services import COMMAND_ROLE, command_actor, record
+    from kokin.audit.services import record
 
     record(
         action="audit_checkpoint",
-        actor=command_actor(),
-        role=COMMAND_ROLE,
+        actor=Actor.command(),
         object="operation log",
         detail={"new_file": new_file} if new_file else {},
     )
@@ -244,7 +243,7 @@ def export(since: dt.datetime | None, until: dt.datetime | None, encoding: str, 
     django_setup()
     from kokin.audit import selectors
     from kokin.audit.export import Written, write_csv
-    from kokin.audit.services import COMMAND_ROLE, command_actor, record
+    from kokin.audit.services import record
     from kokin.formats.files import write_atomic
 
     first, last = (since.date() if since else None), (until.date() if until else None)
@@ -264,8 +263,7 @@ def export(since: dt.datetime | None, until: dt.datetime | None, encoding: str, 
     }
     record(
         action="audit_export",
-        actor=command_actor(),
-        role=COMMAND_ROLE,
+        actor=Actor.command(),
         object=str(Path(output).resolve())[-255:],
         sha256=digest,
         detail={"rows": written.rows, "encoding": encoding, "escaped": written.escaped, **period},

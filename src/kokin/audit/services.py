@@ -14,7 +14,6 @@ import hashlib
 import hmac
 import json
 from collections.abc import Iterable, Iterator
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,9 +30,6 @@ from kokin.audit.models import AuditEntry
 GENESIS = "0" * 64
 #: the PostgreSQL advisory lock that serialises writers of the chain (any fixed 64-bit number)
 CHAIN_LOCK = 0x6B6F6B696E_0A0D17
-
-#: the request being served, for entries written where no request is passed (model signals)
-current_request: ContextVar[HttpRequest | None] = ContextVar("kokin_audit_request", default=None)
 
 OUTCOMES = ("success", "failure", "denied", "error")
 
@@ -159,7 +155,8 @@ def record(
 
 
 def mark_recorded(request: HttpRequest) -> None:
-    """Tell :class:`kokin.audit.middleware.AuditMiddleware` that this request wrote its own entry."""
+    """Tell the page-view log (:class:`kokin.accounts.middleware.PageViewLogMiddleware`) that this
+    request wrote its own entry."""
     request.kokin_audit_recorded = True  # type: ignore[attr-defined]
 
 

@@ -3,7 +3,9 @@
 
 One URL (``/audit/``) for all three, so the role × endpoint registry has one entry to test: the
 download is ``?download=csv`` and the chain check ``?verify=1``, each with the current filters.
-Only the 監査者 (auditor) may open it; nobody can change or delete an entry through the hub.
+Only the 監査者 (auditor) may open it (the permission ``kokin.read_audit``, which accounts grants through
+Django's ``has_perm``); nobody can change or delete an entry through the hub. The page's own entries are
+written by the request's actor (:data:`kokin.audit.actor.current_actor`).
 """
 
 from __future__ import annotations
@@ -14,21 +16,30 @@ import json
 import tempfile
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from kokin.accounts.permissions import Action, can
 from kokin.audit import checkpoints, selectors
+from kokin.audit.actor import Actor, current_actor
 from kokin.audit.export import ENCODINGS, write_csv
 from kokin.audit.forms import ExportForm, SearchForm
 from kokin.audit.labels import action_label, outcome_label
-from kokin.audit.services import check, hub_role, mark_recorded, record
+from kokin.audit.services import check, mark_recorded, record
 
 PAGE_SIZE = 100
+#: the auditor's permission (kokin.accounts.backends.PermissionBackend)
+READ_AUDIT = "kokin.read_audit"
+
+
+def _actor() -> Actor:
+    actor = current_actor.get()
+    if actor is None:
+        raise ImproperlyConfigured("kokin.accounts.middleware.ActorMiddleware is not in MIDDLEWARE")
+    return actor
 
 
 def _filters_for_log(filters: dict[str, Any]) -> dict[str, Any]:
@@ -44,8 +55,7 @@ def _download(request: HttpRequest, filters: dict[str, Any], encoding: str) -> F
     name = f"kokin-operation-log-{timezone.localtime():%Y%m%d-%H%M%S}.csv"
     record(
         action="audit_export",
-        request=request,
-        role=hub_role(request.user),
+        actor=_actor(),
         object=name,
         sha256=digest,
         detail={"rows": written.rows, "encoding": encoding, "escaped": written.escaped, **_filters_for_log(filters)},
@@ -57,7 +67,7 @@ def _download(request: HttpRequest, filters: dict[str, Any], encoding: str) -> F
 
 @require_safe
 def search(request: HttpRequest) -> HttpResponse | FileResponse:
-    if not can(request.user, Action.READ_AUDIT):  # type: ignore[arg-type]
+    if not request.user.has_perm(READ_AUDIT):
         raise PermissionDenied
     form = SearchForm(request.GET or None)
     export_form = ExportForm({"encoding": request.GET.get("encoding", ENCODINGS[0])})
@@ -74,8 +84,7 @@ def search(request: HttpRequest) -> HttpResponse | FileResponse:
         verification = check(keep=100)
         record(
             action="audit_verify",
-            request=request,
-            role=hub_role(request.user),
+            actor=_actor(),
             object="operation log",
             outcome="success" if verification.ok and anchored.ok else "failure",
             detail={

@@ -97,6 +97,7 @@ def test_password_then_totp_reaches_home_and_logs_the_second_factor(ward: Ward) 
     assert "担当業務" in client.get("/").content.decode()
     [entry] = entries("second_factor", actor="zeimu-send")
     assert entry.outcome == "success" and entry.detail["factor"] == "totp"
+    assert (entry.role, entry.department, entry.client_ip) == ("操作担当者", "税務課", "127.0.0.1")
 
 
 def test_wrong_totp_code_is_refused_in_japanese_and_logged(ward: Ward) -> None:
@@ -507,6 +508,7 @@ def test_admin_reset_removes_password_and_factors_and_ends_the_session(login_as:
     assert operator.get("/")["Location"].startswith("/accounts/login/")
     [entry] = entries("factor_reset", actor="sysadmin")
     assert entry.object == "user:zeimu-view" and entry.detail == {"removed": 2}
+    assert entry.role == "システム管理者" and entry.client_ip == "127.0.0.1"
     [issued] = entries("enrolment_link_issue", actor="sysadmin")
     assert issued.object == "user:zeimu-view" and issued.detail["link_sent_to"] == "administrator"
     # the old password no longer works: only the link gives the operator a way back in

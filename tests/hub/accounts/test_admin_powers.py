@@ -18,11 +18,13 @@ import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.test import Client, RequestFactory
+from django.test import Client
 
 from kokin.accounts import grants
+from kokin.accounts.actors import user_actor
 from kokin.accounts.models import Business, Department, Role, RoleAssignment, RoleGrantRequest, User
 from kokin.accounts.permissions import Action, businesses_for, can
+from kokin.audit.actor import Actor
 from kokin.audit.models import AuditEntry
 from kokin.demo import ward as demo
 from support.live import LiveHub
@@ -48,10 +50,8 @@ def user(username: str) -> User:
     return User.objects.get(username=username)
 
 
-def as_request(username: str) -> Any:
-    request = RequestFactory().post("/manage/", REMOTE_ADDR="10.0.0.9")
-    request.user = user(username)
-    return request
+def as_actor(username: str) -> Actor:
+    return user_actor(user(username))
 
 
 def add_role_form(who: User, where: Business, role: str) -> dict[str, Any]:
@@ -266,6 +266,7 @@ def test_role_added_on_manage_is_a_request_until_the_business_manager_approves(l
     assert grant.state == RoleGrantRequest.State.PENDING and grant.requested_by == user("sysadmin")
     [asked] = entries("role_grant_request", actor="sysadmin")
     assert asked.object == "user:zeimu-view" and asked.detail["role"] == "download"
+    assert asked.role == "システム管理者" and asked.client_ip == "127.0.0.1"
     assert not can(viewer, Action.DOWNLOAD_FILE, shuno)
 
     manager = login_as("zeimu-manage")
@@ -280,13 +281,14 @@ def test_role_added_on_manage_is_a_request_until_the_business_manager_approves(l
     [decided] = entries("role_grant_decide", actor="zeimu-manage")
     assert decided.outcome == "success" and decided.detail["decision"] == "approve"
     assert decided.detail["requested_by"] == "sysadmin"
+    assert (decided.role, decided.department) == ("業務管理", "税務課")  # the manager's role on the business
 
 
 def test_nobody_approves_a_grant_they_requested_or_one_to_themselves(login_as: LoginAs) -> None:
     shuno = business("zeimu-shuno")
-    mine = grants.request_grant(request=as_request("sysadmin"), user=user("zeimu-view"), business=shuno, role="upload")
+    mine = grants.request_grant(actor=as_actor("sysadmin"), user=user("zeimu-view"), business=shuno, role="upload")
     to_manager = grants.request_grant(
-        request=as_request("sysadmin"), user=user("zeimu-manage"), business=shuno, role="view"
+        actor=as_actor("sysadmin"), user=user("zeimu-manage"), business=shuno, role="view"
     )
     admin = login_as("sysadmin")
     page = admin.get("/accounts/grants/").content.decode()
@@ -304,15 +306,15 @@ def test_nobody_approves_a_grant_they_requested_or_one_to_themselves(login_as: L
     # an operator with no 業務管理 role may not decide at all; a second administrator may
     assert login_as("zeimu-get").get("/accounts/grants/").status_code == 403
     second_admin()
-    grants.decide(request=as_request("sysadmin2"), grant_id=to_manager.pk, approve=True)
+    grants.decide(actor=as_actor("sysadmin2"), grant_id=to_manager.pk, approve=True)
     assert RoleAssignment.objects.filter(user=user("zeimu-manage"), business=shuno, role=Role.VIEW).exists()
     with pytest.raises(PermissionDenied):  # 業務管理 of another business cannot decide this one
-        grants.decide(request=as_request("kokuho-approve"), grant_id=mine.pk, approve=False)
+        grants.decide(actor=as_actor("kokuho-approve"), grant_id=mine.pk, approve=False)
 
 
 def test_a_refused_request_grants_nothing_and_is_logged(login_as: LoginAs) -> None:
     grant = grants.request_grant(
-        request=as_request("sysadmin"), user=user("zeimu-view"), business=business("zeimu-furikae"), role="download"
+        actor=as_actor("sysadmin"), user=user("zeimu-view"), business=business("zeimu-furikae"), role="download"
     )
     response = login_as("zeimu-manage").post(f"/accounts/grants/{grant.pk}/decide/", {"decision": "refuse"})
     assert response.status_code == 302
@@ -321,7 +323,7 @@ def test_a_refused_request_grants_nothing_and_is_logged(login_as: LoginAs) -> No
     assert not RoleAssignment.objects.filter(user=user("zeimu-view"), role=Role.DOWNLOAD).exists()
     assert entries("role_grant_decide", actor="zeimu-manage")[0].detail["decision"] == "refuse"
     with pytest.raises(ValidationError, match="決定済み"):
-        grants.decide(request=as_request("zeimu-manage"), grant_id=grant.pk, approve=True)
+        grants.decide(actor=as_actor("zeimu-manage"), grant_id=grant.pk, approve=True)
 
 
 def test_role_added_in_the_users_inline_is_a_request_and_held_roles_cannot_be_changed(login_as: LoginAs) -> None:
@@ -370,9 +372,9 @@ def test_upload_and_approve_on_one_business_are_refused_at_request_and_at_approv
     response = admin.post("/manage/accounts/roleassignment/add/", add_role_form(sender, furikae, Role.APPROVE))
     assert response.status_code == 200 and DUTIES in response.content.decode()
     newcomer = User.objects.create_user("tanaka", password=STRONG, department=Department.objects.get(code="zeimu"))
-    upload = grants.request_grant(request=as_request("sysadmin"), user=newcomer, business=furikae, role="upload")
+    upload = grants.request_grant(actor=as_actor("sysadmin"), user=newcomer, business=furikae, role="upload")
     with pytest.raises(ValidationError, match=DUTIES):  # a pending 送信 counts at the request
-        grants.request_grant(request=as_request("sysadmin"), user=newcomer, business=furikae, role="approve")
+        grants.request_grant(actor=as_actor("sysadmin"), user=newcomer, business=furikae, role="approve")
     # two requests that got past the request check (a race): the second approval is refused
     approve = RoleGrantRequest.objects.create(
         user=newcomer, business=furikae, role="approve", requested_by=user("sysadmin")

@@ -16,17 +16,15 @@ import pytest
 from click.testing import CliRunner
 from django.contrib.admin.sites import all_sites
 from django.db import IntegrityError, connection, connections, transaction
-from django.test import Client, RequestFactory
+from django.test import Client
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from kokin.accounts.models import Business, Department, Role, RoleAssignment, User
+from kokin.audit.actor import Actor
 from kokin.audit.export import HEADER, read_csv
 from kokin.audit.models import AuditEntry
-from kokin.audit.services import GENESIS, check, current_request, record, verify
+from kokin.audit.services import GENESIS, check, record, verify
 from kokin.cli import main
 from support.audit import flush_allowed, triggers_disabled
-from support.otp import current_code
 
 LoginAs = Callable[..., Client]
 JST = dt.timezone(dt.timedelta(hours=9))
@@ -38,7 +36,9 @@ def entries(action: str, **filters: Any) -> list[AuditEntry]:
 
 def some_entries(n: int) -> list[AuditEntry]:
     return [
-        record(action="test", actor=f"tester-{i % 3}", object=f"file-{i}", detail={"i": i, "名前": "口座振替"})
+        record(
+            action="test", actor=Actor(name=f"tester-{i % 3}"), object=f"file-{i}", detail={"i": i, "名前": "口座振替"}
+        )
         for i in range(n)
     ]
 
@@ -187,6 +187,23 @@ def test_a_changed_audit_key_breaks_every_entry(settings: Any) -> None:
     assert breaks_at() == {1, 2, 3}
 
 
+@pytest.mark.django_db
+def test_an_entry_writes_the_actor_as_it_is_and_a_role_given_replaces_its_own() -> None:
+    actor = Actor("zeimu-send", "操作担当者", "税務課", "10.1.2.3", "AB" * 32)
+    written = record(action="test", actor=actor, object="file-1")
+    assert (written.actor, written.role, written.department, written.client_ip, written.cert_fingerprint) == (
+        "zeimu-send",
+        "操作担当者",
+        "税務課",
+        "10.1.2.3",
+        "AB" * 32,
+    )
+    assert record(action="test", actor=actor, role="送信").role == "送信"
+    command = record(action="test", actor=Actor.command())
+    assert command.actor.startswith("os:") and command.role == "コマンド" and command.client_ip == ""
+    assert check().ok
+
+
 # --- append-only -------------------------------------------------------------------------------
 
 
@@ -225,138 +242,6 @@ def test_no_admin_site_offers_the_operation_log() -> None:
         assert AuditEntry not in site._registry, site.name
 
 
-# --- what is recorded --------------------------------------------------------------------------
-
-
-def test_login_and_logout_are_recorded_with_the_client_address(login_as: LoginAs) -> None:
-    client = login_as("zeimu-view")
-    (login,) = entries("login", actor="zeimu-view")
-    assert login.outcome == "success" and login.client_ip == "127.0.0.1"
-    assert login.department == "税務課" and login.role == "操作担当者" and login.object == "user:zeimu-view"
-    assert login.detail == {"step": "password"}
-    client.post("/accounts/logout/")
-    (logout,) = entries("logout", actor="zeimu-view")
-    assert logout.seq > login.seq and logout.client_ip == "127.0.0.1"
-
-
-def test_failed_login_records_the_name_tried(ward: Any) -> None:
-    Client().post("/accounts/login/", {"username": "zeimu-view", "password": "wrong password"})
-    Client().post("/accounts/login/", {"username": "no-such-user", "password": "whatever"})
-    failed = entries("login_failed")
-    assert [(e.actor, e.outcome) for e in failed] == [("zeimu-view", "failure"), ("no-such-user", "failure")]
-    assert all(e.client_ip == "127.0.0.1" for e in failed)
-    assert not any("whatever" in str(e.detail) or "wrong password" in str(e.detail) for e in failed)
-
-
-def test_lockout_is_recorded_once_after_the_failure_that_caused_it(ward: Any, settings: Any) -> None:
-    for attempt in range(settings.AXES_FAILURE_LIMIT + 2):
-        Client().post("/accounts/login/", {"username": "kaigo-send", "password": f"wrong-{attempt}"})
-    failed = entries("login_failed", actor="kaigo-send")
-    (lockout,) = entries("lockout", actor="kaigo-send")
-    limit = settings.AXES_FAILURE_LIMIT
-    assert len(failed) == limit + 2
-    assert failed[limit - 1].seq < lockout.seq < failed[limit].seq
-    assert lockout.outcome == "denied" and lockout.detail["failures"] == limit
-    # later attempts are refused without looking at the password
-    assert [e.outcome for e in failed] == ["failure"] * limit + ["denied"] * 2
-    assert failed[-1].detail == {"reason": "locked_out"}
-
-
-def test_wrong_second_factor_codes_lead_to_one_lockout_entry(ward: Any, settings: Any) -> None:
-    client = Client()
-    user = User.objects.get(username="zeimu-get")
-    user.must_change_password = False
-    user.save()
-    assert client.post("/accounts/login/", {"username": "zeimu-get", "password": ward["zeimu-get"].password})
-    device = TOTPDevice.objects.get(user=user)
-    for _ in range(settings.AXES_FAILURE_LIMIT):
-        device.throttle_reset()
-        client.post("/accounts/verify/", {"token": f"{(int(current_code(user)) + 500_000) % 1_000_000:06d}"})
-    (lockout,) = entries("lockout", actor="zeimu-get")
-    assert lockout.seq > entries("second_factor", actor="zeimu-get", outcome="failure")[-1].seq
-    assert lockout.detail["failures"] == settings.AXES_FAILURE_LIMIT
-
-
-def test_pages_shown_to_a_logged_in_user_are_recorded_as_views(login_as: LoginAs) -> None:
-    client = login_as("zeimu-send")
-    before = AuditEntry.objects.count()
-    client.get("/?tab=1")
-    client.get("/static/kokin/app.css")
-    client.get("/accounts/login/")
-    views = [e for e in AuditEntry.objects.filter(seq__gt=before) if e.action == "view"]
-    assert [(v.object, v.outcome, v.actor, v.role) for v in views] == [
-        ("/?tab=1", "success", "zeimu-send", "操作担当者")
-    ]
-    assert views[0].detail == {"status": 200}
-    client.get("/audit/")
-    denied = entries("view", object="/audit/")[-1]
-    assert denied.outcome == "denied" and denied.detail == {"status": 403}
-
-
-def test_a_refused_change_request_is_recorded(login_as: LoginAs) -> None:
-    client = login_as("auditor")
-    assert client.post("/audit/", {"actor": "x"}).status_code == 405
-    (refused,) = entries("request", actor="auditor")
-    assert refused.object == "/audit/" and refused.outcome == "error"
-    assert refused.detail == {"status": 405, "method": "POST"}
-
-
-def test_anonymous_requests_are_not_views(ward: Any) -> None:
-    Client().get("/")
-    Client().get("/accounts/login/")
-    assert not entries("view")
-
-
-def test_account_and_role_changes_are_recorded_without_password_hashes(ward: Any) -> None:
-    admin = User.objects.get(username="sysadmin")
-    request = RequestFactory().get("/manage/accounts/user/", REMOTE_ADDR="10.1.2.3")
-    request.user = admin
-    token = current_request.set(request)
-    try:
-        user = User.objects.create_user("new-operator", password="Initial-Passw0rd!", display_name="新 職員")
-        user.department = Department.objects.get(code="zeimu")
-        user.display_name = "新 職員 (税務)"
-        user.save()
-        user.set_password("Another-Passw0rd!")
-        user.save()
-        user.save(update_fields=["last_login"])  # every login writes it: not an account change
-        business = Business.objects.get(code="zeimu-furikae")
-        assignment = RoleAssignment.objects.create(user=user, business=business, role=Role.UPLOAD)
-        assignment.delete()
-        department = Department.objects.get(code="seiso")
-        department.name = "清掃・リサイクル課"
-        department.save()
-    finally:
-        current_request.reset(token)
-    changes = entries("account_change", object="user:new-operator")
-    assert [c.detail["op"] for c in changes] == ["create", "update", "update"]
-    assert all(c.actor == "sysadmin" and c.client_ip == "10.1.2.3" for c in changes)
-    assert changes[0].detail["fields"]["username"] == "new-operator"
-    assert changes[0].detail["fields"]["password"] == "(変更 / changed)"
-    assert changes[1].detail["changes"] == {
-        "department": [None, "zeimu"],
-        "display_name": ["新 職員", "新 職員 (税務)"],
-    }
-    assert changes[2].detail["changes"] == {"password": "(変更 / changed)"}
-    roles = entries("role_change", object="user:new-operator")
-    assert [(r.detail["op"], r.detail["business"], r.detail["role"]) for r in roles] == [
-        ("add", "zeimu-furikae", "upload"),
-        ("remove", "zeimu-furikae", "upload"),
-    ]
-    renamed = entries("account_change", object="department:seiso")[-1]
-    assert renamed.detail["changes"] == {"name": ["清掃リサイクル課", "清掃・リサイクル課"]}
-    hashes = [user.password, *User.objects.values_list("password", flat=True)]
-    text = " ".join(str(e.detail) for e in AuditEntry.objects.all())
-    assert not any(h and h in text for h in hashes)
-    assert check().ok
-
-
-def test_changes_outside_a_request_name_the_command_user(db: None) -> None:
-    Department.objects.create(code="kaikei", name="会計課")
-    (created,) = entries("account_change", object="department:kaikei")
-    assert created.actor.startswith("os:") and created.client_ip == ""
-
-
 # --- export ------------------------------------------------------------------------------------
 
 
@@ -373,7 +258,13 @@ def dated_entries(db: None, monkeypatch: pytest.MonkeyPatch) -> list[AuditEntry]
     ]:
         monkeypatch.setattr(timezone, "now", lambda when=when: when.astimezone(dt.UTC))
         made.append(
-            record(action="view", actor=actor, object=obj, sha256="ab" * 32, detail={"件数": 3, "note": "改行\nあり"})
+            record(
+                action="view",
+                actor=Actor(name=actor),
+                object=obj,
+                sha256="ab" * 32,
+                detail={"件数": 3, "note": "改行\nあり"},
+            )
         )
     monkeypatch.undo()
     return made
@@ -445,7 +336,7 @@ def test_auditor_page_is_japanese_with_wareki_dates(login_as: LoginAs) -> None:
 
 def test_auditor_page_filters(login_as: LoginAs, dated_entries: list[AuditEntry]) -> None:
     client = login_as("auditor")
-    record(action="login_failed", actor="zeimu-view", object="user:zeimu-view", outcome="failure")
+    record(action="login_failed", actor=Actor(name="zeimu-view"), object="user:zeimu-view", outcome="failure")
 
     def seqs(**query: str) -> list[int]:
         response = client.get("/audit/", query)
@@ -532,7 +423,7 @@ def test_concurrent_writers_keep_one_unbroken_chain(committed_db: None) -> None:
         try:
             start.wait()
             for i in range(each):
-                record(action="concurrent", actor=f"writer-{n}", detail={"i": i})
+                record(action="concurrent", actor=Actor(name=f"writer-{n}"), detail={"i": i})
         except BaseException as exc:
             errors.append(exc)
         finally:

@@ -31,6 +31,7 @@ from django.test import Client
 from django.utils import timezone
 
 from kokin.audit import checkpoints, signing
+from kokin.audit.actor import Actor
 from kokin.audit.models import AuditEntry
 from kokin.audit.services import check, record
 from kokin.cli import main
@@ -40,7 +41,10 @@ KOKIN = str(Path(sys.executable).with_name("kokin"))
 
 
 def some_entries(n: int) -> list[AuditEntry]:
-    return [record(action="test", actor=f"tester-{i % 3}", object=f"file-{i}", detail={"i": i}) for i in range(n)]
+    return [
+        record(action="test", actor=Actor(name=f"tester-{i % 3}"), object=f"file-{i}", detail={"i": i})
+        for i in range(n)
+    ]
 
 
 def take_checkpoint() -> checkpoints.Checkpoint:
@@ -286,7 +290,7 @@ def test_every_nth_entry_and_any_entry_after_a_quiet_minute_is_checkpointed_afte
         pytest.raises(RuntimeError),
         transaction.atomic(),
     ):
-        record(action="test")
+        record(action="test", actor=Actor(name="tester"))
         raise RuntimeError("rolled back")
     assert not callbacks  # an entry rolled back is never checkpointed
 

@@ -1,12 +1,13 @@
 """Operation-log entries written on signals: logins, failures, lockouts, logouts, account and role changes.
 
-Connected in :meth:`kokin.audit.apps.AuditConfig.ready`. The login views themselves write nothing for
-these events; everything that logs a user in or out goes through Django's signals, and django-axes
+Connected in :meth:`kokin.accounts.apps.AccountsConfig.ready`. The login views themselves write nothing
+for these events; everything that logs a user in or out goes through Django's signals, and django-axes
 says when an ID is locked.
 
 Account changes (users, departments, businesses) and role changes are logged from the models' own
 signals, so a change is logged whether it comes from the system administrator's pages, a ``kokin``
-command or a shell. The entry names what changed, old and new value, never a password hash.
+command or a shell: by the actor of the request being served (:data:`kokin.audit.actor.current_actor`),
+else by whoever runs the command. The entry names what changed, old and new value, never a password hash.
 """
 
 from __future__ import annotations
@@ -23,18 +24,27 @@ from django.db.models import Model
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 from django.http import HttpRequest
 
+from kokin.accounts.actors import actor_of, user_actor
 from kokin.accounts.models import Business, Department, RoleAssignment, User
-from kokin.audit.services import COMMAND_ROLE, command_actor, current_request, hub_role, record
+from kokin.audit.actor import Actor, current_actor
+from kokin.audit.services import record
 
 # --- logins ------------------------------------------------------------------------------------
+
+
+def _actor(request: HttpRequest | None, user: User) -> Actor:
+    return actor_of(request, user) if request is not None else user_actor(user)
+
+
+def _tried(request: HttpRequest | None, name: str) -> Actor:
+    """Who tried to log in as ``name`` and did not get in."""
+    return actor_of(request, name=name) if request is not None else Actor(name=name)
 
 
 def logged_in(sender: Any, request: HttpRequest | None, user: User, **kwargs: Any) -> None:
     record(
         action="login",
-        request=request,
-        actor=user,
-        role=hub_role(user),
+        actor=_actor(request, user),
         object=f"user:{user.get_username()}",
         detail={"step": "password"},  # the second factor follows (action second_factor)
     )
@@ -43,7 +53,7 @@ def logged_in(sender: Any, request: HttpRequest | None, user: User, **kwargs: An
 def logged_out(sender: Any, request: HttpRequest | None, user: User | None, **kwargs: Any) -> None:
     if user is None:  # the session had no user (already expired)
         return
-    record(action="logout", request=request, actor=user, role=hub_role(user), object=f"user:{user.get_username()}")
+    record(action="logout", actor=_actor(request, user), object=f"user:{user.get_username()}")
 
 
 def login_failed(sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any) -> None:
@@ -55,8 +65,7 @@ def login_failed(sender: Any, credentials: dict[str, Any], request: HttpRequest 
         detail["reason"] = "locked_out"
     record(
         action="login_failed",
-        request=request,
-        actor=tried,
+        actor=_tried(request, tried),
         object=f"user:{tried}",
         outcome="denied" if detail else "failure",
         detail=detail,
@@ -78,7 +87,7 @@ def locked_out(sender: Any, request: HttpRequest | None, username: str | None, *
     detail: dict[str, Any] = {"failures": failures}
     if isinstance(settings.AXES_COOLOFF_TIME, timedelta):
         detail["minutes"] = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
-    record(action="lockout", request=request, actor=tried, object=f"user:{tried}", outcome="denied", detail=detail)
+    record(action="lockout", actor=_tried(request, tried), object=f"user:{tried}", outcome="denied", detail=detail)
 
 
 # --- account and role changes ------------------------------------------------------------------
@@ -130,13 +139,9 @@ def _values(instance: Model, attnames: dict[str, str]) -> dict[str, Any]:
     return {name: getattr(instance, attname) for name, attname in attnames.items()}
 
 
-def _who() -> dict[str, Any]:
-    """Who made the change: the user of the request being served, else whoever runs the command."""
-    request = current_request.get()
-    if request is None:
-        return {"actor": command_actor(), "role": COMMAND_ROLE}
-    user = getattr(request, "user", None)
-    return {"request": request, "role": hub_role(user) if user is not None and user.is_authenticated else ""}
+def _who() -> Actor:
+    """Who made the change: the actor of the request being served, else whoever runs the command."""
+    return current_actor.get() or Actor.command()
 
 
 def before_save(sender: type[Model], instance: Model, raw: bool = False, **kwargs: Any) -> None:
@@ -182,7 +187,7 @@ def after_save(sender: type[Model], instance: Model, created: bool, raw: bool = 
     if isinstance(instance, RoleAssignment):
         detail["business"] = _show(instance, "business", instance.business_id)
         detail["role"] = instance.role
-    record(action=action, object=_label(instance), detail=detail, **_who())
+    record(action=action, actor=_who(), object=_label(instance), detail=detail)
 
 
 def before_delete(sender: type[Model], instance: Model, **kwargs: Any) -> None:
@@ -197,20 +202,20 @@ def before_delete(sender: type[Model], instance: Model, **kwargs: Any) -> None:
 def after_delete(sender: type[Model], instance: Model, **kwargs: Any) -> None:
     label, detail = getattr(instance, "_kokin_audit_deleted", (_label(instance), {"op": "delete"}))
     action = "role_change" if isinstance(instance, RoleAssignment) else "account_change"
-    record(action=action, object=label, detail=detail, **_who())
+    record(action=action, actor=_who(), object=label, detail=detail)
 
 
 def connect() -> None:
     # the failure is logged before the lockout it may cause: our receiver goes ahead of django-axes'
     reconnect_axes = user_login_failed.disconnect(handle_user_login_failed)
-    user_login_failed.connect(login_failed, dispatch_uid="kokin.audit.login_failed")
+    user_login_failed.connect(login_failed, dispatch_uid="kokin.accounts.login_failed")
     if reconnect_axes:
         user_login_failed.connect(handle_user_login_failed)
-    user_logged_in.connect(logged_in, dispatch_uid="kokin.audit.logged_in")
-    user_logged_out.connect(logged_out, dispatch_uid="kokin.audit.logged_out")
-    user_locked_out.connect(locked_out, dispatch_uid="kokin.audit.locked_out")
+    user_logged_in.connect(logged_in, dispatch_uid="kokin.accounts.logged_in")
+    user_logged_out.connect(logged_out, dispatch_uid="kokin.accounts.logged_out")
+    user_locked_out.connect(locked_out, dispatch_uid="kokin.accounts.locked_out")
     for model in (User, Department, Business, RoleAssignment):
-        uid = f"kokin.audit.{model._meta.model_name}"
+        uid = f"kokin.accounts.{model._meta.model_name}"
         pre_save.connect(before_save, sender=model, dispatch_uid=f"{uid}.pre_save")
         post_save.connect(after_save, sender=model, dispatch_uid=f"{uid}.post_save")
         pre_delete.connect(before_delete, sender=model, dispatch_uid=f"{uid}.pre_delete")
