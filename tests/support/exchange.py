@@ -16,9 +16,9 @@ from typing import Any
 from django.utils import timezone
 
 from kokin.accounts.models import Business, DataKind, Role, User
-from kokin.exchange import bankdays, services
+from kokin.exchange import services
 from kokin.exchange.models import DEFAULT_LEAD_BUSINESS_DAYS, ExchangeFile
-from kokin.formats import FORMATS
+from kokin.formats import FORMATS, bankdays
 from kokin.formats.kinds import zengin_debit
 
 TEST_ACTOR = "os:test"

@@ -15,9 +15,8 @@ from typing import Any, BinaryIO, cast
 from django.conf import settings
 
 from kokin.accounts.models import DataKind
-from kokin.exchange import bankdays
 from kokin.exchange.summary import Summariser
-from kokin.formats import FORMATS, detect
+from kokin.formats import FORMATS, bankdays, detect
 from kokin.formats.dates import wareki_text
 from kokin.formats.engine import Mode, run
 from kokin.formats.errors import FormatError, FormatIssue, Report
