@@ -1,11 +1,10 @@
-"""What every format module shares: open, parse, validate, walk, build, summarise, recognise.
+"""What every format module shares: open, parse, validate, walk, build, recognise.
 
 A format module is a :class:`~kokin.formats.layout.Layout` plus :func:`face`, which returns the
 module's public functions bound to that layout — so ``mpn_receipt.parse`` and ``zengin_debit.parse``
-have one implementation and one signature. Layout ``extra`` keys used here:
+have one implementation and one signature (the summary is :func:`kokin.formats.summary.summary`).
+Layout ``extra`` keys used here:
 
-* ``amount_field`` — the data field summed in summaries (e.g. ``amount``);
-* ``summary_by`` — data fields to group the summary by (e.g. ``("result_code", "bank_code")``);
 * ``signature`` — header fields whose values identify the format (for :func:`looks_like`).
 """
 
@@ -147,43 +146,6 @@ def build_numbered(
     ]
     ebcdic = any(batch["header"]["code_division"] == "1" for batch in prepared)
     return build(prepared, layout=layout, separator=separator, eof_mark=eof_mark, ebcdic=ebcdic)
-
-
-def summary(parsed: Parsed) -> dict[str, Any]:
-    """Batches, counts and totals, grouped by the layout's ``summary_by`` fields."""
-    layout = parsed.layout
-    amount = layout.extra.get("amount_field", "amount")
-    data = parsed.tables.get("data")
-    out: dict[str, Any] = {
-        "format": layout.name,
-        "mode": parsed.mode,
-        "records": parsed.records,
-        "batches": len(parsed.tables["header"]) if "header" in parsed.tables else 0,
-        "data_records": 0,
-        "total_amount": 0,
-        "errors": parsed.report.error_count,
-        "warnings": parsed.report.warning_count,
-    }
-    for col in layout.extra.get("summary_by", ()):
-        out[f"by_{col}"] = {}
-    if data is None or len(data) == 0:
-        return out
-    import pyarrow.compute as pc
-
-    out["data_records"] = len(data)
-    out["total_amount"] = int(pc.sum(data[amount]).as_py() or 0)
-    for col in layout.extra.get("summary_by", ()):
-        grouped = data.group_by(col).aggregate([(amount, "count"), (amount, "sum")]).sort_by(col)
-        out[f"by_{col}"] = {
-            code: {"count": count, "amount": total}
-            for code, count, total in zip(
-                grouped[col].to_pylist(),
-                grouped[f"{amount}_count"].to_pylist(),
-                grouped[f"{amount}_sum"].to_pylist(),
-                strict=True,
-            )
-        }
-    return out
 
 
 def looks_like(layout: Layout, head: bytes) -> tuple[bool, str]:

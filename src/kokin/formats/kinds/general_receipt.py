@@ -36,6 +36,7 @@ from typing import Any
 
 from kokin.formats import base, items
 from kokin.formats.layout import ZENGIN_ORDER, Field, Layout, RecordKind, Total, end_record, override
+from kokin.formats.summary import summary as summary
 
 NAME = "general-receipt"
 WASTE_NAME = "general-receipt-waste"
@@ -206,7 +207,6 @@ parse = _face.parse
 validate = _face.validate
 iter_records = _face.iter_records
 looks_like = _face.looks_like
-summary = base.summary
 
 
 def build(
@@ -251,7 +251,7 @@ def _waste_module() -> ModuleType:
         iter_records=face.iter_records,
         looks_like=face.looks_like,
         build=_waste_build,
-        summary=base.summary,
+        summary=summary,
     )
     return module
 

@@ -32,6 +32,7 @@ from typing import Any
 
 from kokin.formats import base, items
 from kokin.formats.layout import ZENGIN_ORDER, Field, Layout, RecordKind, Total, end_record
+from kokin.formats.summary import summary as summary
 
 NAME = "mpn-receipt"
 TYPE_CODE = "61"
@@ -131,7 +132,6 @@ parse = _face.parse
 validate = _face.validate
 iter_records = _face.iter_records
 looks_like = _face.looks_like
-summary = base.summary
 
 
 def build(

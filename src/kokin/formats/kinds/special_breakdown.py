@@ -35,6 +35,7 @@ from typing import Any
 
 from kokin.formats import base, items
 from kokin.formats.layout import ZENGIN_ORDER, Field, Layout, RecordKind, Total, end_record
+from kokin.formats.summary import summary as summary
 
 NAME = "special-breakdown"
 TYPE_CODE = "64"
@@ -147,7 +148,6 @@ parse = _face.parse
 validate = _face.validate
 iter_records = _face.iter_records
 looks_like = _face.looks_like
-summary = base.summary
 
 
 def build(

@@ -28,6 +28,7 @@ from typing import Any
 from kokin.formats import base
 from kokin.formats.errors import FormatError, FormatIssue
 from kokin.formats.layout import ZENGIN_ORDER, Field, Layout, RecordKind, Total, end_record
+from kokin.formats.summary import summary as summary
 
 NAME = "zengin-debit"
 RESULT_CODES = {
@@ -130,7 +131,6 @@ parse = _face.parse
 validate = _face.validate
 iter_records = _face.iter_records
 looks_like = _face.looks_like
-summary = base.summary
 
 
 def build(
