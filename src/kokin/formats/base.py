@@ -1,8 +1,9 @@
-"""What every format module shares: open, parse, validate, walk, build, recognise.
+"""What every format module shares: open, parse, validate, walk, recognise.
 
 A format module is a :class:`~kokin.formats.layout.Layout` plus :func:`face`, which returns the
 module's public functions bound to that layout — so ``mpn_receipt.parse`` and ``zengin_debit.parse``
-have one implementation and one signature (the summary is :func:`kokin.formats.summary.summary`).
+have one implementation and one signature (building is :mod:`kokin.formats.build`, the summary
+:func:`kokin.formats.summary.summary`).
 Layout ``extra`` keys used here:
 
 * ``signature`` — header fields whose values identify the format (for :func:`looks_like`).
@@ -12,16 +13,15 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from kokin.formats.codec import encode_record, join_records
 from kokin.formats.codec import iter_records as _iter_records
 from kokin.formats.engine import Mode, Parsed, run
 from kokin.formats.errors import ISSUE_LIMIT, Report
 from kokin.formats.framing import EBCDIC_TO_CP932
-from kokin.formats.layout import Layout, RecordKind
+from kokin.formats.layout import Layout
 
 Source = bytes | str | os.PathLike[str] | BinaryIO
 
@@ -83,69 +83,6 @@ def iter_records(source: Source, *, layout: Layout) -> Iterator[dict[str, Any]]:
     finally:
         if stream is not source:
             stream.close()
-
-
-def build(
-    batches: Sequence[Mapping[str, Any]],
-    *,
-    layout: Layout,
-    separator: str = "crlf",
-    eof_mark: bool = False,
-    result: bool = False,
-    ebcdic: bool = False,
-) -> bytes:
-    """Build a file from ``[{"header": {...}, "records": [...]}]``; trailers are computed.
-
-    Trailer totals come from the layout's :class:`~kokin.formats.layout.Total` rules; totals for
-    result files are zero unless ``result`` is set. A value that does not fit raises
-    :class:`FormatError` naming the record and the field.
-    """
-    header_kind, data_kind, trailer_kind = layout.kind("header"), layout.kind("data"), layout.kind("trailer")
-    end_kind = layout.kind("end") if any(k.name == "end" for k in layout.kinds) else None
-    out: list[bytes] = []
-    for batch in batches:
-        out.append(encode_record(layout, header_kind, batch["header"], len(out) + 1))
-        totals = dict.fromkeys((t.field for t in layout.totals), 0)
-        for rec in batch["records"]:
-            out.append(encode_record(layout, data_kind, rec, len(out) + 1))
-            for t in layout.totals:
-                if t.mode == "result" and not result:
-                    continue
-                if t.where is not None:
-                    fname, op, value = t.where
-                    hit = str(rec.get(fname, "")) == value
-                    if hit != (op == "=="):
-                        continue
-                totals[t.field] += 1 if t.op == "count" else int(rec[t.source or ""])
-        trailer = {**{k: v for k, v in (batch.get("trailer") or {}).items() if k not in totals}, **totals}
-        out.append(encode_record(layout, trailer_kind, trailer, len(out) + 1))
-    if end_kind is not None:
-        out.append(encode_record(layout, end_kind, {}, len(out) + 1))
-    return join_records(out, separator=separator, eof_mark=eof_mark, ebcdic=ebcdic)
-
-
-def fixed_values(kind: RecordKind) -> dict[str, str]:
-    """The fields of ``kind`` that allow one value only, with that value."""
-    return {f.name: f.allowed[0] for f in kind.fields if f.allowed is not None and len(f.allowed) == 1}
-
-
-def build_numbered(
-    batches: Sequence[Mapping[str, Any]], *, layout: Layout, separator: str = "crlf", eof_mark: bool = False
-) -> bytes:
-    """:func:`build` for the collection layouts: fixed values, code_division 0, file_number 1 and each
-    record's sequence_number (1, 2, … per batch) are filled in unless given; code_division 1 writes EBCDIC."""
-    fixed_header = {"code_division": "0", "file_number": 1, **fixed_values(layout.kind("header"))}
-    fixed_data = fixed_values(layout.kind("data"))
-    prepared = [
-        {
-            **batch,
-            "header": {**fixed_header, **batch["header"]},
-            "records": [{**fixed_data, "sequence_number": i, **rec} for i, rec in enumerate(batch["records"], 1)],
-        }
-        for batch in batches
-    ]
-    ebcdic = any(batch["header"]["code_division"] == "1" for batch in prepared)
-    return build(prepared, layout=layout, separator=separator, eof_mark=eof_mark, ebcdic=ebcdic)
 
 
 def looks_like(layout: Layout, head: bytes) -> tuple[bool, str]:

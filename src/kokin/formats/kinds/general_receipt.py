@@ -35,6 +35,7 @@ from types import ModuleType
 from typing import Any
 
 from kokin.formats import base, items
+from kokin.formats.build import build_numbered
 from kokin.formats.layout import ZENGIN_ORDER, Field, Layout, RecordKind, Total, end_record, override
 from kokin.formats.summary import summary as summary
 
@@ -223,7 +224,7 @@ def build(
     sequence_number (1, 2, … per batch), unless given. A value that does not fit raises
     :class:`~kokin.formats.errors.FormatError` naming the record and the field. code_division 1 writes EBCDIC.
     """
-    return base.build_numbered(batches, layout=layout, separator=separator, eof_mark=eof_mark)
+    return build_numbered(batches, layout=layout, separator=separator, eof_mark=eof_mark)
 
 
 def _waste_build(

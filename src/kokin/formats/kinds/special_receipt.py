@@ -28,6 +28,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from kokin.formats import base, items
+from kokin.formats.build import build_numbered
 from kokin.formats.layout import ZENGIN_ORDER, Field, Layout, RecordKind, Total, end_record
 from kokin.formats.summary import summary as summary
 
@@ -146,4 +147,4 @@ def build(
     A value that does not fit raises :class:`~kokin.formats.errors.FormatError` naming the record and
     the field. code_division 1 writes EBCDIC.
     """
-    return base.build_numbered(batches, layout=layout, separator=separator, eof_mark=eof_mark)
+    return build_numbered(batches, layout=layout, separator=separator, eof_mark=eof_mark)

@@ -26,6 +26,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from kokin.formats import base
+from kokin.formats.build import build_batches
 from kokin.formats.errors import FormatError, FormatIssue
 from kokin.formats.layout import ZENGIN_ORDER, Field, Layout, RecordKind, Total, end_record
 from kokin.formats.summary import summary as summary
@@ -173,4 +174,4 @@ def build(
             records.append(values)
         number += 1
         prepared.append({"header": header, "records": records})
-    return base.build(prepared, layout=layout, separator=separator, eof_mark=eof_mark, result=result, ebcdic=ebcdic)
+    return build_batches(prepared, layout=layout, separator=separator, eof_mark=eof_mark, result=result, ebcdic=ebcdic)
