@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import Any, BinaryIO
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, BinaryIO, NamedTuple
 
+from kokin.formats.build import build_numbered
 from kokin.formats.codec import iter_records as _iter_records
 from kokin.formats.engine import Mode, Parsed, run
 from kokin.formats.errors import ISSUE_LIMIT, Report
@@ -122,9 +122,9 @@ def looks_like(layout: Layout, head: bytes) -> tuple[bool, str]:
     )
 
 
-@dataclass(frozen=True)
-class Face:
-    """The public functions of one format module, bound to its layout."""
+class Face(NamedTuple):
+    """The public functions of one format module, bound to its layout:
+    ``parse, validate, iter_records, looks_like = face(LAYOUT)``."""
 
     parse: Callable[..., Parsed]
     validate: Callable[..., Report]
@@ -147,3 +147,29 @@ def face(default: Layout) -> Face:
 
     parse_.__doc__, validate_.__doc__, iter_records_.__doc__ = parse.__doc__, validate.__doc__, iter_records.__doc__
     return Face(parse_, validate_, iter_records_, looks_like_)
+
+
+_BUILD_DOC = """Build a file from ``[{{"header": {{...}}, "records": [...]}}]``; trailers are computed.
+
+    Fields that ``layout`` allows one value only ({fixed}),
+    code_division (0), file_number (1) and each record's sequence_number (1, 2, … per batch) are
+    filled in unless given. A value that does not fit raises
+    :class:`~kokin.formats.errors.FormatError` naming the record and the field. {note}
+    """
+
+
+def numbered_build(default: Layout, fixed: str, note: str = "code_division 1 writes EBCDIC.") -> Callable[..., bytes]:
+    """A collection kind's ``build``: :func:`kokin.formats.build.build_numbered` bound to ``default``;
+    ``fixed`` names the values the layout fixes and ``note`` adds to the docstring."""
+
+    def build(
+        batches: Sequence[Mapping[str, Any]],
+        *,
+        layout: Layout = default,
+        separator: str = "crlf",
+        eof_mark: bool = False,
+    ) -> bytes:
+        return build_numbered(batches, layout=layout, separator=separator, eof_mark=eof_mark)
+
+    build.__doc__ = _BUILD_DOC.format(fixed=fixed, note=note)
+    return build
