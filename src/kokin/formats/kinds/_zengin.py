@@ -79,6 +79,8 @@ COLLECTING_BRANCH = field("collecting_branch_code", 3, "N", "収納店舗コー�
 PAYMENT_DATE = field("payment_date", 8, "N", "納付年月日", "payment date", date="yyyymmdd")
 SLIP_KIND = field("slip_kind", 1, "N", "OCR・手書区分", "OCR or handwritten", allowed=tuple(SLIP_KINDS))
 PAYMENT_KIND = field("payment_kind", 1, "N", "納付区分", "payment kind", allowed=tuple(PAYMENT_KINDS))
+#: where, when and how a paper slip (納付書・納入書) was paid: the data records' last fields
+SLIP_PAID = (COLLECTING_BANK, COLLECTING_BRANCH, PAYMENT_DATE, SLIP_KIND, PAYMENT_KIND)
 
 
 def header(record_length: int, type_code: str, *fields: Field, code_division: Field = CODE_DIVISION) -> RecordKind:

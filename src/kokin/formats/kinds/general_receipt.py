@@ -34,12 +34,8 @@ from types import ModuleType
 
 from kokin.formats import base
 from kokin.formats.kinds._zengin import (
-    COLLECTING_BANK,
-    COLLECTING_BRANCH,
     LATE_CHARGE,
-    PAYMENT_DATE,
-    PAYMENT_KIND,
-    SLIP_KIND,
+    SLIP_PAID,
     TOTAL_LATE_CHARGE,
     amount,
     collection_data,
@@ -75,11 +71,7 @@ DATA = collection_data(
     amount("請求金額", "amount billed (yen)", "billed_amount"),
     amount("税額(納付額)", "amount paid (yen)"),
     LATE_CHARGE,
-    COLLECTING_BANK,
-    COLLECTING_BRANCH,
-    PAYMENT_DATE,
-    SLIP_KIND,
-    PAYMENT_KIND,
+    *SLIP_PAID,
     rest=RESERVE,
 )
 TRAILER = trailer(

@@ -26,14 +26,10 @@ from __future__ import annotations
 
 from kokin.formats import base
 from kokin.formats.kinds._zengin import (
-    COLLECTING_BANK,
-    COLLECTING_BRANCH,
     EMPLOYER_NUMBER,
     LATE_CHARGE,
-    PAYMENT_DATE,
-    PAYMENT_KIND,
     RETIREMENT_TAX,
-    SLIP_KIND,
+    SLIP_PAID,
     SPECIAL_TOTALS,
     amount,
     collection_data,
@@ -57,11 +53,7 @@ DATA = collection_data(
     amount("税額", "tax on salaries (yen)"),
     RETIREMENT_TAX,
     LATE_CHARGE,
-    COLLECTING_BANK,
-    COLLECTING_BRANCH,
-    PAYMENT_DATE,
-    SLIP_KIND,
-    PAYMENT_KIND,
+    *SLIP_PAID,
     payment_month=True,
 )
 TRAILER = trailer(200, *SPECIAL_TOTALS)
