@@ -11,6 +11,7 @@ Layout ``extra`` keys used here:
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -26,12 +27,17 @@ from kokin.formats.layout import Layout
 Source = bytes | str | os.PathLike[str] | BinaryIO
 
 
-def open_source(source: Source) -> BinaryIO:
+@contextlib.contextmanager
+def opened(source: Source) -> Iterator[BinaryIO]:
+    """``source`` as a binary stream; one this opened (bytes, a path) is closed afterwards."""
     if isinstance(source, bytes | bytearray | memoryview):
-        return io.BytesIO(bytes(source))
-    if isinstance(source, str | os.PathLike):
-        return open(source, "rb")
-    return source
+        with io.BytesIO(bytes(source)) as stream:
+            yield stream
+    elif isinstance(source, str | os.PathLike):
+        with open(source, "rb") as stream:
+            yield stream
+    else:
+        yield source
 
 
 def parse(
@@ -44,14 +50,10 @@ def parse(
     progress: Any = None,
 ) -> Parsed:
     """Validate and decode a whole file into Arrow tables (``header``, ``data``, ``trailer``)."""
-    stream = open_source(source)
-    try:
+    with opened(source) as stream:
         return run(
             layout, stream, mode=mode, collect=True, check_master=check_master, max_issues=max_issues, progress=progress
         )
-    finally:
-        if stream is not source:
-            stream.close()
 
 
 def validate(
@@ -65,24 +67,16 @@ def validate(
 ) -> Report:
     """Check a file in constant memory; the report lists the first ``max_issues`` errors and warnings
     (None: all) and counts every one."""
-    stream = open_source(source)
-    try:
+    with opened(source) as stream:
         return run(
             layout, stream, mode=mode, check_master=check_master, max_issues=max_issues, progress=progress
         ).report
-    finally:
-        if stream is not source:
-            stream.close()
 
 
 def iter_records(source: Source, *, layout: Layout) -> Iterator[dict[str, Any]]:
     """Walk a file record by record as dicts, in constant memory."""
-    stream = open_source(source)
-    try:
+    with opened(source) as stream:
         yield from _iter_records(layout, stream)
-    finally:
-        if stream is not source:
-            stream.close()
 
 
 def looks_like(layout: Layout, head: bytes) -> tuple[bool, str]:
