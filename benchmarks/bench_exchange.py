@@ -76,8 +76,8 @@ def token(user: str, env: dict[str, str]) -> str:
 def debit_request(path: Path, megabytes: float) -> str:
     """A valid zengin-debit request of about ``megabytes`` MB: batches of 5,000 realistic payers (four
     seeds, repeated), each with its own trailer, then one end record; returns its SHA-256."""
-    from kokin.exchange.bankdays import add_business_days
     from kokin.formats import synth as sample
+    from kokin.formats.bankdays import add_business_days
 
     debit_date = add_business_days(dt.datetime.now(ZoneInfo("Asia/Tokyo")).date(), 6)
     batches = []

@@ -24,6 +24,7 @@ from kokin.bank.conversion import ConversionError, convert_bytes
 from kokin.bank.errors import ConfigError
 from kokin.bank.history import History, TransferRecord, format_table, print_history
 from kokin.bank.spool import Spool, bank_file_id, is_candidate, read_json, safe_component, write_json
+from kokin.formats.examples import DEBIT_HEADER
 from kokin.formats.kinds import zengin_debit
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -282,18 +283,7 @@ HOLDER = st.text(alphabet=KANA + "ABCXYZ0123456789 ().-/", min_size=1, max_size=
 
 
 def debit_file(names: list[str], amounts: list[int], *, ebcdic: bool, separator: str, result: bool = False) -> bytes:
-    header = {
-        "consignor_code": "1234567890",
-        "consignor_name": "ﾃｽﾄｸ ｾﾞｲﾑｶ",
-        "debit_date": "0527",
-        "bank_code": "0001",
-        "bank_name": "ﾐｽﾞﾎ",
-        "branch_code": "001",
-        "branch_name": "ﾄｳｷﾖｳ",
-        "account_type": "1",
-        "account_number": "1234567",
-        "code_division": "1" if ebcdic else "0",
-    }
+    header = {**DEBIT_HEADER, "code_division": "1" if ebcdic else "0"}
     records = [
         {
             "bank_code": "0001",

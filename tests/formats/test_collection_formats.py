@@ -22,6 +22,7 @@ from kokin.formats import FORMATS, detect, items, kanji
 from kokin.formats.charset import ZENGIN_CHARS
 from kokin.formats.dates import fiscal_year_of
 from kokin.formats.errors import FormatError, FormatIssue, Report
+from kokin.formats.examples import HEADERS, RECORDS
 from kokin.formats.kinds import general_receipt
 from kokin.formats.layout import Field, Layout, RecordKind, override
 
@@ -34,92 +35,6 @@ TYPE_CODES = {
     "special-breakdown": "64",
 }
 FAST = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-_BANK = {"bank_code": "0001", "bank_name": "ﾐｽﾞﾎ", "branch_code": "001", "branch_name": "ﾄｳｷﾖｳ"}
-_WARD = {"municipality_code": "131105", "municipality_name": "ﾃﾞﾓｸ ｾﾞｲﾑｶ", "creation_date": "20260527"}
-HEADERS: dict[str, dict[str, Any]] = {
-    "mpn-receipt": {
-        "collector_number": "13110",
-        "collector_name": "ﾃﾞﾓｸ",
-        "creation_date": "20260527",
-        "report_kind": "2",
-        **_BANK,
-    },
-    "general-receipt": {**_WARD, **_BANK},
-    "general-receipt-waste": {**_WARD, **_BANK},
-    "special-receipt": {**_WARD, **_BANK},
-    "special-breakdown": {
-        "municipality_code": "131105",
-        "municipality_name": "デモ区",
-        "creation_date": "20260527",
-        "bank_code": "0001",
-        "bank_name": "みずほ銀行",
-        "branch_code": "001",
-        "branch_name": "東京営業部",
-    },
-}
-_SLIP = {
-    "item_code": "11",
-    "assessment_year": "2026",
-    "instalment": "03",
-    "notice_number": "2026000123",
-    "billed_amount": 12500,
-    "amount": 12500,
-    "late_charge": 0,
-    "collecting_bank_code": "0005",
-    "collecting_branch_code": "001",
-    "payment_date": "20260525",
-    "slip_kind": "1",
-    "payment_kind": "1",
-}
-_SPECIAL = {
-    "assessment_year": "2026",
-    "instalment": "05",
-    "employer_number": "12345678",
-    "amount": 184500,
-    "retirement_tax": 12000,
-    "late_charge": 300,
-    "collecting_bank_code": "0005",
-    "payment_date": "20260511",
-}
-RECORDS: dict[str, dict[str, Any]] = {
-    "mpn-receipt": {
-        "item_code": "01",
-        "assessment_year": "2026",
-        "instalment": "02",
-        "payment_number": "1234567890",
-        "check_number": "4321",
-        "amount": 25000,
-        "collecting_bank_code": "0005",
-        "payment_date": "20260525",
-        "payment_kind": "1",
-        "channel": "3",
-    },
-    "general-receipt": _SLIP,
-    "general-receipt-waste": {
-        **_SLIP,
-        "item_code": "31",
-        "instalment": "01",
-        "billed_amount": 2000,
-        "amount": 1800,
-        "collected_amount": 2000,
-        "commission_amount": 200,
-        "payer_name": "ﾔﾏﾀﾞ ﾀﾛｳ",
-    },
-    "special-receipt": {**_SPECIAL, "collecting_branch_code": "001", "slip_kind": "2", "payment_kind": "1"},
-    "special-breakdown": {
-        **_SPECIAL,
-        "agent_bank_code": "0005",
-        "agent_bank_name": "三菱ＵＦＪ銀行",
-        "aggregating_branch_code": "001",
-        "aggregating_branch_name": "本店",
-        "handling_branch_code": "001",
-        "handling_branch_name": "本店",
-        "employer_name": "株式会社山田建設",
-        "postal_code": "1520001",
-        "address": "東京都デモ区中央町一丁目２番３号",
-    },
-}
 
 
 def module(name: str) -> ModuleType:

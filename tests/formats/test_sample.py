@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from kokin.cli import main
-from kokin.formats import FORMATS, items
+from kokin.formats import FORMATS, bankdays, items
 from kokin.formats import synth as sample
 from kokin.formats.bankmaster import master
 from kokin.formats.charset import is_zengin_text
@@ -155,18 +155,10 @@ def test_fewer_faults_only_when_the_file_is_too_small() -> None:
 @pytest.mark.parametrize("kind", COLLECTION)
 def test_payment_dates_are_business_days_before_the_file_date(kind: str) -> None:
     dates = {day(r["payment_date"]) for r in records(kind)}
-    assert all(d < BASE and sample.is_business_day(d) for d in dates)
+    assert all(d < BASE and bankdays.is_business_day(d) for d in dates)
     assert all(d.weekday() < 5 for d in dates)
     assert dt.date(2026, 5, 4) not in dates and dt.date(2026, 4, 29) not in dates  # みどりの日, 昭和の日
     assert len(dates) >= 10
-
-
-def test_business_days_know_the_bank_holidays() -> None:
-    assert not sample.is_business_day(dt.date(2026, 5, 6))  # 振替休日
-    assert not sample.is_business_day(dt.date(2025, 12, 31)) and not sample.is_business_day(dt.date(2026, 1, 2))
-    assert sample.is_business_day(dt.date(2026, 5, 27))
-    assert sample.business_days_before(dt.date(2026, 5, 7), 2) == [dt.date(2026, 4, 30), dt.date(2026, 5, 1)]
-    assert sample.next_business_day(dt.date(2026, 1, 31)) == dt.date(2026, 2, 2)
 
 
 def test_the_date_option_moves_every_date() -> None:

@@ -1,4 +1,6 @@
-"""Test support: valid files of every format, and files in a business's mailboxes in a given state.
+"""Test support: valid files of every format (from :mod:`kokin.formats.examples`), and files in a
+business's mailboxes in a given state. ``DEBIT_HEADER`` and ``payer`` are the examples' debit header
+and payer.
 
 :data:`support.endpoints.SAMPLES` names :func:`sample_file`, :func:`pending_file` and
 :func:`sample_certificate`, so the role × endpoint test can call the pages of one file. Never used by
@@ -16,130 +18,13 @@ from typing import Any
 from django.utils import timezone
 
 from kokin.accounts.models import Business, DataKind, Role, User
-from kokin.exchange import bankdays, services
+from kokin.exchange import services
 from kokin.exchange.models import DEFAULT_LEAD_BUSINESS_DAYS, ExchangeFile
-from kokin.formats import FORMATS
+from kokin.formats import FORMATS, bankdays
+from kokin.formats.examples import DEBIT_HEADER, batch, payer
 from kokin.formats.kinds import zengin_debit
 
 TEST_ACTOR = "os:test"
-
-#: a consignor header whose bank (0001 みずほ) and branch (001) are in the master
-DEBIT_HEADER: dict[str, Any] = {
-    "consignor_code": "1234567890",
-    "consignor_name": "ﾃｽﾄｸ ｾﾞｲﾑｶ",
-    "bank_code": "0001",
-    "bank_name": "ﾐｽﾞﾎ",
-    "branch_code": "001",
-    "branch_name": "ﾄｳｷﾖｳ",
-    "account_type": "1",
-    "account_number": "1234567",
-}
-_BANK = {"bank_code": "0001", "bank_name": "ﾐｽﾞﾎ", "branch_code": "001", "branch_name": "ﾄｳｷﾖｳ"}
-_WARD = {"municipality_code": "131105", "municipality_name": "ﾃﾞﾓｸ ｾﾞｲﾑｶ", "creation_date": "20260527"}
-_SLIP = {
-    "item_code": "11",
-    "assessment_year": "2026",
-    "instalment": "03",
-    "notice_number": "2026000123",
-    "billed_amount": 12500,
-    "amount": 12500,
-    "late_charge": 0,
-    "collecting_bank_code": "0005",
-    "collecting_branch_code": "001",
-    "payment_date": "20260525",
-    "slip_kind": "1",
-    "payment_kind": "1",
-}
-_SPECIAL = {
-    "assessment_year": "2026",
-    "instalment": "05",
-    "employer_number": "12345678",
-    "amount": 184500,
-    "retirement_tax": 12000,
-    "late_charge": 300,
-    "collecting_bank_code": "0005",
-    "payment_date": "20260511",
-}
-#: one valid batch (header, one data record) per collection format
-COLLECTION: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
-    "mpn-receipt": (
-        {
-            "collector_number": "13110",
-            "collector_name": "ﾃﾞﾓｸ",
-            "creation_date": "20260527",
-            "report_kind": "2",
-            **_BANK,
-        },
-        {
-            "item_code": "01",
-            "assessment_year": "2026",
-            "instalment": "02",
-            "payment_number": "1234567890",
-            "check_number": "4321",
-            "amount": 25000,
-            "collecting_bank_code": "0005",
-            "payment_date": "20260525",
-            "payment_kind": "1",
-            "channel": "3",
-        },
-    ),
-    "general-receipt": ({**_WARD, **_BANK}, _SLIP),
-    "general-receipt-waste": (
-        {**_WARD, **_BANK},
-        {
-            **_SLIP,
-            "item_code": "31",
-            "instalment": "01",
-            "billed_amount": 2000,
-            "amount": 1800,
-            "collected_amount": 2000,
-            "commission_amount": 200,
-            "payer_name": "ﾔﾏﾀﾞ ﾀﾛｳ",
-        },
-    ),
-    "special-receipt": (
-        {**_WARD, **_BANK},
-        {**_SPECIAL, "collecting_branch_code": "001", "slip_kind": "2", "payment_kind": "1"},
-    ),
-    "special-breakdown": (
-        {
-            "municipality_code": "131105",
-            "municipality_name": "デモ区",
-            "creation_date": "20260527",
-            "bank_code": "0001",
-            "bank_name": "みずほ銀行",
-            "branch_code": "001",
-            "branch_name": "東京営業部",
-        },
-        {
-            **_SPECIAL,
-            "agent_bank_code": "0005",
-            "agent_bank_name": "三菱ＵＦＪ銀行",
-            "aggregating_branch_code": "001",
-            "aggregating_branch_name": "本店",
-            "handling_branch_code": "001",
-            "handling_branch_name": "本店",
-            "employer_name": "株式会社山田建設",
-            "postal_code": "1520001",
-            "address": "東京都デモ区中央町一丁目２番３号",
-        },
-    ),
-}
-
-
-def payer(i: int = 0, **changes: Any) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        **_BANK,
-        "account_type": "1",
-        "account_number": f"{7654321 - i:07d}",
-        "holder_name": "ﾔﾏﾀﾞ ﾀﾛｳ",
-        "amount": 1000 + i,
-        "new_code": "0",
-        "customer_number": f"{i + 1:020d}",
-        "result_code": "0",
-    }
-    values.update(changes)
-    return values
 
 
 def debit_day(lead: int = DEFAULT_LEAD_BUSINESS_DAYS + 2, *, today: dt.date | None = None) -> dt.date:
@@ -165,9 +50,7 @@ def debit_file(
 
 def collection_file(fmt: str, records: int = 2) -> bytes:
     """A valid one-batch file of a collection format."""
-    header, record = COLLECTION[fmt]
-    rows = [{**record, "amount": record["amount"] + i} for i in range(records)]
-    return bytes(FORMATS[fmt].build([{"header": header, "records": rows}]))
+    return bytes(FORMATS[fmt].build([batch(fmt, records)]))
 
 
 def file_for_kind(kind: DataKind) -> bytes:

@@ -1,5 +1,7 @@
 """Shared material for the format tests: a valid Zengin debit file and tools to break it byte by byte.
 
+``HEADER`` and ``payer`` are the debit header and payer of :mod:`kokin.formats.examples`.
+
 Test modules import these helpers (``from support.records import ...``); the fixtures that write
 files and profiles into ``tmp_path`` stay in ``tests/conftest.py``.
 """
@@ -10,42 +12,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from kokin.formats.errors import FormatIssue, Report
+from kokin.formats.examples import DEBIT_HEADER as HEADER
+from kokin.formats.examples import payer
 from kokin.formats.kinds import zengin_debit
 
 RECORD_LENGTH = 120
 CRLF = b"\r\n"
-
-#: A consignor header whose bank (0001 みずほ) and branch (001) are in the master.
-HEADER: dict[str, Any] = {
-    "consignor_code": "1234567890",
-    "consignor_name": "ﾃｽﾄｸ ｾﾞｲﾑｶ",
-    "debit_date": "0527",
-    "bank_code": "0001",
-    "bank_name": "ﾐｽﾞﾎ",
-    "branch_code": "001",
-    "branch_name": "ﾄｳｷﾖｳ",
-    "account_type": "1",
-    "account_number": "1234567",
-}
-
-
-def payer(i: int = 0, **changes: Any) -> dict[str, Any]:
-    """One payer (data record values); ``i`` varies the amount and the customer number."""
-    values: dict[str, Any] = {
-        "bank_code": "0001",
-        "bank_name": "ﾐｽﾞﾎ",
-        "branch_code": "001",
-        "branch_name": "ﾄｳｷﾖｳ",
-        "account_type": "1",
-        "account_number": f"{7654321 - i:07d}",
-        "holder_name": "ﾔﾏﾀﾞ ﾀﾛｳ",
-        "amount": 1000 + i,
-        "new_code": "0",
-        "customer_number": f"{i + 1:020d}",
-        "result_code": "0",
-    }
-    values.update(changes)
-    return values
 
 
 def batch(n: int = 3, *, header: Mapping[str, Any] | None = None, **changes: Any) -> dict[str, Any]:

@@ -29,9 +29,9 @@ from kokin.audit.services import record
 from kokin.exchange import downloads, selectors, services, space, uploads
 from kokin.exchange.errors import ExchangeError
 from kokin.exchange.models import ExchangeFile, ExchangePolicy
-from kokin.exchange.names import safe_name
 from kokin.exchange.states import State
 from kokin.formats.errors import FormatIssue
+from kokin.formats.names import safe_name
 from kokin.vault.errors import ExportError, VaultError
 
 DENIED = "この操作の権限がありません / You are not allowed to do this"

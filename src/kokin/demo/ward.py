@@ -179,8 +179,9 @@ def seed_files(folder: Path, *, place_inbound: bool = True) -> list[str]:
     from django.utils import timezone
 
     from kokin.audit.services import command_actor
-    from kokin.exchange import bankdays, services
+    from kokin.exchange import services
     from kokin.exchange.models import ExchangeFile
+    from kokin.formats import bankdays
     from kokin.formats import synth as sample
 
     folder.mkdir(parents=True, exist_ok=True)

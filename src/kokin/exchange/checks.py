@@ -15,12 +15,11 @@ from typing import Any, BinaryIO, cast
 from django.conf import settings
 
 from kokin.accounts.models import DataKind
-from kokin.exchange import bankdays
-from kokin.exchange.summary import Summariser
-from kokin.formats import FORMATS, detect
+from kokin.formats import FORMATS, bankdays, detect
 from kokin.formats.dates import wareki_text
-from kokin.formats.engine import Mode, run
+from kokin.formats.engine import Mode
 from kokin.formats.errors import FormatError, FormatIssue, Report
+from kokin.formats.summary import check_and_summarise
 
 HEAD_SIZE = 64 * 1024
 
@@ -138,17 +137,14 @@ def check_stream(
             )
         )
         return checked
-    layout = module.LAYOUT
-    summariser = Summariser(layout)
     try:
-        parsed = run(
-            layout,
+        parsed, summary = check_and_summarise(
             cast(BinaryIO, _Resumed(head, stream)),
+            module.LAYOUT,
             mode=mode_for(data_kind),
             check_master=True,
             max_issues=settings.ISSUE_LIMIT,
             block_records=block_records,
-            on_block=summariser.add,
         )
     except FormatError as exc:
         for issue in exc.issues:
@@ -158,7 +154,7 @@ def check_stream(
     checked.mode = parsed.mode if data_kind.format == "zengin-debit" else ""
     if not checked.ok:
         return checked
-    checked.summary = summariser.result(parsed.records)
+    checked.summary = summary
     if data_kind.format == "zengin-debit" and data_kind.direction == DataKind.Direction.OUTBOUND:
         check_debit_dates(checked, today=today, lead_business_days=lead_business_days)
     checked.summary["errors"] = checked.report.error_count

@@ -31,8 +31,8 @@ def place(file: Path, code: str, label: str, allow_duplicate: bool) -> None:
     from kokin.accounts.models import Business, DataKind
     from kokin.audit.services import command_actor
     from kokin.exchange import services
-    from kokin.exchange.names import safe_name
     from kokin.formats import detect
+    from kokin.formats.names import safe_name
 
     business = Business.objects.filter(code=code).first()
     if business is None:

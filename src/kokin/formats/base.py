@@ -1,38 +1,43 @@
-"""What every format module shares: open, parse, validate, walk, build, summarise, recognise.
+"""What every format module shares: open, parse, validate, walk, recognise.
 
 A format module is a :class:`~kokin.formats.layout.Layout` plus :func:`face`, which returns the
 module's public functions bound to that layout — so ``mpn_receipt.parse`` and ``zengin_debit.parse``
-have one implementation and one signature. Layout ``extra`` keys used here:
+have one implementation and one signature (building is :mod:`kokin.formats.build`, the summary
+:func:`kokin.formats.summary.summary`).
+Layout ``extra`` keys used here:
 
-* ``amount_field`` — the data field summed in summaries (e.g. ``amount``);
-* ``summary_by`` — data fields to group the summary by (e.g. ``("result_code", "bank_code")``);
 * ``signature`` — header fields whose values identify the format (for :func:`looks_like`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
-from kokin.formats.codec import encode_record, join_records
+from kokin.formats.build import build_numbered
 from kokin.formats.codec import iter_records as _iter_records
 from kokin.formats.engine import Mode, Parsed, run
 from kokin.formats.errors import ISSUE_LIMIT, Report
 from kokin.formats.framing import EBCDIC_TO_CP932
-from kokin.formats.layout import Layout, RecordKind
+from kokin.formats.layout import Layout
 
 Source = bytes | str | os.PathLike[str] | BinaryIO
 
 
-def open_source(source: Source) -> BinaryIO:
+@contextlib.contextmanager
+def opened(source: Source) -> Iterator[BinaryIO]:
+    """``source`` as a binary stream; one this opened (bytes, a path) is closed afterwards."""
     if isinstance(source, bytes | bytearray | memoryview):
-        return io.BytesIO(bytes(source))
-    if isinstance(source, str | os.PathLike):
-        return open(source, "rb")
-    return source
+        with io.BytesIO(bytes(source)) as stream:
+            yield stream
+    elif isinstance(source, str | os.PathLike):
+        with open(source, "rb") as stream:
+            yield stream
+    else:
+        yield source
 
 
 def parse(
@@ -45,14 +50,10 @@ def parse(
     progress: Any = None,
 ) -> Parsed:
     """Validate and decode a whole file into Arrow tables (``header``, ``data``, ``trailer``)."""
-    stream = open_source(source)
-    try:
+    with opened(source) as stream:
         return run(
             layout, stream, mode=mode, collect=True, check_master=check_master, max_issues=max_issues, progress=progress
         )
-    finally:
-        if stream is not source:
-            stream.close()
 
 
 def validate(
@@ -66,124 +67,16 @@ def validate(
 ) -> Report:
     """Check a file in constant memory; the report lists the first ``max_issues`` errors and warnings
     (None: all) and counts every one."""
-    stream = open_source(source)
-    try:
+    with opened(source) as stream:
         return run(
             layout, stream, mode=mode, check_master=check_master, max_issues=max_issues, progress=progress
         ).report
-    finally:
-        if stream is not source:
-            stream.close()
 
 
 def iter_records(source: Source, *, layout: Layout) -> Iterator[dict[str, Any]]:
     """Walk a file record by record as dicts, in constant memory."""
-    stream = open_source(source)
-    try:
+    with opened(source) as stream:
         yield from _iter_records(layout, stream)
-    finally:
-        if stream is not source:
-            stream.close()
-
-
-def build(
-    batches: Sequence[Mapping[str, Any]],
-    *,
-    layout: Layout,
-    separator: str = "crlf",
-    eof_mark: bool = False,
-    result: bool = False,
-    ebcdic: bool = False,
-) -> bytes:
-    """Build a file from ``[{"header": {...}, "records": [...]}]``; trailers are computed.
-
-    Trailer totals come from the layout's :class:`~kokin.formats.layout.Total` rules; totals for
-    result files are zero unless ``result`` is set. A value that does not fit raises
-    :class:`FormatError` naming the record and the field.
-    """
-    header_kind, data_kind, trailer_kind = layout.kind("header"), layout.kind("data"), layout.kind("trailer")
-    end_kind = layout.kind("end") if any(k.name == "end" for k in layout.kinds) else None
-    out: list[bytes] = []
-    for batch in batches:
-        out.append(encode_record(layout, header_kind, batch["header"], len(out) + 1))
-        totals = dict.fromkeys((t.field for t in layout.totals), 0)
-        for rec in batch["records"]:
-            out.append(encode_record(layout, data_kind, rec, len(out) + 1))
-            for t in layout.totals:
-                if t.mode == "result" and not result:
-                    continue
-                if t.where is not None:
-                    fname, op, value = t.where
-                    hit = str(rec.get(fname, "")) == value
-                    if hit != (op == "=="):
-                        continue
-                totals[t.field] += 1 if t.op == "count" else int(rec[t.source or ""])
-        trailer = {**{k: v for k, v in (batch.get("trailer") or {}).items() if k not in totals}, **totals}
-        out.append(encode_record(layout, trailer_kind, trailer, len(out) + 1))
-    if end_kind is not None:
-        out.append(encode_record(layout, end_kind, {}, len(out) + 1))
-    return join_records(out, separator=separator, eof_mark=eof_mark, ebcdic=ebcdic)
-
-
-def fixed_values(kind: RecordKind) -> dict[str, str]:
-    """The fields of ``kind`` that allow one value only, with that value."""
-    return {f.name: f.allowed[0] for f in kind.fields if f.allowed is not None and len(f.allowed) == 1}
-
-
-def build_numbered(
-    batches: Sequence[Mapping[str, Any]], *, layout: Layout, separator: str = "crlf", eof_mark: bool = False
-) -> bytes:
-    """:func:`build` for the collection layouts: fixed values, code_division 0, file_number 1 and each
-    record's sequence_number (1, 2, … per batch) are filled in unless given; code_division 1 writes EBCDIC."""
-    fixed_header = {"code_division": "0", "file_number": 1, **fixed_values(layout.kind("header"))}
-    fixed_data = fixed_values(layout.kind("data"))
-    prepared = [
-        {
-            **batch,
-            "header": {**fixed_header, **batch["header"]},
-            "records": [{**fixed_data, "sequence_number": i, **rec} for i, rec in enumerate(batch["records"], 1)],
-        }
-        for batch in batches
-    ]
-    ebcdic = any(batch["header"]["code_division"] == "1" for batch in prepared)
-    return build(prepared, layout=layout, separator=separator, eof_mark=eof_mark, ebcdic=ebcdic)
-
-
-def summary(parsed: Parsed) -> dict[str, Any]:
-    """Batches, counts and totals, grouped by the layout's ``summary_by`` fields."""
-    layout = parsed.layout
-    amount = layout.extra.get("amount_field", "amount")
-    data = parsed.tables.get("data")
-    out: dict[str, Any] = {
-        "format": layout.name,
-        "mode": parsed.mode,
-        "records": parsed.records,
-        "batches": len(parsed.tables["header"]) if "header" in parsed.tables else 0,
-        "data_records": 0,
-        "total_amount": 0,
-        "errors": parsed.report.error_count,
-        "warnings": parsed.report.warning_count,
-    }
-    for col in layout.extra.get("summary_by", ()):
-        out[f"by_{col}"] = {}
-    if data is None or len(data) == 0:
-        return out
-    import pyarrow.compute as pc
-
-    out["data_records"] = len(data)
-    out["total_amount"] = int(pc.sum(data[amount]).as_py() or 0)
-    for col in layout.extra.get("summary_by", ()):
-        grouped = data.group_by(col).aggregate([(amount, "count"), (amount, "sum")]).sort_by(col)
-        out[f"by_{col}"] = {
-            code: {"count": count, "amount": total}
-            for code, count, total in zip(
-                grouped[col].to_pylist(),
-                grouped[f"{amount}_count"].to_pylist(),
-                grouped[f"{amount}_sum"].to_pylist(),
-                strict=True,
-            )
-        }
-    return out
 
 
 def looks_like(layout: Layout, head: bytes) -> tuple[bool, str]:
@@ -223,9 +116,9 @@ def looks_like(layout: Layout, head: bytes) -> tuple[bool, str]:
     )
 
 
-@dataclass(frozen=True)
-class Face:
-    """The public functions of one format module, bound to its layout."""
+class Face(NamedTuple):
+    """The public functions of one format module, bound to its layout:
+    ``parse, validate, iter_records, looks_like = face(LAYOUT)``."""
 
     parse: Callable[..., Parsed]
     validate: Callable[..., Report]
@@ -248,3 +141,29 @@ def face(default: Layout) -> Face:
 
     parse_.__doc__, validate_.__doc__, iter_records_.__doc__ = parse.__doc__, validate.__doc__, iter_records.__doc__
     return Face(parse_, validate_, iter_records_, looks_like_)
+
+
+_BUILD_DOC = """Build a file from ``[{{"header": {{...}}, "records": [...]}}]``; trailers are computed.
+
+    Fields that ``layout`` allows one value only ({fixed}),
+    code_division (0), file_number (1) and each record's sequence_number (1, 2, … per batch) are
+    filled in unless given. A value that does not fit raises
+    :class:`~kokin.formats.errors.FormatError` naming the record and the field. {note}
+    """
+
+
+def numbered_build(default: Layout, fixed: str, note: str = "code_division 1 writes EBCDIC.") -> Callable[..., bytes]:
+    """A collection kind's ``build``: :func:`kokin.formats.build.build_numbered` bound to ``default``;
+    ``fixed`` names the values the layout fixes and ``note`` adds to the docstring."""
+
+    def build(
+        batches: Sequence[Mapping[str, Any]],
+        *,
+        layout: Layout = default,
+        separator: str = "crlf",
+        eof_mark: bool = False,
+    ) -> bytes:
+        return build_numbered(batches, layout=layout, separator=separator, eof_mark=eof_mark)
+
+    build.__doc__ = _BUILD_DOC.format(fixed=fixed, note=note)
+    return build

@@ -13,7 +13,7 @@ from typing import Any, BinaryIO
 
 from kokin.formats import kanji
 from kokin.formats.errors import FormatError, FormatIssue, Report
-from kokin.formats.framing import CP932_TO_EBCDIC, RecordReader
+from kokin.formats.framing import RecordReader
 from kokin.formats.layout import Field, Layout, RecordKind
 
 
@@ -89,16 +89,6 @@ def decode_record(kind: RecordKind, raw: bytes) -> dict[str, Any]:
         else:
             out[f.name] = chunk.decode("cp932", "replace").rstrip(" 　")
     return out
-
-
-def join_records(
-    records: list[bytes], *, separator: str = "crlf", eof_mark: bool = False, ebcdic: bool = False
-) -> bytes:
-    sep = b"\r\n" if separator == "crlf" else b""
-    body = b"".join(r + sep for r in records)
-    if ebcdic:
-        body = body.translate(CP932_TO_EBCDIC)
-    return body + (b"\x1a" if eof_mark else b"")
 
 
 def iter_records(layout: Layout, stream: BinaryIO, *, ebcdic: bool | None = None) -> Iterator[dict[str, Any]]:

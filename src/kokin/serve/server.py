@@ -39,7 +39,7 @@ def warm_worker(worker: Any) -> None:
 
     from django.urls import Resolver404, resolve
 
-    from kokin.exchange import bankdays
+    from kokin.formats import bankdays
     from kokin.formats.bankmaster import master
 
     with contextlib.suppress(Resolver404):  # a URL conf with no home page: the benchmark's bare app

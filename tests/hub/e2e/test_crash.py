@@ -37,8 +37,8 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from kokin.exchange.bankdays import add_business_days
 from kokin.formats import synth as sample
+from kokin.formats.bankdays import add_business_days
 from support.live import LiveHub
 
 UPLOADS = 20

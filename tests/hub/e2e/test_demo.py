@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from kokin.exchange import bankdays
+from kokin.formats import bankdays
 from kokin.formats import synth as sample
 from support.live import KOKIN, HubFailed, LiveHub
 

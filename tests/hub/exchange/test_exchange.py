@@ -7,7 +7,6 @@ Runs on SQLite and, with ``DATABASE_URL=postgres://…``, on PostgreSQL.
 from __future__ import annotations
 
 import datetime as dt
-import doctest
 import io
 from collections.abc import Callable
 from typing import Any
@@ -19,12 +18,13 @@ from django.utils import timezone
 from kokin.accounts.models import Business, DataKind, Role, RoleAssignment, User
 from kokin.audit.models import AuditEntry
 from kokin.audit.services import check
-from kokin.exchange import bankdays, names, services, states
+from kokin.exchange import services, states
 from kokin.exchange.checks import check_file
 from kokin.exchange.errors import IllegalTransition, Refused
 from kokin.exchange.models import ExchangeFile, ExchangePolicy
 from kokin.exchange.selectors import files_for_bank
 from kokin.exchange.states import TRANSITIONS, State
+from kokin.formats import bankdays
 from kokin.formats.bankmaster import master
 from kokin.vault.models import Blob
 from kokin.vault.services import read_all
@@ -359,15 +359,6 @@ def test_path_traversal_and_control_characters_leave_the_file_name(login_as: Log
     response = post_upload(login_as("zeimu-send"), debit_file(), filename=sent)
     assert response.status_code == 302, text(response)
     assert ExchangeFile.objects.get().original_name == kept
-
-
-def test_safe_name_doctests_and_rules() -> None:
-    assert doctest.testmod(names).failed == 0
-    assert doctest.testmod(bankdays).failed == 0
-    assert names.safe_name("a/" + "x" * 300 + ".dat").endswith(".dat")
-    assert len(names.safe_name("x" * 300 + ".dat")) == names.MAX_LENGTH
-    assert names.safe_name("C:evil.dat") == "C_evil.dat"
-    assert names.safe_name(None) == names.FALLBACK
 
 
 def test_a_post_without_the_csrf_token_is_refused(login_as: Login, ward: Any) -> None:

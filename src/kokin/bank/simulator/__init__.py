@@ -23,7 +23,8 @@ The package: :mod:`~kokin.bank.simulator.daemon` runs it (``kokin bank simulate`
 :mod:`~kokin.bank.simulator.draws` (hash-based randomness), :mod:`~kokin.bank.simulator.calendar`,
 :mod:`~kokin.bank.simulator.population`, :mod:`~kokin.bank.simulator.payments`,
 :mod:`~kokin.bank.simulator.records` and :mod:`~kokin.bank.simulator.collect` (the day's files,
-encoded by :mod:`~kokin.bank.simulator.encode`); :mod:`~kokin.bank.simulator.debit` answers debits.
+encoded column-wise by :func:`kokin.formats.build.build_columns`); :mod:`~kokin.bank.simulator.debit`
+answers debits.
 """
 
 from __future__ import annotations

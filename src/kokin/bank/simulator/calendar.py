@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from kokin.formats import synth as sample
+from kokin.formats.bankdays import is_business_day
 
 #: share of an item's instalments never paid (滞納 that is never cleared); employers almost always pay
 NEVER_PAID = {"02": 0.01, "31": 0.0}
@@ -29,7 +30,7 @@ def business_days() -> tuple[tuple[dt.date, ...], np.ndarray]:
     days = []
     d = CALENDAR_FIRST
     while d <= CALENDAR_LAST:
-        if sample.is_business_day(d):
+        if is_business_day(d):
             days.append(d)
         d += dt.timedelta(days=1)
     return tuple(days), np.array([d.toordinal() for d in days], dtype=np.int64)

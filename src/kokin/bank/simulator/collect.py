@@ -21,7 +21,8 @@ breakdown row is one receipt payment taken in by an agent bank (代行収納), w
 month, amounts and date, so a breakdown's totals equal the sum of the receipts it details.
 
 Everything is vectorised over the population with numpy; only the records of the period are touched
-one by one (amounts, names), and files are encoded column-wise (:mod:`kokin.bank.simulator.encode`).
+one by one (amounts, names), and files are encoded column-wise
+(:func:`kokin.formats.build.build_columns`).
 """
 
 from __future__ import annotations
@@ -35,7 +36,6 @@ import numpy as np
 
 from kokin.bank.simulator.calendar import business_days, day_at, support
 from kokin.bank.simulator.draws import Salt, hash64, text_key, uniform
-from kokin.bank.simulator.encode import Batch, build_columns
 from kokin.bank.simulator.payments import REPORT_LAG, Paid, key_of, reported_in
 from kokin.bank.simulator.population import Cohort, KindSpec, cohort_size, item_volumes, make_cohort
 from kokin.bank.simulator.records import (
@@ -48,6 +48,7 @@ from kokin.bank.simulator.records import (
 )
 from kokin.formats import FORMATS
 from kokin.formats import synth as sample
+from kokin.formats.build import ColumnBatch, build_columns
 
 
 @dataclass(frozen=True)
@@ -208,7 +209,7 @@ class Collections:
                     specials[spec.transfer_id] = payments
                     maker = special_receipt_columns if spec.format == "special-receipt" else special_breakdown_columns
                     columns, amount = maker(payments)
-            batches = [Batch(header_for(spec.format, day, number), columns, count)]
+            batches = [ColumnBatch(header_for(spec.format, day, number), columns, count)]
             raw = build_columns(layout, batches)
             out.append(
                 CollectionFile(

@@ -21,8 +21,8 @@ from kokin.exchange.checks import Checked
 from kokin.exchange.errors import ExchangeError
 from kokin.exchange.forms import UploadForm
 from kokin.exchange.models import ExchangePolicy
-from kokin.exchange.names import safe_name
 from kokin.exchange.views._common import user_of
+from kokin.formats.names import safe_name
 
 #: issues listed on the page; the downloadable report has all of them
 SHOWN_ISSUES = 100

@@ -27,18 +27,26 @@ A bank profile changes it without code (e.g. ``date_style = "wareki"``). The byt
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
-
-from kokin.formats import base, items
-from kokin.formats.layout import ZENGIN_ORDER, Field, Layout, RecordKind, Total, end_record
+from kokin.formats import base
+from kokin.formats.kinds._zengin import (
+    COLLECTING_BANK,
+    PAYMENT_DATE,
+    PAYMENT_KIND,
+    amount,
+    collection_data,
+    collection_header,
+    field,
+    total,
+    trailer,
+    zengin_layout,
+)
+from kokin.formats.summary import summary as summary
 
 NAME = "mpn-receipt"
 TYPE_CODE = "61"
 #: 科目コード that a Pay-easy notice may carry (items.ITEMS; 特別徴収 and fees have their own slips)
 ITEM_CODES = ("01", "03", "11", "12", "21")
 REPORT_KINDS = {"1": ("速報", "preliminary (same-day) report"), "2": ("確報", "final report")}
-PAYMENT_KINDS = {"1": ("現年度分", "current year"), "2": ("滞納繰越分", "arrears carried forward")}
 CHANNELS = {
     "1": ("窓口", "bank counter"),
     "2": ("ATM", "ATM"),
@@ -47,105 +55,34 @@ CHANNELS = {
     "9": ("その他", "other"),
 }
 
-HEADER = RecordKind(
-    "1",
-    "header",
-    "ヘッダーレコード",
+HEADER = collection_header(
+    200,
+    TYPE_CODE,
     (
-        Field("data_kind", 1, 1, "N", "データ区分", "data kind", allowed=("1",)),
-        Field("type_code", 2, 2, "N", "種別コード", "type code", allowed=(TYPE_CODE,)),
-        Field("code_division", 4, 1, "N", "コード区分", "code division (0 JIS/SJIS, 1 EBCDIC)", allowed=("0", "1")),
-        Field("collector_number", 5, 5, "N", "収納機関番号", "MPN collector number"),
-        Field("collector_name", 10, 40, "C", "収納機関名", "collector name"),
-        Field("creation_date", 50, 8, "N", "作成日", "creation date", date="yyyymmdd"),
-        Field("bank_code", 58, 4, "N", "指定金融機関番号", "designated bank code", lookup="bank"),
-        Field("bank_name", 62, 15, "C", "指定金融機関名", "designated bank name"),
-        Field("branch_code", 77, 3, "N", "取扱店番号", "designated bank's branch code", lookup="branch"),
-        Field("branch_name", 80, 15, "C", "取扱店名", "branch name"),
-        Field("report_kind", 95, 1, "N", "速報・確報区分", "preliminary or final", allowed=tuple(REPORT_KINDS)),
-        Field("file_number", 96, 3, "N", "ファイル通番", "file sequence number", numeric=True),
-        Field("dummy", 99, 102, "C", "ダミー", "dummy", dummy=True),
+        field("collector_number", 5, "N", "収納機関番号", "MPN collector number"),
+        field("collector_name", 40, "C", "収納機関名", "collector name"),
     ),
+    field("report_kind", 1, "N", "速報・確報区分", "preliminary or final", allowed=tuple(REPORT_KINDS)),
 )
-DATA = RecordKind(
-    "2",
-    "data",
-    "データレコード",
-    (
-        Field("data_kind", 1, 1, "N", "データ区分", "data kind", allowed=("2",)),
-        Field("sequence_number", 2, 6, "N", "連番", "record sequence number", numeric=True),
-        Field("item_code", 8, 2, "N", "科目コード", "revenue item code", allowed=ITEM_CODES),
-        Field("assessment_year", 10, 4, "N", "調定年度", "assessment (fiscal) year", date="fiscal_year"),
-        Field(
-            "instalment",
-            14,
-            2,
-            "N",
-            "期別",
-            "instalment",
-            ranges=items.instalment_ranges(),
-            range_key="item_code",
-        ),
-        Field("payment_number", 16, 20, "N", "納付番号", "payment number"),
-        Field("check_number", 36, 6, "N", "確認番号", "check number"),
-        Field("amount", 42, 10, "N", "請求金額", "amount billed and paid (yen)", numeric=True),
-        Field("collecting_bank_code", 52, 4, "N", "収納金融機関コード", "collecting bank code", lookup="bank"),
-        Field("payment_date", 56, 8, "N", "納付年月日", "payment date", date="yyyymmdd"),
-        Field("payment_kind", 64, 1, "N", "納付区分", "payment kind", allowed=tuple(PAYMENT_KINDS)),
-        Field("channel", 65, 1, "N", "収納チャネル", "payment channel", allowed=tuple(CHANNELS)),
-        Field("dummy", 66, 135, "C", "ダミー", "dummy", dummy=True),
-    ),
+DATA = collection_data(
+    200,
+    ITEM_CODES,
+    field("payment_number", 20, "N", "納付番号", "payment number"),
+    field("check_number", 6, "N", "確認番号", "check number"),
+    amount("請求金額", "amount billed and paid (yen)"),
+    COLLECTING_BANK,
+    PAYMENT_DATE,
+    PAYMENT_KIND,
+    field("channel", 1, "N", "収納チャネル", "payment channel", allowed=tuple(CHANNELS)),
 )
-TRAILER = RecordKind(
-    "8",
-    "trailer",
-    "トレーラーレコード",
-    (
-        Field("data_kind", 1, 1, "N", "データ区分", "data kind", allowed=("8",)),
-        Field("total_count", 2, 6, "N", "合計件数", "total count", numeric=True),
-        Field("total_amount", 8, 12, "N", "合計金額", "total amount", numeric=True),
-        Field("dummy", 20, 181, "C", "ダミー", "dummy", dummy=True),
-    ),
+TRAILER = trailer(200, total("total_amount", "合計金額", "total amount"))
+LAYOUT = zengin_layout(
+    NAME,
+    "MPN済通収納データ (種別コード61)",
+    "MPN (Pay-easy) paid notices (type code 61)",
+    (HEADER, DATA, TRAILER),
+    summary_by=("item_code", "collecting_bank_code"),
 )
-END = end_record(200)
 
-LAYOUT = Layout(
-    name=NAME,
-    ja="MPN済通収納データ (種別コード61)",
-    en="MPN (Pay-easy) paid notices (type code 61)",
-    record_length=200,
-    kinds=(HEADER, DATA, TRAILER, END),
-    follows=ZENGIN_ORDER,
-    totals=(Total("total_count", "count"), Total("total_amount", "sum", "amount")),
-    extra={
-        "encoding_field": "code_division",
-        "amount_field": "amount",
-        "summary_by": ("item_code", "collecting_bank_code"),
-        "signature": ("type_code", "code_division"),
-    },
-)
-LAYOUT.check()
-
-_face = base.face(LAYOUT)
-parse = _face.parse
-validate = _face.validate
-iter_records = _face.iter_records
-looks_like = _face.looks_like
-summary = base.summary
-
-
-def build(
-    batches: Sequence[Mapping[str, Any]],
-    *,
-    layout: Layout = LAYOUT,
-    separator: str = "crlf",
-    eof_mark: bool = False,
-) -> bytes:
-    """Build a file from ``[{"header": {...}, "records": [...]}]``; trailers are computed.
-
-    Fields that ``layout`` allows one value only (type_code 61), code_division (0), file_number (1)
-    and each record's sequence_number (1, 2, … per batch) are filled in unless given. A value that
-    does not fit raises :class:`~kokin.formats.errors.FormatError` naming the record and the field.
-    code_division 1 writes EBCDIC.
-    """
-    return base.build_numbered(batches, layout=layout, separator=separator, eof_mark=eof_mark)
+parse, validate, iter_records, looks_like = base.face(LAYOUT)
+build = base.numbered_build(LAYOUT, "type_code 61")

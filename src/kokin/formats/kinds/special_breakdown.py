@@ -30,139 +30,72 @@ addresses are full-width kanji (``K`` fields, JIS X 0208), so the record is 400 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
-
-from kokin.formats import base, items
-from kokin.formats.layout import ZENGIN_ORDER, Field, Layout, RecordKind, Total, end_record
+from kokin.formats import base
+from kokin.formats.kinds._zengin import (
+    COLLECTING_BANK,
+    EMPLOYER_NUMBER,
+    LATE_CHARGE,
+    PAYMENT_DATE,
+    RETIREMENT_TAX,
+    SPECIAL_TOTALS,
+    amount,
+    collection_data,
+    collection_header,
+    field,
+    municipality,
+    trailer,
+    zengin_layout,
+)
+from kokin.formats.summary import summary as summary
 
 NAME = "special-breakdown"
 TYPE_CODE = "64"
 #: 住民税(特別徴収) only; its 期別 is the payment month 1–12 (items.ITEMS["02"])
 ITEM_CODES = ("02",)
 
-HEADER = RecordKind(
-    "1",
-    "header",
-    "ヘッダーレコード",
+HEADER = collection_header(400, TYPE_CODE, municipality(wide=True), wide=True)
+DATA = collection_data(
+    400,
+    ITEM_CODES,
+    field("agent_bank_code", 4, "N", "収納代理金融機関コード", "agent (collecting) bank code", lookup="bank"),
+    field("agent_bank_name", 30, "K", "収納代理金融機関名", "agent bank name"),
+    field(
+        "aggregating_branch_code",
+        3,
+        "N",
+        "とりまとめ店舗コード",
+        "agent bank's aggregating branch code",
+        lookup="branch",
+    ),
+    field("aggregating_branch_name", 30, "K", "とりまとめ店舗名", "aggregating branch name"),
+    field("handling_branch_code", 3, "N", "取扱店舗コード", "handling branch code", lookup="branch"),
+    field("handling_branch_name", 30, "K", "取扱店舗名", "handling branch name"),
+    EMPLOYER_NUMBER,
+    field("employer_name", 60, "K", "特別徴収義務者名", "withholding employer name"),
+    field("postal_code", 7, "N", "郵便番号", "employer's postal code"),
+    field("address", 120, "K", "特別徴収義務者住所", "employer's address"),
+    amount("税額", "tax on salaries (yen)"),
+    RETIREMENT_TAX,
+    LATE_CHARGE,
+    COLLECTING_BANK,
+    PAYMENT_DATE,
+    payment_month=True,
+)
+TRAILER = trailer(400, *SPECIAL_TOTALS)
+LAYOUT = zengin_layout(
+    NAME,
+    "特別徴収納入明細データ (種別コード64)",
+    "Special-collection payment breakdown (type code 64)",
+    (HEADER, DATA, TRAILER),
+    summary_by=("agent_bank_code", "collecting_bank_code"),
+)
+
+parse, validate, iter_records, looks_like = base.face(LAYOUT)
+build = base.numbered_build(
+    LAYOUT,
+    "type_code 64, item_code 02",
     (
-        Field("data_kind", 1, 1, "N", "データ区分", "data kind", allowed=("1",)),
-        Field("type_code", 2, 2, "N", "種別コード", "type code", allowed=(TYPE_CODE,)),
-        Field("code_division", 4, 1, "N", "コード区分", "code division (0 JIS/SJIS only)", allowed=("0",)),
-        Field("municipality_code", 5, 6, "N", "地方公共団体コード", "local government code"),
-        Field("municipality_name", 11, 40, "K", "地方公共団体名", "local government name"),
-        Field("creation_date", 51, 8, "N", "作成日", "creation date", date="yyyymmdd"),
-        Field("bank_code", 59, 4, "N", "指定金融機関番号", "designated bank code", lookup="bank"),
-        Field("bank_name", 63, 30, "K", "指定金融機関名", "designated bank name"),
-        Field("branch_code", 93, 3, "N", "取扱店番号", "designated bank's branch code", lookup="branch"),
-        Field("branch_name", 96, 30, "K", "取扱店名", "branch name"),
-        Field("file_number", 126, 3, "N", "ファイル通番", "file sequence number", numeric=True),
-        Field("dummy", 129, 272, "C", "ダミー", "dummy", dummy=True),
+        "Full-width fields take text as :func:`kokin.formats.kanji.to_field_text` makes it (half-width"
+        " letters, digits and kana become full width); a machine-dependent character is refused too."
     ),
 )
-DATA = RecordKind(
-    "2",
-    "data",
-    "データレコード",
-    (
-        Field("data_kind", 1, 1, "N", "データ区分", "data kind", allowed=("2",)),
-        Field("sequence_number", 2, 6, "N", "連番", "record sequence number", numeric=True),
-        Field("item_code", 8, 2, "N", "科目コード", "revenue item code", allowed=ITEM_CODES),
-        Field("assessment_year", 10, 4, "N", "調定年度", "assessment (fiscal) year", date="fiscal_year"),
-        Field(
-            "instalment",
-            14,
-            2,
-            "N",
-            "期別(納入月)",
-            "instalment (payment month)",
-            ranges=items.instalment_ranges(),
-            range_key="item_code",
-        ),
-        Field("agent_bank_code", 16, 4, "N", "収納代理金融機関コード", "agent (collecting) bank code", lookup="bank"),
-        Field("agent_bank_name", 20, 30, "K", "収納代理金融機関名", "agent bank name"),
-        Field(
-            "aggregating_branch_code",
-            50,
-            3,
-            "N",
-            "とりまとめ店舗コード",
-            "agent bank's aggregating branch code",
-            lookup="branch",
-        ),
-        Field("aggregating_branch_name", 53, 30, "K", "とりまとめ店舗名", "aggregating branch name"),
-        Field("handling_branch_code", 83, 3, "N", "取扱店舗コード", "handling branch code", lookup="branch"),
-        Field("handling_branch_name", 86, 30, "K", "取扱店舗名", "handling branch name"),
-        Field("employer_number", 116, 12, "N", "特別徴収義務者指定番号", "withholding employer number"),
-        Field("employer_name", 128, 60, "K", "特別徴収義務者名", "withholding employer name"),
-        Field("postal_code", 188, 7, "N", "郵便番号", "employer's postal code"),
-        Field("address", 195, 120, "K", "特別徴収義務者住所", "employer's address"),
-        Field("amount", 315, 10, "N", "税額", "tax on salaries (yen)", numeric=True),
-        Field("retirement_tax", 325, 10, "N", "退職税額", "retirement-income tax (yen)", numeric=True),
-        Field("late_charge", 335, 10, "N", "延滞金額", "late charge (yen)", numeric=True),
-        Field("collecting_bank_code", 345, 4, "N", "収納金融機関コード", "collecting bank code", lookup="bank"),
-        Field("payment_date", 349, 8, "N", "納付年月日", "payment date", date="yyyymmdd"),
-        Field("dummy", 357, 44, "C", "ダミー", "dummy", dummy=True),
-    ),
-)
-TRAILER = RecordKind(
-    "8",
-    "trailer",
-    "トレーラーレコード",
-    (
-        Field("data_kind", 1, 1, "N", "データ区分", "data kind", allowed=("8",)),
-        Field("total_count", 2, 6, "N", "合計件数", "total count", numeric=True),
-        Field("total_amount", 8, 12, "N", "税額合計", "total tax", numeric=True),
-        Field("total_retirement_tax", 20, 12, "N", "退職税額合計", "total retirement-income tax", numeric=True),
-        Field("total_late_charge", 32, 12, "N", "延滞金額合計", "total late charges", numeric=True),
-        Field("dummy", 44, 357, "C", "ダミー", "dummy", dummy=True),
-    ),
-)
-END = end_record(400)
-
-LAYOUT = Layout(
-    name=NAME,
-    ja="特別徴収納入明細データ (種別コード64)",
-    en="Special-collection payment breakdown (type code 64)",
-    record_length=400,
-    kinds=(HEADER, DATA, TRAILER, END),
-    follows=ZENGIN_ORDER,
-    totals=(
-        Total("total_count", "count"),
-        Total("total_amount", "sum", "amount"),
-        Total("total_retirement_tax", "sum", "retirement_tax"),
-        Total("total_late_charge", "sum", "late_charge"),
-    ),
-    extra={
-        "encoding_field": "code_division",
-        "amount_field": "amount",
-        "summary_by": ("agent_bank_code", "collecting_bank_code"),
-        "signature": ("type_code", "code_division"),
-    },
-)
-LAYOUT.check()
-
-_face = base.face(LAYOUT)
-parse = _face.parse
-validate = _face.validate
-iter_records = _face.iter_records
-looks_like = _face.looks_like
-summary = base.summary
-
-
-def build(
-    batches: Sequence[Mapping[str, Any]],
-    *,
-    layout: Layout = LAYOUT,
-    separator: str = "crlf",
-    eof_mark: bool = False,
-) -> bytes:
-    """Build a file from ``[{"header": {...}, "records": [...]}]``; trailers are computed.
-
-    Fields that ``layout`` allows one value only (type_code 64, code_division 0, item_code 02),
-    file_number (1) and each record's sequence_number (1, 2, … per batch) are filled in unless given.
-    Full-width fields take text as :func:`kokin.formats.kanji.to_field_text` makes it (half-width
-    letters, digits and kana become full width); a machine-dependent character or a value that does
-    not fit raises :class:`~kokin.formats.errors.FormatError` naming the record and the field.
-    """
-    return base.build_numbered(batches, layout=layout, separator=separator, eof_mark=eof_mark)

@@ -26,8 +26,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from kokin.formats import base
+from kokin.formats.build import build_batches
 from kokin.formats.errors import FormatError, FormatIssue
-from kokin.formats.layout import ZENGIN_ORDER, Field, Layout, RecordKind, Total, end_record
+from kokin.formats.kinds._zengin import amount, data_kind, field, header, laid_out, total, trailer, zengin_layout
+from kokin.formats.layout import Layout, Total
+from kokin.formats.summary import summary as summary
 
 NAME = "zengin-debit"
 RESULT_CODES = {
@@ -42,71 +45,52 @@ RESULT_CODES = {
 ACCOUNT_TYPES = {"1": "普通", "2": "当座", "3": "納税準備預金", "9": "その他"}
 NEW_CODES = {"0": "その他", "1": "第1回引落分", "2": "変更分"}
 
-HEADER = RecordKind(
-    "1",
-    "header",
-    "ヘッダーレコード",
-    (
-        Field("data_kind", 1, 1, "N", "データ区分", "data kind", allowed=("1",)),
-        Field("type_code", 2, 2, "N", "種別コード", "type code", allowed=("91",)),
-        Field("code_division", 4, 1, "N", "コード区分", "code division (0 JIS/SJIS, 1 EBCDIC)", allowed=("0", "1")),
-        Field("consignor_code", 5, 10, "N", "委託者コード", "consignor code"),
-        Field("consignor_name", 15, 40, "C", "委託者名", "consignor name"),
-        Field("debit_date", 55, 4, "N", "引落日", "debit date (MMDD)", date="mmdd"),
-        Field("bank_code", 59, 4, "N", "取引金融機関番号", "consignor's bank code", lookup="bank"),
-        Field("bank_name", 63, 15, "C", "取引金融機関名", "bank name"),
-        Field("branch_code", 78, 3, "N", "取引支店番号", "branch code", lookup="branch"),
-        Field("branch_name", 81, 15, "C", "取引支店名", "branch name"),
-        Field("account_type", 96, 1, "N", "預金種目(委託者)", "consignor's account type", allowed=("1", "2", "9")),
-        Field("account_number", 97, 7, "N", "口座番号(委託者)", "consignor's account number"),
-        Field("dummy", 104, 17, "C", "ダミー", "dummy", dummy=True),
-    ),
+HEADER = header(
+    120,
+    "91",
+    field("consignor_code", 10, "N", "委託者コード", "consignor code"),
+    field("consignor_name", 40, "C", "委託者名", "consignor name"),
+    field("debit_date", 4, "N", "引落日", "debit date (MMDD)", date="mmdd"),
+    field("bank_code", 4, "N", "取引金融機関番号", "consignor's bank code", lookup="bank"),
+    field("bank_name", 15, "C", "取引金融機関名", "bank name"),
+    field("branch_code", 3, "N", "取引支店番号", "branch code", lookup="branch"),
+    field("branch_name", 15, "C", "取引支店名", "branch name"),
+    field("account_type", 1, "N", "預金種目(委託者)", "consignor's account type", allowed=("1", "2", "9")),
+    field("account_number", 7, "N", "口座番号(委託者)", "consignor's account number"),
 )
-DATA = RecordKind(
+DATA = laid_out(
     "2",
     "data",
     "データレコード",
-    (
-        Field("data_kind", 1, 1, "N", "データ区分", "data kind", allowed=("2",)),
-        Field("bank_code", 2, 4, "N", "引落金融機関番号", "payer's bank code", lookup="bank"),
-        Field("bank_name", 6, 15, "C", "引落金融機関名", "payer's bank name"),
-        Field("branch_code", 21, 3, "N", "引落支店番号", "payer's branch code", lookup="branch"),
-        Field("branch_name", 24, 15, "C", "引落支店名", "payer's branch name"),
-        Field("dummy_1", 39, 4, "C", "ダミー", "dummy", dummy=True),
-        Field("account_type", 43, 1, "N", "預金種目", "account type", allowed=tuple(ACCOUNT_TYPES)),
-        Field("account_number", 44, 7, "N", "口座番号", "account number"),
-        Field("holder_name", 51, 30, "C", "預金者名", "account holder name"),
-        Field("amount", 81, 10, "N", "引落金額", "amount (yen)", numeric=True),
-        Field("new_code", 91, 1, "N", "新規コード", "new code", allowed=tuple(NEW_CODES)),
-        Field("customer_number", 92, 20, "N", "顧客番号", "customer number"),
-        Field("result_code", 112, 1, "N", "振替結果コード", "result code", allowed=tuple(RESULT_CODES)),
-        Field("dummy_2", 113, 8, "C", "ダミー", "dummy", dummy=True),
-    ),
+    120,
+    data_kind("2"),
+    field("bank_code", 4, "N", "引落金融機関番号", "payer's bank code", lookup="bank"),
+    field("bank_name", 15, "C", "引落金融機関名", "payer's bank name"),
+    field("branch_code", 3, "N", "引落支店番号", "payer's branch code", lookup="branch"),
+    field("branch_name", 15, "C", "引落支店名", "payer's branch name"),
+    field("dummy_1", 4, "C", "ダミー", "dummy", dummy=True),
+    field("account_type", 1, "N", "預金種目", "account type", allowed=tuple(ACCOUNT_TYPES)),
+    field("account_number", 7, "N", "口座番号", "account number"),
+    field("holder_name", 30, "C", "預金者名", "account holder name"),
+    amount("引落金額", "amount (yen)"),
+    field("new_code", 1, "N", "新規コード", "new code", allowed=tuple(NEW_CODES)),
+    field("customer_number", 20, "N", "顧客番号", "customer number"),
+    field("result_code", 1, "N", "振替結果コード", "result code", allowed=tuple(RESULT_CODES)),
+    rest=field("dummy_2", 0, "C", "ダミー", "dummy", dummy=True),
 )
-TRAILER = RecordKind(
-    "8",
-    "trailer",
-    "トレーラーレコード",
-    (
-        Field("data_kind", 1, 1, "N", "データ区分", "data kind", allowed=("8",)),
-        Field("total_count", 2, 6, "N", "合計件数", "total count", numeric=True),
-        Field("total_amount", 8, 12, "N", "合計金額", "total amount", numeric=True),
-        Field("transferred_count", 20, 6, "N", "振替済件数", "transferred count", numeric=True),
-        Field("transferred_amount", 26, 12, "N", "振替済金額", "transferred amount", numeric=True),
-        Field("failed_count", 38, 6, "N", "振替不能件数", "failed count", numeric=True),
-        Field("failed_amount", 44, 12, "N", "振替不能金額", "failed amount", numeric=True),
-        Field("dummy", 56, 65, "C", "ダミー", "dummy", dummy=True),
-    ),
+TRAILER = trailer(
+    120,
+    total("total_amount", "合計金額", "total amount"),
+    total("transferred_count", "振替済件数", "transferred count", 6),
+    total("transferred_amount", "振替済金額", "transferred amount"),
+    total("failed_count", "振替不能件数", "failed count", 6),
+    total("failed_amount", "振替不能金額", "failed amount"),
 )
-END = end_record(120)
-
-LAYOUT = Layout(
-    name=NAME,
-    ja="預金口座振替 (全銀協 種別コード91)",
-    en="Zengin direct debit (type code 91)",
-    record_length=120,
-    kinds=(HEADER, DATA, TRAILER, END),
-    follows=ZENGIN_ORDER,
+LAYOUT = zengin_layout(
+    NAME,
+    "預金口座振替 (全銀協 種別コード91)",
+    "Zengin direct debit (type code 91)",
+    (HEADER, DATA, TRAILER),
     totals=(
         Total("total_count", "count"),
         Total("total_amount", "sum", "amount"),
@@ -115,22 +99,11 @@ LAYOUT = Layout(
         Total("failed_count", "count", where=("result_code", "!=", "0"), mode="result"),
         Total("failed_amount", "sum", "amount", where=("result_code", "!=", "0"), mode="result"),
     ),
-    extra={
-        "result_marker": "result_code",
-        "encoding_field": "code_division",
-        "amount_field": "amount",
-        "summary_by": ("result_code", "bank_code"),
-        "signature": ("type_code", "code_division"),
-    },
+    summary_by=("result_code", "bank_code"),
+    extra={"result_marker": "result_code"},
 )
-LAYOUT.check()
 
-_face = base.face(LAYOUT)
-parse = _face.parse
-validate = _face.validate
-iter_records = _face.iter_records
-looks_like = _face.looks_like
-summary = base.summary
+parse, validate, iter_records, looks_like = base.face(LAYOUT)
 
 
 def build(
@@ -173,4 +146,4 @@ def build(
             records.append(values)
         number += 1
         prepared.append({"header": header, "records": records})
-    return base.build(prepared, layout=layout, separator=separator, eof_mark=eof_mark, result=result, ebcdic=ebcdic)
+    return build_batches(prepared, layout=layout, separator=separator, eof_mark=eof_mark, result=result, ebcdic=ebcdic)

@@ -6,8 +6,9 @@ when each instalment is due (納期限, moved to the next bank business day, :fu
 weight of (payment date, item, year, instalment) (:func:`payment_weight`) so that payments cluster in
 the weeks before a due date, a few come early (前納) or late (with 延滞金, :func:`late_charge`), and a
 few pay old years (滞納繰越分). Payment dates are bank business days (no Saturdays, Sundays, national
-holidays or 12/31–1/3) before the file's date (:class:`Calendar`). Amounts follow each revenue item
-(:mod:`kokin.formats.items`, :func:`item_amount`) and each employer's size (:func:`special_amounts`).
+holidays or 12/31–1/3: :mod:`kokin.formats.bankdays`) before the file's date (:class:`Calendar`).
+Amounts follow each revenue item (:mod:`kokin.formats.items`, :func:`item_amount`) and each
+employer's size (:func:`special_amounts`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from kokin.formats import items
+from kokin.formats.bankdays import business_days_before, next_business_day
 from kokin.formats.dates import fiscal_year_of
 from kokin.formats.synth.people import Generator
 
@@ -42,46 +44,6 @@ LIGHT_VEHICLE_TAX = (2_000, 2_000, 2_000, 2_400, 3_700, 5_900, 3_600, 6_000, 6_0
                      10_800, 7_200, 5_000, 6_900, 12_900, 3_800)  # fmt: skip
 WINDOW = 20  # payment dates: this many bank business days before the file's date
 LATE_RATES = (0.024, 0.087)  # 延滞金: a year's rate for the first month after the due date, then after
-
-
-# -- bank business days ---------------------------------------------------------------------------
-# kokin.exchange.bankdays holds the same calendar for the hub; the two become one (issue 12).
-
-
-@functools.cache
-def _holidays(year: int) -> frozenset[dt.date]:
-    import holidays
-
-    try:
-        days = holidays.country_holidays("JP", years=year)
-    except (NotImplementedError, KeyError):  # pragma: no cover - outside the package's years
-        return frozenset()
-    return frozenset(days)
-
-
-def is_business_day(day: dt.date) -> bool:
-    """A bank business day: not Saturday, Sunday, a national holiday or 12/31, 1/2, 1/3."""
-    if day.weekday() >= 5 or (day.month, day.day) in ((12, 31), (1, 2), (1, 3)):
-        return False
-    return day not in _holidays(day.year)
-
-
-def business_days_before(day: dt.date, count: int) -> list[dt.date]:
-    """The ``count`` bank business days before ``day``, oldest first."""
-    out: list[dt.date] = []
-    d = day
-    while len(out) < count:
-        d -= dt.timedelta(days=1)
-        if is_business_day(d):
-            out.append(d)
-    return out[::-1]
-
-
-def next_business_day(day: dt.date) -> dt.date:
-    """``day`` or, when the bank is closed, the next business day (a due date moves there)."""
-    while not is_business_day(day):
-        day += dt.timedelta(days=1)
-    return day
 
 
 def _month_end(year: int, month: int) -> dt.date:

@@ -1,6 +1,6 @@
 """File names as senders give them, made safe to keep, show and hand back.
 
-A name is only a label here (files are kept under their id), but it is shown on screens, written
+In the hub a name is only a label (files are kept under their id), but it is shown on screens, written
 into ZIP packages and sent in ``Content-Disposition``: path parts, control and format characters
 are removed and the length is bounded.
 
