@@ -77,15 +77,15 @@ def verify(kept: str | None, public_key: str | None) -> None:
             "--public-key は --checkpoint と一緒に使います / goes with --checkpoint", param_hint="--public-key"
         )
     django_setup()
-    from kokin.audit import checkpoints, signing
+    from kokin.audit import anchors, signing
     from kokin.audit.services import check, record
 
-    anchored = checkpoints.check()
+    anchored = anchors.check()
     external = None
     if kept is not None:
         text = kept if "{" in kept else Path(kept).read_text(encoding="utf-8")
         key = signing.load_public_key(Path(public_key).read_text(encoding="ascii")) if public_key else None
-        external = checkpoints.check_kept(text, key)
+        external = anchors.check_kept(text, key)
     result = check(keep=SHOW_BREAKS)
     problems = len(anchored.problems) + (len(external.problems) if external else 0)
     ok = result.ok and problems == 0

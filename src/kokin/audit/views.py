@@ -23,7 +23,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from kokin.audit import checkpoints, selectors
+from kokin.audit import anchors, selectors
 from kokin.audit.actor import Actor, current_actor
 from kokin.audit.export import ENCODINGS, write_csv
 from kokin.audit.forms import ExportForm, SearchForm
@@ -80,7 +80,7 @@ def search(request: HttpRequest) -> HttpResponse | FileResponse:
 
     verification = anchored = None
     if request.GET.get("verify") == "1":
-        anchored = checkpoints.check()
+        anchored = anchors.check()
         verification = check(keep=100)
         record(
             action="audit_verify",

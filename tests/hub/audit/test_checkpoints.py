@@ -30,7 +30,7 @@ from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 
-from kokin.audit import checkpoints, signing
+from kokin.audit import anchors, checkpoints, signing
 from kokin.audit.actor import Actor
 from kokin.audit.models import AuditEntry
 from kokin.audit.services import check, record
@@ -314,7 +314,7 @@ def test_several_writer_processes_append_whole_lines(audit_checkpoints: Path) ->
     found = checkpoints.read()
     assert found is not None and len(found) == 801
     assert all(line.checkpoint == first for line in found)
-    report = checkpoints.check()
+    report = anchors.check()
     assert report.ok and report.checked == 801, report.problems
     assert stat.S_IMODE((audit_checkpoints / checkpoints.FILE).stat().st_mode) == 0o600
 
