@@ -66,14 +66,44 @@ def _encoding(target: str) -> tuple[bytes, bytes, bytes]:
     raise ValueError(f"unknown target {target!r}: expected one of {TARGETS}")
 
 
+def _convert_block(
+    chunk: bytes, target: str, table: bytes, stride: int, *, crlf: bool, records_before: int
+) -> bytearray:
+    """Whole records translated; a byte with no counterpart or a missing CR LF names its record."""
+    record_length = stride - 2 if crlf else stride
+    target_header = HEADER_KIND.encode("cp290") if target == "ebcdic" else HEADER_KIND.encode("ascii")
+    division = ("1".encode("cp290") if target == "ebcdic" else b"0")[0]
+    target_crlf = b"\r\n" if target == "sjis" else b"\r\n".translate(CP932_TO_EBCDIC)
+    converted = bytearray(chunk.translate(table))
+    bad = converted.find(INVALID_BYTE)
+    if bad != -1:
+        raise ConversionError(
+            f"{bad % stride + 1} バイト目 (0x{chunk[bad]:02X}) は変換先の文字コードにありません",
+            f"byte {bad % stride + 1} (0x{chunk[bad]:02X}) has no counterpart in the target character set",
+            records_before + bad // stride + 1,
+        )
+    rows = np.frombuffer(converted, dtype=np.uint8).reshape(-1, stride)
+    if crlf:
+        wrong = np.flatnonzero(
+            (rows[:, record_length] != target_crlf[0]) | (rows[:, record_length + 1] != target_crlf[1])
+        )
+        if len(wrong):
+            raise ConversionError(
+                "レコードの後に CR LF がありません",
+                "a record is not followed by CR LF",
+                records_before + int(wrong[0]) + 1,
+            )
+    # a few header records per file: set their code division in place
+    for index in np.flatnonzero(rows[:, 0] == target_header[0]).tolist():
+        converted[index * stride + CODE_DIVISION_INDEX] = division
+    return converted
+
+
 def convert_stream(
     source: BinaryIO, out: BinaryIO, target: str, *, record_length: int = RECORD_LENGTH
 ) -> ConversionResult:
     """Convert a whole Zengin file from ``source`` to ``out``; ``target`` is ``"ebcdic"`` or ``"sjis"``."""
     table, source_crlf, source_header = _encoding(target)
-    target_header = HEADER_KIND.encode("cp290") if target == "ebcdic" else HEADER_KIND.encode("ascii")
-    division = ("1".encode("cp290") if target == "ebcdic" else b"0")[0]
-    target_crlf = b"\r\n" if target == "sjis" else b"\r\n".translate(CP932_TO_EBCDIC)
 
     head = source.read(record_length + 2)
     if not head:
@@ -108,33 +138,12 @@ def convert_stream(
         rest = bytes(pending[whole:])
         pending = bytearray(rest) if not eof else bytearray()
         if chunk:
-            converted = bytearray(chunk.translate(table))
-            bad = converted.find(INVALID_BYTE)
-            if bad != -1:
-                record = records + bad // stride + 1
-                raise ConversionError(
-                    f"{bad % stride + 1} バイト目 (0x{chunk[bad]:02X}) は変換先の文字コードにありません",
-                    f"byte {bad % stride + 1} (0x{chunk[bad]:02X}) has no counterpart in the target character set",
-                    record,
-                )
-            rows = np.frombuffer(converted, dtype=np.uint8).reshape(-1, stride)
-            if crlf:
-                wrong = np.flatnonzero(
-                    (rows[:, record_length] != target_crlf[0]) | (rows[:, record_length + 1] != target_crlf[1])
-                )
-                if len(wrong):
-                    raise ConversionError(
-                        "レコードの後に CR LF がありません",
-                        "a record is not followed by CR LF",
-                        records + int(wrong[0]) + 1,
-                    )
-            # a few header records per file: set their code division in place
-            for index in np.flatnonzero(rows[:, 0] == target_header[0]).tolist():
-                converted[index * stride + CODE_DIVISION_INDEX] = division
+            converted = _convert_block(chunk, target, table, stride, crlf=crlf, records_before=records)
+            rows_in = len(converted) // stride
             digest.update(converted)
             out.write(converted)
             written += len(converted)
-            records += len(rows)
+            records += rows_in
         if eof and rest:
             # only an EOF mark (0x1A, or EBCDIC SUB) may follow the last record
             if len(rest) != 1 or rest.translate(table) != b"\x1a":

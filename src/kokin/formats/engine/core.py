@@ -160,6 +160,10 @@ class Engine(QuickTest, FieldChecks, Totals, Tables):
         characters, blank dummies) is wrong; only those records are examined field by field.
         Fields with allowed values, dates, lookups or blanks allowed are checked column by column.
         ``full`` is ``sub`` with its separators (see :meth:`_flag`).
+
+        Kept whole (a little over 80 lines): it is the per-block hot path, and its steps share the
+        block's arrays and the numbers decoded once (``number``) through one closure; split, each
+        part would take half a dozen arrays and the cache of decoded fields.
         """
         values: dict[str, np.ndarray] = {}
         if flagged is None:
