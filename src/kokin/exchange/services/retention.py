@@ -15,6 +15,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from kokin.accounts.models import Business, User
+from kokin.audit.actor import Actor
 from kokin.audit.services import record
 from kokin.exchange import certificates, states
 from kokin.exchange.errors import ExchangeError
@@ -104,7 +105,9 @@ def erase(*, file: ExchangeFile, reason: str, actor: Any, request: HttpRequest |
         cert.pdf = certificates.render(cert)
         cert.pdf_sha256 = hashlib.sha256(cert.pdf).hexdigest()
         vault.shred(
-            locked.blob_id, actor=actor, role=role_on(actor, business), reason=f"exchange file {locked.id}: {reason}"
+            locked.blob_id,
+            actor=Actor(name=name_of(actor), role=role_on(actor, business)),
+            reason=f"exchange file {locked.id}: {reason}",
         )
         move(locked, State.ERASED, by=name_of(actor), at=now, certificate=cert.number)
         locked.erased_at = now
