@@ -16,7 +16,7 @@ import uuid
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponseBase
 from ninja import Field, P, PathEx, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
@@ -38,7 +38,6 @@ DENIED = "この操作の権限がありません / You are not allowed to do th
 NO_FILE = "ファイルがありません / no such file"
 ERRORS: dict[int, type[Message] | type[Invalid]] = {401: Message, 403: Message, 404: Message}
 SHOWN_ISSUES = 100
-STREAM_BLOCK = 1 << 20
 TRUE = {"1", "true", "on", "yes"}
 
 router = Router(tags=["ファイル交換 / file exchange"])
@@ -426,15 +425,6 @@ def file_detail(request: HttpRequest, file_id: PathEx[str, P(description="ファ
     return _out(file)
 
 
-def _stream(source: Any, *, name: str, size: int, sha256: str, content_type: str | None = None) -> FileResponse:
-    response = FileResponse(source, as_attachment=True, filename=name, content_type=content_type)
-    response.block_size = STREAM_BLOCK
-    response["Content-Length"] = str(size)
-    response["X-Kokin-SHA256"] = sha256
-    response["Cache-Control"] = "no-store"
-    return response
-
-
 def _downloadable(request: HttpRequest, user: User, file_id: str) -> ExchangeFile:
     file = _file(request, user, file_id, Action.DOWNLOAD_FILE)
     if file.state == State.ERASED:
@@ -466,7 +456,7 @@ def download_original(
     except VaultError as exc:
         raise _broken(exc) from exc
     services.record_download(file=file, user=user, what="original", sha256=file.sha256, request=request)
-    return _stream(reader, name=file.original_name, size=file.size, sha256=file.sha256)
+    return downloads.file_response(reader, name=file.original_name, size=file.size, sha256=file.sha256)
 
 
 class CsvQuery(Schema):
@@ -495,10 +485,7 @@ def download_csv(
     services.record_download(
         file=file, user=user, what="csv", sha256=digest, request=request, detail={"encoding": query.encoding}
     )
-    charset = "shift_jis" if query.encoding == "cp932" else "utf-8"
-    return _stream(
-        spool, name=downloads.csv_name(file), size=size, sha256=digest, content_type=f"text/csv; charset={charset}"
-    )
+    return downloads.csv_response(file, spool, encoding=query.encoding, size=size, sha256=digest)
 
 
 class _Package:
@@ -564,9 +551,12 @@ def download_package(
         request=request,
         detail={"format": "zip-aes256", "size": package.size},
     )
-    name = file.original_name.rsplit(".", 1)[0] if "." in file.original_name else file.original_name
-    response = _stream(
-        _Package(package), name=f"{name}.zip", size=package.size, sha256=package.sha256, content_type="application/zip"
+    response = downloads.file_response(
+        _Package(package),
+        name=downloads.package_name(file),
+        size=package.size,
+        sha256=package.sha256,
+        content_type="application/zip",
     )
     if package.password_generated:
         response["X-Kokin-Package-Password"] = package.password

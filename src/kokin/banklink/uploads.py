@@ -29,6 +29,7 @@ from kokin.banklink.models import BankAccount, BankUpload, BankUploadPart, Outco
 from kokin.exchange import services as exchange
 from kokin.exchange import space
 from kokin.exchange.models import ExchangePolicy
+from kokin.exchange.uploads import LimitedBody
 from kokin.vault import services as vault
 from kokin.vault.models import Blob
 
@@ -196,30 +197,6 @@ def upload_for(account: BankAccount, upload_id: Any) -> BankUpload:
     return found
 
 
-class _LimitedBody:
-    """The request body read in chunks, at most ``limit`` bytes; a cut connection ends it early."""
-
-    def __init__(self, read: Callable[[int], bytes], limit: int) -> None:
-        self.read_chunk = read
-        self.left = limit
-        self.received = 0
-        self.cut = False
-
-    def __iter__(self) -> Iterator[bytes]:
-        while self.left > 0:
-            try:
-                chunk = self.read_chunk(min(CHUNK, self.left))
-            except (OSError, ValueError):  # the client went away mid-body; keep what arrived
-                self.cut = True
-                return
-            if not chunk:
-                self.cut = True
-                return
-            self.left -= len(chunk)
-            self.received += len(chunk)
-            yield chunk
-
-
 def write_part(
     *,
     account: BankAccount,
@@ -261,7 +238,7 @@ def write_part(
             "the body goes past Upload-Length",
             headers={"Upload-Offset": str(upload.offset)},
         )
-    body = _LimitedBody(read, content_length)
+    body = LimitedBody(read, content_length, chunk=CHUNK)  # a cut body keeps what arrived
     chunks = iter(body)
     first = next(chunks, b"")
     if not first:
