@@ -15,13 +15,18 @@ from typing import Any
 
 from django.utils import timezone
 
+from kokin.accounts.actors import BANK_ROLE, user_actor
 from kokin.accounts.models import Business, DataKind, Role, User
+from kokin.audit.actor import COMMAND_ROLE, Actor
 from kokin.exchange import bankdays, services
 from kokin.exchange.models import DEFAULT_LEAD_BUSINESS_DAYS, ExchangeFile
 from kokin.formats import FORMATS
 from kokin.formats.kinds import zengin_debit
 
-TEST_ACTOR = "os:test"
+#: who places files and erases them in these tests: a command run by ``os:test``
+TEST_ACTOR = Actor(name="os:test", role=COMMAND_ROLE)
+#: the bank's system account of these tests, as the bank link writes it
+BANK_AGENT = Actor(name="bank-agent", role=BANK_ROLE)
 
 #: a consignor header whose bank (0001 みずほ) and branch (001) are in the master
 DEBIT_HEADER: dict[str, Any] = {
@@ -127,6 +132,11 @@ COLLECTION: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
 }
 
 
+def operator(username: str) -> Actor:
+    """The demo operator ``username`` as the pages would pass them to a service."""
+    return user_actor(User.objects.get(username=username))
+
+
 def payer(i: int = 0, **changes: Any) -> dict[str, Any]:
     values: dict[str, Any] = {
         **_BANK,
@@ -201,7 +211,7 @@ def upload(kind: DataKind, user: User, data: bytes | None = None, *, name: str =
     incoming = received(data if data is not None else debit_file(), name)
     try:
         outcome = services.upload(
-            data_kind=kind, user=user, received=incoming, confirm_duplicate=True, confirm_warnings=True
+            data_kind=kind, actor=user_actor(user), received=incoming, confirm_duplicate=True, confirm_warnings=True
         )
     finally:
         assert incoming.path is not None

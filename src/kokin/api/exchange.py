@@ -16,25 +16,26 @@ import uuid
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponseBase, QueryDict
 from ninja import Field, P, PathEx, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
-from kokin.accounts.models import Business, DataKind, User
+from kokin.accounts.actors import role_on
+from kokin.accounts.models import Business, DataKind
 from kokin.accounts.permissions import Action, can
-from kokin.api.auth import api_user
+from kokin.api.auth import DENIED, api_actor, deny
 from kokin.api.schemas import CODE_PATTERN, Invalid, Message
 from kokin.api.services import record_api_call
-from kokin.audit.services import record
+from kokin.audit.actor import Actor
 from kokin.exchange import downloads, selectors, services, space, uploads
 from kokin.exchange.errors import ExchangeError
+from kokin.exchange.intake import Taken
 from kokin.exchange.models import ExchangeFile, ExchangePolicy
 from kokin.exchange.names import safe_name
 from kokin.exchange.states import State
 from kokin.formats.errors import FormatIssue
 from kokin.vault.errors import ExportError, VaultError
 
-DENIED = "この操作の権限がありません / You are not allowed to do this"
 NO_FILE = "ファイルがありません / no such file"
 ERRORS: dict[int, type[Message] | type[Invalid]] = {401: Message, 403: Message, 404: Message}
 SHOWN_ISSUES = 100
@@ -154,12 +155,7 @@ UPLOAD_BODY = {
 RAW = "application/octet-stream"
 
 
-def _deny(request: HttpRequest, user: User, business: Business | None = None) -> HttpError:
-    record_api_call(request, user=user, business=business, outcome="denied")
-    return HttpError(403, DENIED)
-
-
-def _business(request: HttpRequest, user: User, code: str, action: Action) -> Business:
+def _business(request: HttpRequest, actor: Actor, code: str, action: Action) -> Business:
     business = (
         Business.objects.select_related("department").filter(code=code).first()
         if re.fullmatch(CODE_PATTERN, code)
@@ -167,22 +163,22 @@ def _business(request: HttpRequest, user: User, code: str, action: Action) -> Bu
     )
     if business is None:
         raise HttpError(404, f"業務 {code!r} はありません / no business {code!r}")
-    if not can(user, action, business):
-        raise _deny(request, user, business)
+    if not can(actor.user, action, business):
+        raise deny(request, actor, business)
     return business
 
 
-def _file(request: HttpRequest, user: User, file_id: str, action: Action) -> ExchangeFile:
+def _file(request: HttpRequest, actor: Actor, file_id: str, action: Action) -> ExchangeFile:
     try:
         pk = uuid.UUID(file_id)
     except ValueError as exc:
         raise HttpError(404, NO_FILE) from exc
     try:
-        return selectors.file_for(user, pk, action)
+        return selectors.file_for(actor.user, pk, action)
     except Http404 as exc:
         raise HttpError(404, NO_FILE) from exc
     except PermissionDenied as exc:
-        record_api_call(request, user=user, outcome="denied", detail={"file": file_id})
+        record_api_call(request, actor, outcome="denied", detail={"file": file_id})
         raise HttpError(403, DENIED) from exc
 
 
@@ -229,29 +225,26 @@ def list_files(
     code: PathEx[str, P(description="業務コード / business code", example="zeimu-furikae")],
     query: Query[FileQuery],
 ) -> FilePage:
-    user = api_user(request)
-    business = _business(request, user, code, Action.VIEW_FILES)
+    actor = api_actor(request)
+    business = _business(request, actor, code, Action.VIEW_FILES)
     if query.state and query.state not in State.values:
         raise HttpError(404, f"状態 {query.state!r} はありません / no state {query.state!r}")
     files = selectors.files_visible_to(
-        user, business=business, state=query.state, direction=query.direction, since=query.since, until=query.until
+        actor.user,
+        business=business,
+        state=query.state,
+        direction=query.direction,
+        since=query.since,
+        until=query.until,
     )
     count = files.count()
     items = [_out(f) for f in files[query.offset : query.offset + query.limit]]
-    record_api_call(request, user=user, business=business, detail={"count": len(items)})
+    record_api_call(request, actor, business=business, detail={"count": len(items)})
     return FilePage(count=count, limit=query.limit, offset=query.offset, items=items)
 
 
-def _too_large(request: HttpRequest, user: User, business: Business, policy: ExchangePolicy) -> HttpError:
-    record(
-        action="exchange_upload",
-        request=request,
-        actor=user,
-        role=services.role_on(user, business),
-        object=f"mailbox:{business.code}",
-        outcome="failure",
-        detail={"reason": "too_large", "limit_mb": policy.max_upload_mb, "via": "api"},
-    )
+def _too_large(actor: Actor, business: Business, policy: ExchangePolicy) -> HttpError:
+    services.refuse_too_large(actor=actor, business=business, policy=policy, via="api")
     return HttpError(
         413,
         f"ファイルが大きすぎます (上限 {policy.max_upload_mb} MB)。何も保管していません / "
@@ -259,11 +252,9 @@ def _too_large(request: HttpRequest, user: User, business: Business, policy: Exc
     )
 
 
-def _no_space(request: HttpRequest, user: User, business: Business, **detail: Any) -> HttpError:
+def _no_space(actor: Actor, business: Business, **detail: Any) -> HttpError:
     """507: no room for the upload (before its body was read, or the disk filled during it)."""
-    space.refuse_upload(
-        request=request, actor=user, role=services.role_on(user, business), business=business.code, via="api", **detail
-    )
+    space.refuse_upload(actor=actor.as_role(role_on(actor, business)), business=business.code, via="api", **detail)
     return HttpError(507, f"{space.MESSAGE_JA} / {space.MESSAGE_EN}")
 
 
@@ -307,79 +298,96 @@ def upload_file(
     request: HttpRequest,
     code: PathEx[str, P(description="業務コード / business code", example="zeimu-furikae")],
 ) -> Status[Any]:
-    user = api_user(request)
-    business = _business(request, user, code, Action.UPLOAD_FILE)
+    actor = api_actor(request)
+    business = _business(request, actor, code, Action.UPLOAD_FILE)
     policy = ExchangePolicy.for_business(business)
-    if uploads.declared_too_large(request, policy.max_upload_bytes):
-        raise _too_large(request, user, business, policy)
+    _admit(request, actor, business, policy)
     try:
-        space.ensure_room(uploads.declared_length(request))
-    except space.NoSpace as exc:
-        raise _no_space(request, user, business, needed=exc.needed, free=exc.free) from None
-    try:
-        return _upload(request, user, business, policy)
+        if request.content_type == RAW:
+            data_kind = _kind(business, request.GET.get("kind", ""))
+            taken, name = _take_raw(request, actor, business, policy, data_kind)
+            fields: QueryDict = request.GET
+        else:
+            data_kind, taken, name, fields = _take_form(request, actor, business, policy)
+        return _send(actor, data_kind, services.Received.of(taken, name), fields)
     except HttpError:
         raise
     except Exception as exc:
         if not space.is_no_space(exc):
             raise
         uploads.drain(request, policy.max_upload_bytes)
-        raise _no_space(request, user, business, error=exc) from exc
+        raise _no_space(actor, business, error=exc) from exc
 
 
-def _upload(request: HttpRequest, user: User, business: Business, policy: ExchangePolicy) -> Status[Any]:
-    raw = request.content_type == RAW
-    fields = request.GET
-    data_kind = _kind(business, request.GET.get("kind", "")) if raw or request.GET.get("kind") else None
-    if raw:
-        if uploads.declared_length(request) is None:
-            raise HttpError(411, "Content-Length が必要です / Content-Length is required")
-        assert data_kind is not None
-        try:
-            taken = uploads.take_body(request, services.intake_for(data_kind, policy), policy.max_upload_bytes)
-        except uploads.BodyTooLarge:
-            raise _too_large(request, user, business, policy) from None
-        except uploads.BodyCut:
-            raise HttpError(
-                400, "本文が途中で切れました。何も保管していません / the body ended early; nothing was stored"
-            ) from None
-        name = safe_name(request.GET.get("name", "") or "upload.dat")
-    else:
-        handler = uploads.install(
-            request, policy.max_upload_bytes, lambda: services.upload_intake(business, policy, data_kind)
-        )
-        try:
-            uploaded = request.FILES.get(uploads.FILE_FIELD)
-        except Exception as exc:  # a body that is not multipart/form-data
-            handler.discard()
-            if space.is_no_space(exc):
-                raise
-            raise HttpError(
-                400,
-                "multipart/form-data の file か application/octet-stream の本文が必要です / "
-                "a multipart/form-data 'file' or an application/octet-stream body is required",
-            ) from exc
-        if handler.too_large:
-            raise _too_large(request, user, business, policy)
-        if not isinstance(uploaded, uploads.TakenFile):
-            handler.discard()
-            raise HttpError(400, "multipart/form-data の file が必要です / a multipart/form-data 'file' is required")
-        fields = request.POST
-        try:
-            data_kind = data_kind or _kind(business, fields.get("kind", ""))
-        except HttpError:
-            handler.discard()
+def _admit(request: HttpRequest, actor: Actor, business: Business, policy: ExchangePolicy) -> None:
+    """413 or 507 before the body is read: it is announced larger than the limit, or the disk has no
+    room for it."""
+    if uploads.declared_too_large(request, policy.max_upload_bytes):
+        raise _too_large(actor, business, policy)
+    try:
+        space.ensure_room(uploads.declared_length(request))
+    except space.NoSpace as exc:
+        raise _no_space(actor, business, needed=exc.needed, free=exc.free) from None
+
+
+def _take_raw(
+    request: HttpRequest, actor: Actor, business: Business, policy: ExchangePolicy, data_kind: DataKind
+) -> tuple[Taken, str]:
+    """The raw body (``application/octet-stream``), with its Content-Length, taken in as ``data_kind``."""
+    if uploads.declared_length(request) is None:
+        raise HttpError(411, "Content-Length が必要です / Content-Length is required")
+    try:
+        taken = uploads.take_body(request, services.intake_for(data_kind, policy), policy.max_upload_bytes)
+    except uploads.BodyTooLarge:
+        raise _too_large(actor, business, policy) from None
+    except uploads.BodyCut:
+        raise HttpError(
+            400, "本文が途中で切れました。何も保管していません / the body ended early; nothing was stored"
+        ) from None
+    return taken, safe_name(request.GET.get("name", "") or "upload.dat")
+
+
+def _take_form(
+    request: HttpRequest, actor: Actor, business: Business, policy: ExchangePolicy
+) -> tuple[DataKind, Taken, str, QueryDict]:
+    """The form's ``file``, taken in as the kind named in the query or, after the file, in the form."""
+    data_kind = _kind(business, request.GET["kind"]) if request.GET.get("kind") else None
+    handler = uploads.install(
+        request, policy.max_upload_bytes, lambda: services.upload_intake(business, policy, data_kind)
+    )
+    try:
+        uploaded = request.FILES.get(uploads.FILE_FIELD)
+    except Exception as exc:  # a body that is not multipart/form-data
+        handler.discard()
+        if space.is_no_space(exc):
             raise
-        taken = uploaded.taken
-        name = safe_name(uploaded.name)
+        raise HttpError(
+            400,
+            "multipart/form-data の file か application/octet-stream の本文が必要です / "
+            "a multipart/form-data 'file' or an application/octet-stream body is required",
+        ) from exc
+    if handler.too_large:
+        raise _too_large(actor, business, policy)
+    if not isinstance(uploaded, uploads.TakenFile):
+        handler.discard()
+        raise HttpError(400, "multipart/form-data の file が必要です / a multipart/form-data 'file' is required")
+    try:
+        data_kind = data_kind or _kind(business, request.POST.get("kind", ""))
+    except HttpError:
+        handler.discard()
+        raise
+    return data_kind, uploaded.taken, safe_name(uploaded.name), request.POST
+
+
+def _send(actor: Actor, data_kind: DataKind, received: services.Received, fields: QueryDict) -> Status[Any]:
+    """Hand the file to :func:`kokin.exchange.services.upload`; 201 with the file, or what kept it out."""
     try:
         outcome = services.upload(
             data_kind=data_kind,
-            user=user,
-            received=services.Received.of(taken, name),
+            actor=actor,
+            received=received,
             confirm_duplicate=fields.get("confirm_duplicate", "").lower() in TRUE,
             confirm_warnings=fields.get("confirm_warnings", "").lower() in TRUE,
-            request=request,
         )
     except ExchangeError as exc:
         raise HttpError(400, str(exc)) from exc
@@ -419,14 +427,14 @@ def _upload(request: HttpRequest, user: User, business: Business, policy: Exchan
     summary="ファイルの明細と集計 / a file with its summary (閲覧 view_files)",
 )
 def file_detail(request: HttpRequest, file_id: PathEx[str, P(description="ファイル ID (UUID)")]) -> FileOut:
-    user = api_user(request)
-    file = _file(request, user, file_id, Action.VIEW_FILES)
-    record_api_call(request, user=user, business=file.data_kind.business, detail={"file": str(file.id)})
+    actor = api_actor(request)
+    file = _file(request, actor, file_id, Action.VIEW_FILES)
+    record_api_call(request, actor, business=file.data_kind.business, detail={"file": str(file.id)})
     return _out(file)
 
 
-def _downloadable(request: HttpRequest, user: User, file_id: str) -> ExchangeFile:
-    file = _file(request, user, file_id, Action.DOWNLOAD_FILE)
+def _downloadable(request: HttpRequest, actor: Actor, file_id: str) -> ExchangeFile:
+    file = _file(request, actor, file_id, Action.DOWNLOAD_FILE)
     if file.state == State.ERASED:
         raise HttpError(410, "このファイルは消去済みです / the file has been erased")
     return file
@@ -449,13 +457,13 @@ def _broken(exc: VaultError) -> HttpError:
 def download_original(
     request: HttpRequest, file_id: PathEx[str, P(description="ファイル ID (UUID)")]
 ) -> HttpResponseBase:
-    user = api_user(request)
-    file = _downloadable(request, user, file_id)
+    actor = api_actor(request)
+    file = _downloadable(request, actor, file_id)
     try:
         reader = downloads.open_original(file)
     except VaultError as exc:
         raise _broken(exc) from exc
-    services.record_download(file=file, user=user, what="original", sha256=file.sha256, request=request)
+    services.record_download(file=file, actor=actor, what="original", sha256=file.sha256)
     return downloads.file_response(reader, name=file.original_name, size=file.size, sha256=file.sha256)
 
 
@@ -476,15 +484,13 @@ class CsvQuery(Schema):
 def download_csv(
     request: HttpRequest, file_id: PathEx[str, P(description="ファイル ID (UUID)")], query: Query[CsvQuery]
 ) -> HttpResponseBase:
-    user = api_user(request)
-    file = _downloadable(request, user, file_id)
+    actor = api_actor(request)
+    file = _downloadable(request, actor, file_id)
     try:
         spool, digest, size = downloads.csv_export(file, encoding=query.encoding)
     except VaultError as exc:
         raise _broken(exc) from exc
-    services.record_download(
-        file=file, user=user, what="csv", sha256=digest, request=request, detail={"encoding": query.encoding}
-    )
+    services.record_download(file=file, actor=actor, what="csv", sha256=digest, detail={"encoding": query.encoding})
     return downloads.csv_response(file, spool, encoding=query.encoding, size=size, sha256=digest)
 
 
@@ -534,8 +540,8 @@ def _package_password(request: HttpRequest) -> str | None:
 def download_package(
     request: HttpRequest, file_id: PathEx[str, P(description="ファイル ID (UUID)")]
 ) -> HttpResponseBase:
-    user = api_user(request)
-    file = _downloadable(request, user, file_id)
+    actor = api_actor(request)
+    file = _downloadable(request, actor, file_id)
     password = _package_password(request)
     try:
         package = downloads.package(file, password=password)
@@ -545,10 +551,9 @@ def download_package(
         raise _broken(exc) from exc
     services.record_download(
         file=file,
-        user=user,
+        actor=actor,
         what="zip",
         sha256=package.sha256,
-        request=request,
         detail={"format": "zip-aes256", "size": package.size},
     )
     response = downloads.file_response(

@@ -12,24 +12,19 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
+from kokin.accounts.actors import role_on
 from kokin.accounts.models import Business, DataKind, User
 from kokin.accounts.permissions import Action
+from kokin.audit.actor import Actor
 from kokin.audit.services import record
 from kokin.exchange import selectors
 from kokin.exchange.checks import Checked, check_file, debit_date_of
 from kokin.exchange.errors import Refused
 from kokin.exchange.intake import Intake, Taken
 from kokin.exchange.models import ExchangeFile, ExchangePolicy
-from kokin.exchange.services._common import (
-    move,
-    name_of,
-    require,
-    role_on,
-    set_due,
-)
+from kokin.exchange.services._common import move, require, set_due
 from kokin.exchange.services.notify import notify_arrival
 from kokin.exchange.states import State
 from kokin.vault import services as vault
@@ -140,29 +135,40 @@ def duplicates(*, data_kind: DataKind, sha256: str, checked: Checked, today: dt.
 def upload(
     *,
     data_kind: DataKind,
-    user: User,
+    actor: Actor,
     received: Received,
     confirm_duplicate: bool = False,
     confirm_warnings: bool = False,
-    request: HttpRequest | None = None,
 ) -> Outcome:
     """An operator with 送信 sends a file for the bank; stored only if valid (and confirmed where
     needed), then it waits for a second operator's approval."""
     business = data_kind.business
     obj = f"mailbox:{business.code}/{data_kind.pk}"
-    require(user, Action.UPLOAD_FILE, business, log="exchange_upload", obj=obj, request=request)
+    require(actor, Action.UPLOAD_FILE, business, log="exchange_upload", obj=obj)
     if data_kind.direction != DataKind.Direction.OUTBOUND:
         raise Refused(
             "金融機関から届くデータ種別には送信できません", "files can only be sent to outbound (to the bank) mailboxes"
         )
     return _receive(
         data_kind=data_kind,
-        by=user,
+        actor=actor,
         received=received,
         confirm_duplicate=confirm_duplicate,
         confirm_warnings=confirm_warnings,
         log="exchange_upload",
-        request=request,
+    )
+
+
+def refuse_too_large(*, actor: Actor, business: Business, policy: ExchangePolicy, **detail: Any) -> None:
+    """Log an upload refused for its size (``exchange_upload``, failure, reason ``too_large``): it was
+    announced, or grew, past the business's limit; nothing was kept."""
+    record(
+        action="exchange_upload",
+        actor=actor,
+        role=role_on(actor, business),
+        object=f"mailbox:{business.code}",
+        outcome="failure",
+        detail={"reason": "too_large", "limit_mb": policy.max_upload_mb, **detail},
     )
 
 
@@ -170,15 +176,15 @@ def place(
     *,
     data_kind: DataKind,
     received: Received,
-    actor: Any,
+    actor: Actor,
     allow_duplicate: bool = False,
-    request: HttpRequest | None = None,
     require_request: bool = False,
     blob: Blob | None = None,
     checked: Checked | None = None,
 ) -> Outcome:
     """A file from the bank (collection data, debit results) arrives in an inbound mailbox, as the
     bank link delivers it; valid files become available and the download operators are told.
+    ``actor``: the bank's system account (the bank link) or whoever runs ``kokin exchange place``.
 
     ``require_request`` (the bank link): a debit result is stored only if it matches a request of the
     business that the bank collected (:mod:`kokin.exchange.matching`); otherwise it is rejected with
@@ -193,12 +199,11 @@ def place(
         raise Refused("金融機関へ送るデータ種別には配置できません", "files from the bank go to inbound mailboxes only")
     return _receive(
         data_kind=data_kind,
-        by=actor,
+        actor=actor,
         received=received,
         confirm_duplicate=allow_duplicate,
         confirm_warnings=True,  # a bank's file is taken as it is; its warnings are shown on the file
         log="exchange_place",
-        request=request,
         require_request=require_request,
         blob=blob,
         checked=checked,
@@ -220,12 +225,11 @@ def _receive(*, received: Received, **rest: Any) -> Outcome:
 def _check_and_keep(
     *,
     data_kind: DataKind,
-    by: Any,
+    actor: Actor,
     received: Received,
     confirm_duplicate: bool,
     confirm_warnings: bool,
     log: str,
-    request: HttpRequest | None,
     require_request: bool = False,
     blob: Blob | None = None,
     checked: Checked | None = None,
@@ -237,27 +241,12 @@ def _check_and_keep(
     if blob is not None and taken is not None:
         raise ValueError("a file arrives with its blob or with a body taken in, not both")
     arrived = timezone.now()
-    policy = ExchangePolicy.for_business(business)
     today = timezone.localdate()
-    if taken is not None:
-        checked = checked or taken.checked
-    if checked is not None:
-        if (checked.format, checked.data_kind.direction) != (data_kind.format, data_kind.direction):
-            raise Refused(
-                f"ファイルは「{checked.data_kind.label}」として検査されました。データ種別を先に指定して送り直してください",
-                f"the file was checked as {checked.data_kind.label!r}; name the data kind first and send it again",
-            )
-        checked.data_kind = data_kind
-    elif received.path is not None:
-        checked = check_file(
-            received.path, data_kind=data_kind, today=today, lead_business_days=policy.lead_business_days
-        )
-    else:
-        raise ValueError("a received file needs its path or the body taken in while it arrived")
+    checked = _checked(received, data_kind, checked, today=today)
     if require_request and checked.ok and checked.format == "zengin-debit":
         _match_request(checked, received)
     outcome = Outcome(checked)
-    role = role_on(by, business)
+    role = role_on(actor, business)
     where = f"mailbox:{business.code}/{data_kind.pk}"
     detail: dict[str, Any] = {
         "kind": data_kind.label,
@@ -272,8 +261,7 @@ def _check_and_keep(
             taken.sealed.discard()
         record(
             action=log,
-            request=request,
-            actor=by,
+            actor=actor,
             role=role,
             object=where,
             sha256=received.sha256,
@@ -292,6 +280,39 @@ def _check_and_keep(
         outcome.needs.append("warnings")
     if outcome.needs:
         return refused("confirmation_required", needs=outcome.needs, duplicates=[str(f.id) for f in outcome.duplicates])
+    confirmed = [n for n, c in (("duplicate", outcome.duplicates), ("warnings", checked.report.warning_count)) if c]
+    outcome.file = _keep(
+        checked,
+        data_kind=data_kind,
+        received=received,
+        blob=blob,
+        at=arrived,
+        action=log,
+        actor=actor,
+        role=role,
+        detail={**detail, "mailbox": where},
+        confirmed=confirmed,
+    )
+    return outcome
+
+
+def _keep(
+    checked: Checked,
+    *,
+    data_kind: DataKind,
+    received: Received,
+    blob: Blob | None,
+    at: dt.datetime,
+    action: str,
+    actor: Actor,
+    role: str,
+    detail: dict[str, Any],
+    confirmed: list[str],
+) -> ExchangeFile:
+    """Keep a checked file: encrypted into the vault (unless its body was taken in, or its ``blob`` is
+    kept already), its row, its blob's row and its log entry (``action`` by ``actor`` in ``role``) in one
+    transaction. Nothing is kept when anything fails."""
+    taken = received.taken
     sealed: vault.Sealed | None = taken.sealed if taken is not None else None
     if blob is None and sealed is None:
         assert received.path is not None
@@ -304,26 +325,15 @@ def _check_and_keep(
             if sealed is not None:
                 blob = sealed.save()
             assert blob is not None
-            file = _new_file(data_kind=data_kind, by=by, received=received, checked=checked, blob=blob, at=arrived)
+            file = _new_file(data_kind=data_kind, actor=actor, received=received, checked=checked, blob=blob, at=at)
             file.save()
             record(
-                action=log,
-                request=request,
-                actor=by,
+                action=action,
+                actor=actor,
                 role=role,
                 object=f"file:{file.id}",
                 sha256=file.sha256,
-                detail={
-                    **detail,
-                    "mailbox": where,
-                    "state": file.state,
-                    "blob": str(blob.id),
-                    "confirmed": [
-                        n
-                        for n, c in (("duplicate", outcome.duplicates), ("warnings", checked.report.warning_count))
-                        if c
-                    ],
-                },
+                detail={**detail, "state": file.state, "blob": str(blob.id), "confirmed": confirmed},
             )
             if file.direction == DataKind.Direction.INBOUND:
                 transaction.on_commit(lambda: notify_arrival(file=file), robust=True)
@@ -331,8 +341,26 @@ def _check_and_keep(
         if sealed is not None:
             sealed.discard()
         raise
-    outcome.file = file
-    return outcome
+    return file
+
+
+def _checked(received: Received, data_kind: DataKind, checked: Checked | None, *, today: dt.date) -> Checked:
+    """What checking found, for ``data_kind``: while the file arrived (then it must have been checked as a
+    kind of the same format and direction), or now, from the file on disk."""
+    if received.taken is not None:
+        checked = checked or received.taken.checked
+    if checked is not None:
+        if (checked.format, checked.data_kind.direction) != (data_kind.format, data_kind.direction):
+            raise Refused(
+                f"ファイルは「{checked.data_kind.label}」として検査されました。データ種別を先に指定して送り直してください",
+                f"the file was checked as {checked.data_kind.label!r}; name the data kind first and send it again",
+            )
+        checked.data_kind = data_kind
+        return checked
+    if received.path is None:
+        raise ValueError("a received file needs its path or the body taken in while it arrived")
+    lead = ExchangePolicy.for_business(data_kind.business).lead_business_days
+    return check_file(received.path, data_kind=data_kind, today=today, lead_business_days=lead)
 
 
 def _match_request(checked: Checked, received: Received) -> None:
@@ -357,10 +385,10 @@ def _match_request(checked: Checked, received: Received) -> None:
 
 
 def _new_file(
-    *, data_kind: DataKind, by: Any, received: Received, checked: Checked, blob: Any, at: dt.datetime
+    *, data_kind: DataKind, actor: Actor, received: Received, checked: Checked, blob: Any, at: dt.datetime
 ) -> ExchangeFile:
     summary = checked.summary
-    who = name_of(by)
+    who = actor.name
     file = ExchangeFile(
         data_kind=data_kind,
         direction=data_kind.direction,
@@ -376,7 +404,7 @@ def _new_file(
         warning_count=checked.report.warning_count,
         warnings=[i.as_dict() for i in checked.report.sorted_issues() if i.severity == "warning"][:KEEP_WARNINGS],
         received_by=who,
-        uploaded_by=by if isinstance(by, User) else None,
+        uploaded_by=actor.user if isinstance(actor.user, User) else None,
         received_at=at,
         debit_date=debit_date_of(checked, timezone.localdate(at)) if checked.format == "zengin-debit" else None,
         consignor_code=checked.first_batch_value("consignor_code")[:10],

@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
+from kokin.accounts.actors import actor_of, role_on
 from kokin.accounts.permissions import Action
 from kokin.audit.services import mark_recorded, record
 from kokin.exchange import downloads, selectors, services
@@ -25,11 +26,11 @@ SESSION_PACKAGES = "exchange_packages"
 
 
 def _broken(request: HttpRequest, file: ExchangeFile, exc: VaultError) -> HttpResponse:
+    actor = actor_of(request)
     record(
         action="exchange_download",
-        request=request,
-        actor=request.user,
-        role=services.role_on(request.user, file.data_kind.business),
+        actor=actor,
+        role=role_on(actor, file.data_kind.business),
         object=f"file:{file.id}",
         sha256=file.sha256,
         outcome="error",
@@ -73,7 +74,7 @@ def download(request: HttpRequest, file_id: UUID) -> HttpResponseBase:
 
 def _send_original(request: HttpRequest, file: ExchangeFile) -> HttpResponseBase:
     reader = downloads.open_original(file)
-    services.record_download(file=file, user=user_of(request), what="original", sha256=file.sha256, request=request)
+    services.record_download(file=file, actor=actor_of(request), what="original", sha256=file.sha256)
     mark_recorded(request)
     return downloads.file_response(reader, name=file.original_name, size=file.size, sha256=file.sha256)
 
@@ -81,7 +82,7 @@ def _send_original(request: HttpRequest, file: ExchangeFile) -> HttpResponseBase
 def _send_csv(request: HttpRequest, file: ExchangeFile, encoding: str) -> HttpResponseBase:
     spool, digest, size = downloads.csv_export(file, encoding=encoding)
     services.record_download(
-        file=file, user=user_of(request), what="csv", sha256=digest, request=request, detail={"encoding": encoding}
+        file=file, actor=actor_of(request), what="csv", sha256=digest, detail={"encoding": encoding}
     )
     mark_recorded(request)
     return downloads.csv_response(file, spool, encoding=encoding, size=size, sha256=digest)
@@ -131,10 +132,9 @@ def _send_package(request: HttpRequest, file: ExchangeFile, token: str) -> HttpR
     request.session[SESSION_PACKAGES] = pending
     services.record_download(
         file=file,
-        user=user_of(request),
+        actor=actor_of(request),
         what="zip",
         sha256=entry["sha256"],
-        request=request,
         detail={"format": "zip-aes256", "size": entry["size"]},
     )
     mark_recorded(request)
