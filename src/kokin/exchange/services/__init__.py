@@ -13,15 +13,15 @@ operation-log entry (also when it is refused). Permission is asked of
 
 Each takes who does it as one ``actor`` (:class:`~kokin.audit.actor.Actor`, built where the operation
 comes in: a page, the API, the bank link, a command) and writes the actor's roles on the business
-(:func:`kokin.accounts.actors.role_on`). What they share (the permission check, the locked row of a
-change) is in :mod:`._common`.
+(:func:`kokin.accounts.actors.role_on`). What they share (a file as it arrived, the permission check,
+the locked row of a change) is in :mod:`._common`; keeping a checked file is :mod:`.keeping`.
 """
 
+from kokin.exchange.services._common import Received
 from kokin.exchange.services.approval import approve, mark_collected, withdraw, withdraw_approval
 from kokin.exchange.services.inspection import inspect, record_download
 from kokin.exchange.services.receiving import (
     Outcome,
-    Received,
     intake_for,
     place,
     received_from_path,

@@ -1,12 +1,14 @@
-"""What the operations on exchanged files share: the permission check that logs a refusal, a lifecycle
-move, the log entry of one file in the actor's role there, the locked row of a change, and when a file
-is due for erasure."""
+"""What the operations on exchanged files share: a file as it arrived (:class:`Received`), the
+permission check that logs a refusal, a lifecycle move, the log entry of one file in the actor's role
+there, the locked row of a change, and when a file is due for erasure."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -19,11 +21,29 @@ from kokin.audit.actor import Actor
 from kokin.audit.services import record
 from kokin.exchange import states
 from kokin.exchange.errors import ExchangeError
+from kokin.exchange.intake import Taken
 from kokin.exchange.models import ExchangeFile, ExchangePolicy
 from kokin.exchange.states import State
 
 DENIED_JA = "この操作の権限がありません"
 DENIED_EN = "you are not allowed to do this"
+
+
+@dataclass(frozen=True)
+class Received:
+    """A file as it arrived, with its size and SHA-256: on disk (``path``), or taken in while it
+    arrived (``taken``: checked and encrypted already, no plaintext on disk, see
+    :mod:`kokin.exchange.intake`) — or both (the bank link keeps a plaintext copy for matching)."""
+
+    path: Path | None
+    name: str
+    size: int
+    sha256: str
+    taken: Taken | None = None
+
+    @classmethod
+    def of(cls, taken: Taken, name: str, path: Path | None = None) -> Received:
+        return cls(path=path, name=name, size=taken.size, sha256=taken.sha256, taken=taken)
 
 
 def require(actor: Actor, action: Action, business: Business, *, log: str, obj: str) -> User:

@@ -1,17 +1,18 @@
 """Receiving a file: :func:`upload` — an operator sends a file to the bank (outbound mailbox), where it
 waits for approval; :func:`place` — a file from the bank arrives in an inbound mailbox (``kokin exchange
 place``, the bank link). Each is checked (or was, while it arrived), compared with the files kept
-(:func:`duplicates`), a debit result matched with its request, and kept encrypted in the vault."""
+(:func:`duplicates`), a debit result matched with its request, and kept encrypted in the vault
+(:mod:`.keeping`)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from django.db import transaction
 from django.utils import timezone
 
 from kokin.accounts.actors import role_on
@@ -22,35 +23,17 @@ from kokin.audit.services import record
 from kokin.exchange import selectors
 from kokin.exchange.checks import Checked, check_file, debit_date_of
 from kokin.exchange.errors import Refused
-from kokin.exchange.intake import Intake, Taken
+from kokin.exchange.intake import Intake
 from kokin.exchange.models import ExchangeFile, ExchangePolicy
-from kokin.exchange.services._common import move, require, set_due
-from kokin.exchange.services.notify import notify_arrival
+from kokin.exchange.services._common import Received, move, require, set_due
+from kokin.exchange.services.keeping import keep
 from kokin.exchange.states import State
-from kokin.vault import services as vault
 from kokin.vault.models import Blob
 
 #: how many warnings are kept on the file row (all are counted)
 KEEP_WARNINGS = 100
 #: JSON fields of a file that a list of duplicates does not show
 HEAVY_FIELDS = ("summary", "warnings", "history")
-
-
-@dataclass(frozen=True)
-class Received:
-    """A file as it arrived, with its size and SHA-256: on disk (``path``), or taken in while it
-    arrived (``taken``: checked and encrypted already, no plaintext on disk, see
-    :mod:`kokin.exchange.intake`) — or both (the bank link keeps a plaintext copy for matching)."""
-
-    path: Path | None
-    name: str
-    size: int
-    sha256: str
-    taken: Taken | None = None
-
-    @classmethod
-    def of(cls, taken: Taken, name: str, path: Path | None = None) -> Received:
-        return cls(path=path, name=name, size=taken.size, sha256=taken.sha256, taken=taken)
 
 
 def intake_for(
@@ -256,18 +239,13 @@ def _check_and_keep(
         "warnings": checked.report.warning_count,
     }
 
+    def entry(obj: str, sha256: str, result: str = "success", **more: Any) -> None:
+        record(action=log, actor=actor, role=role, object=obj, sha256=sha256, outcome=result, detail=detail | more)
+
     def refused(reason: str, **extra: Any) -> Outcome:
         if taken is not None:
             taken.sealed.discard()
-        record(
-            action=log,
-            actor=actor,
-            role=role,
-            object=where,
-            sha256=received.sha256,
-            outcome="failure",
-            detail={**detail, "reason": reason, **extra},
-        )
+        entry(where, received.sha256, "failure", reason=reason, **extra)
         return outcome
 
     if not checked.ok:
@@ -281,67 +259,15 @@ def _check_and_keep(
     if outcome.needs:
         return refused("confirmation_required", needs=outcome.needs, duplicates=[str(f.id) for f in outcome.duplicates])
     confirmed = [n for n, c in (("duplicate", outcome.duplicates), ("warnings", checked.report.warning_count)) if c]
-    outcome.file = _keep(
-        checked,
-        data_kind=data_kind,
-        received=received,
-        blob=blob,
-        at=arrived,
-        action=log,
-        actor=actor,
-        role=role,
-        detail={**detail, "mailbox": where},
-        confirmed=confirmed,
-    )
+
+    def kept(file: ExchangeFile) -> None:
+        entry(
+            f"file:{file.id}", file.sha256, mailbox=where, state=file.state, blob=str(file.blob_id), confirmed=confirmed
+        )
+
+    new_file = partial(_new_file, data_kind=data_kind, actor=actor, received=received, checked=checked, at=arrived)
+    outcome.file = keep(received, blob=blob, new_file=new_file, log=kept)
     return outcome
-
-
-def _keep(
-    checked: Checked,
-    *,
-    data_kind: DataKind,
-    received: Received,
-    blob: Blob | None,
-    at: dt.datetime,
-    action: str,
-    actor: Actor,
-    role: str,
-    detail: dict[str, Any],
-    confirmed: list[str],
-) -> ExchangeFile:
-    """Keep a checked file: encrypted into the vault (unless its body was taken in, or its ``blob`` is
-    kept already), its row, its blob's row and its log entry (``action`` by ``actor`` in ``role``) in one
-    transaction. Nothing is kept when anything fails."""
-    taken = received.taken
-    sealed: vault.Sealed | None = taken.sealed if taken is not None else None
-    if blob is None and sealed is None:
-        assert received.path is not None
-        with open(received.path, "rb") as fh:
-            sealed = vault.seal(fh, expected_sha256=received.sha256)
-    try:
-        # the blob's row commits with the file's row: a crash in between leaves only a body with no
-        # row, which vault.sweep removes (never a kept blob that no file refers to)
-        with transaction.atomic():
-            if sealed is not None:
-                blob = sealed.save()
-            assert blob is not None
-            file = _new_file(data_kind=data_kind, actor=actor, received=received, checked=checked, blob=blob, at=at)
-            file.save()
-            record(
-                action=action,
-                actor=actor,
-                role=role,
-                object=f"file:{file.id}",
-                sha256=file.sha256,
-                detail={**detail, "state": file.state, "blob": str(blob.id), "confirmed": confirmed},
-            )
-            if file.direction == DataKind.Direction.INBOUND:
-                transaction.on_commit(lambda: notify_arrival(file=file), robust=True)
-    except BaseException:
-        if sealed is not None:
-            sealed.discard()
-        raise
-    return file
 
 
 def _checked(received: Received, data_kind: DataKind, checked: Checked | None, *, today: dt.date) -> Checked:
@@ -385,7 +311,7 @@ def _match_request(checked: Checked, received: Received) -> None:
 
 
 def _new_file(
-    *, data_kind: DataKind, actor: Actor, received: Received, checked: Checked, blob: Any, at: dt.datetime
+    blob: Blob, *, data_kind: DataKind, actor: Actor, received: Received, checked: Checked, at: dt.datetime
 ) -> ExchangeFile:
     summary = checked.summary
     who = actor.name
