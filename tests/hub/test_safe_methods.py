@@ -15,7 +15,7 @@ from kokin.api.services import create_token
 from kokin.exchange import services
 from kokin.exchange.models import ExchangeFile
 from support.endpoints import Endpoint, registry
-from support.exchange import pending_file, sample_certificate, sample_file
+from support.exchange import operator, pending_file, sample_certificate, sample_file
 
 BUSINESS = "zeimu-furikae"
 OPERATORS = ("zeimu-get", "zeimu-approve", "zeimu-send", "zeimu-view", "zeimu-manage")
@@ -64,10 +64,10 @@ def paths(endpoint: Endpoint, files: list[str], certificate: str) -> Iterator[st
 def test_no_get_or_head_of_any_page_or_api_changes_a_file(login_as: Callable[..., Client], ward: Any) -> None:
     certificate = sample_certificate(BUSINESS)
     approved = pending_file(BUSINESS)
-    services.approve(file=ExchangeFile.objects.get(pk=approved), user=User.objects.get(username="zeimu-approve"))
+    services.approve(file=ExchangeFile.objects.get(pk=approved), actor=operator("zeimu-approve"))
     downloaded = sample_file(BUSINESS)
     services.record_download(
-        file=ExchangeFile.objects.get(pk=downloaded), user=User.objects.get(username="zeimu-get"), what="x", sha256=""
+        file=ExchangeFile.objects.get(pk=downloaded), actor=operator("zeimu-get"), what="x", sha256=""
     )
     files = [sample_file(BUSINESS), pending_file(BUSINESS), approved, downloaded]
     before = snapshot()

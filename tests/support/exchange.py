@@ -17,14 +17,24 @@ from typing import Any
 
 from django.utils import timezone
 
+from kokin.accounts.actors import BANK_ROLE, user_actor
 from kokin.accounts.models import Business, DataKind, Role, User
+from kokin.audit.actor import COMMAND_ROLE, Actor
 from kokin.exchange import services
 from kokin.exchange.models import DEFAULT_LEAD_BUSINESS_DAYS, ExchangeFile
 from kokin.formats import FORMATS, bankdays
 from kokin.formats.examples import DEBIT_HEADER, batch, payer
 from kokin.formats.kinds import zengin_debit
 
-TEST_ACTOR = "os:test"
+#: who places files and erases them in these tests: a command run by ``os:test``
+TEST_ACTOR = Actor(name="os:test", role=COMMAND_ROLE)
+#: the bank's system account of these tests, as the bank link writes it
+BANK_AGENT = Actor(name="bank-agent", role=BANK_ROLE)
+
+
+def operator(username: str) -> Actor:
+    """The demo operator ``username`` as the pages would pass them to a service."""
+    return user_actor(User.objects.get(username=username))
 
 
 def debit_day(lead: int = DEFAULT_LEAD_BUSINESS_DAYS + 2, *, today: dt.date | None = None) -> dt.date:
@@ -84,7 +94,7 @@ def upload(kind: DataKind, user: User, data: bytes | None = None, *, name: str =
     incoming = received(data if data is not None else debit_file(), name)
     try:
         outcome = services.upload(
-            data_kind=kind, user=user, received=incoming, confirm_duplicate=True, confirm_warnings=True
+            data_kind=kind, actor=user_actor(user), received=incoming, confirm_duplicate=True, confirm_warnings=True
         )
     finally:
         assert incoming.path is not None

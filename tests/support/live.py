@@ -398,6 +398,7 @@ class LiveHub:
             path = str(spool)
         code = f"""
 from pathlib import Path
+from kokin.accounts.actors import user_actor
 from kokin.accounts.models import DataKind, User
 from kokin.exchange import services
 from support.exchange import debit_file, upload
@@ -405,7 +406,7 @@ kind = DataKind.objects.get(transfer_id={transfer_id!r})
 path = {path!r}
 data = Path(path).read_bytes() if path else debit_file({records})
 file = upload(kind, User.objects.get(username={sender!r}), data, name={name!r})
-services.approve(file=file, user=User.objects.get(username={approver!r}))
+services.approve(file=file, actor=user_actor(User.objects.get(username={approver!r})))
 print("FILE", file.id)
 """
         output = self.python(code)

@@ -18,7 +18,7 @@ from ninja.errors import AuthenticationError, HttpError
 from kokin.accounts.models import Business, User
 from kokin.accounts.permissions import Action, can
 from kokin.api import selectors
-from kokin.api.auth import TokenAuth, api_user
+from kokin.api.auth import TokenAuth, api_actor, deny
 from kokin.api.schemas import (
     CODE_PATTERN,
     AuditEntryOut,
@@ -35,7 +35,6 @@ from kokin.api.schemas import (
 )
 from kokin.api.services import record_api_call
 
-DENIED = "この操作の権限がありません / You are not allowed to do this"
 UNAUTHORIZED = "有効な API トークンが必要です / A valid API token is required (Authorization: Bearer kk_…)"
 
 api = NinjaAPI(
@@ -60,18 +59,14 @@ def unauthorized(request: HttpRequest, exc: AuthenticationError) -> HttpResponse
     return response
 
 
-def _deny(request: HttpRequest, user: User, business: Business | None = None) -> HttpError:
-    record_api_call(request, user=user, business=business, outcome="denied")
-    return HttpError(403, DENIED)
-
-
 def _department(business: Business) -> DepartmentOut:
     return DepartmentOut(code=business.department.code, name=business.department.name)
 
 
 @api.get("/me", response={200: MeOut, **ERRORS}, summary="自分の情報と業務ごとの役割 / who am I, my roles")
 def me(request: HttpRequest) -> MeOut:
-    user = api_user(request)
+    actor = api_actor(request)
+    user: User = actor.user
     grouped: dict[int, BusinessRolesOut] = {}
     for assignment in selectors.role_assignments(user):
         business = assignment.business
@@ -81,7 +76,7 @@ def me(request: HttpRequest) -> MeOut:
         )
         entry.roles.append(RoleOut(role=assignment.role, label=assignment.get_role_display()))
     department = user.department
-    record_api_call(request, user=user)
+    record_api_call(request, actor)
     return MeOut(
         username=user.username,
         display_name=user.display_name,
@@ -98,9 +93,9 @@ def me(request: HttpRequest) -> MeOut:
     summary="操作できる業務と許される操作 / businesses I may act on, with the actions",
 )
 def businesses(request: HttpRequest) -> list[BusinessOut]:
-    user = api_user(request)
-    visible = selectors.visible_businesses(user)
-    record_api_call(request, user=user, detail={"count": len(visible)})
+    actor = api_actor(request)
+    visible = selectors.visible_businesses(actor.user)
+    record_api_call(request, actor, detail={"count": len(visible)})
     return [
         BusinessOut(
             code=v.business.code,
@@ -121,14 +116,14 @@ def data_kinds(
     request: HttpRequest,
     code: PathEx[str, P(description="業務コード / business code", example="zeimu-furikae")],
 ) -> list[DataKindOut]:
-    user = api_user(request)
+    actor = api_actor(request)
     business = selectors.business_by_code(code) if _is_code(code) else None
     if business is None:
         raise HttpError(404, f"業務 {code!r} はありません / no business {code!r}")
-    if not can(user, Action.VIEW_FILES, business):
-        raise _deny(request, user, business)
+    if not can(actor.user, Action.VIEW_FILES, business):
+        raise deny(request, actor, business)
     kinds = list(selectors.data_kinds_of(business))
-    record_api_call(request, user=user, business=business, detail={"count": len(kinds)})
+    record_api_call(request, actor, business=business, detail={"count": len(kinds)})
     return [
         DataKindOut(
             format=k.format,
@@ -163,9 +158,9 @@ def _utc(value: datetime | None, name: str) -> datetime | None:
     summary="操作ログ (監査者のみ) / the operation log (auditor only)",
 )
 def audit_entries(request: HttpRequest, query: Query[AuditQuery]) -> AuditPage:
-    user = api_user(request)
-    if not can(user, Action.READ_AUDIT):
-        raise _deny(request, user)
+    actor = api_actor(request)
+    if not can(actor.user, Action.READ_AUDIT):
+        raise deny(request, actor)
     entries = selectors.audit_entries(
         since=_utc(query.since, "since"), until=_utc(query.until, "until"), actor=query.actor, action=query.action
     )
@@ -173,7 +168,7 @@ def audit_entries(request: HttpRequest, query: Query[AuditQuery]) -> AuditPage:
     items = list(entries[query.offset : query.offset + query.limit])
     record_api_call(
         request,
-        user=user,
+        actor,
         detail={"count": len(items), **query.model_dump(exclude_defaults=True, mode="json")},
     )
     return AuditPage(

@@ -1,4 +1,6 @@
-"""Bearer-token authentication for the API: ``Authorization: Bearer kk_<prefix>_<secret>``.
+"""Bearer-token authentication for the API: ``Authorization: Bearer kk_<prefix>_<secret>``; the
+caller as an :class:`~kokin.audit.actor.Actor` (:func:`api_actor`) and the refusal of a call it may
+not make (:func:`deny`).
 
 The API accepts tokens only (no session cookie), so it needs no CSRF token. The operator's terminal
 rule (department IP ranges, bound client certificate) applies to API calls as it does to pages.
@@ -7,11 +9,16 @@ rule (department IP ranges, bound client certificate) applies to API calls as it
 from __future__ import annotations
 
 from django.http import HttpRequest
+from ninja.errors import HttpError
 from ninja.security import HttpBearer
 
-from kokin.accounts.models import User
+from kokin.accounts.actors import actor_of
+from kokin.accounts.models import Business, User
 from kokin.accounts.network import terminal_allowed
 from kokin.api import services
+from kokin.audit.actor import Actor
+
+DENIED = "この操作の権限がありません / You are not allowed to do this"
 
 
 class TokenAuth(HttpBearer):
@@ -29,3 +36,14 @@ def api_user(request: HttpRequest) -> User:
     user = request.auth  # type: ignore[attr-defined]
     assert isinstance(user, User)
     return user
+
+
+def api_actor(request: HttpRequest) -> Actor:
+    """Who makes the call: the token's user, from the request's address and client certificate."""
+    return actor_of(request, api_user(request))
+
+
+def deny(request: HttpRequest, actor: Actor, business: Business | None = None) -> HttpError:
+    """403 for a call ``actor`` may not make (on ``business``), logged as a denied ``api_view``."""
+    services.record_api_call(request, actor, business=business, outcome="denied")
+    return HttpError(403, DENIED)

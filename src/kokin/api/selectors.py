@@ -7,7 +7,7 @@ from datetime import datetime
 
 from django.db.models import QuerySet
 
-from kokin.accounts.models import Business, DataKind, Role, RoleAssignment, User
+from kokin.accounts.models import Business, DataKind, RoleAssignment, User
 from kokin.accounts.permissions import BUSINESS_ACTIONS, Action, businesses_for
 from kokin.audit.models import AuditEntry
 
@@ -43,15 +43,6 @@ def role_assignments(user: User) -> QuerySet[RoleAssignment]:
         .select_related("business__department")
         .order_by("business__department__code", "business__code", "role")
     )
-
-
-def role_label(user: User, business: Business | None = None) -> str:
-    """The roles to write in the operation log: on ``business``, or the hub-wide ones."""
-    if business is not None:
-        roles = RoleAssignment.objects.filter(user=user, business=business).values_list("role", flat=True)
-        return "・".join(Role(r).label for r in sorted(roles))
-    labels = [label for flag, label in ((user.is_system_admin, "システム管理者"), (user.is_auditor, "監査者")) if flag]
-    return "・".join(labels)
 
 
 def audit_entries(

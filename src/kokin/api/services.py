@@ -9,14 +9,16 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from kokin.accounts.actors import actor_of, role_on, user_actor
 from kokin.accounts.models import Business, User
 from kokin.accounts.tokens import LAST_USED_RESOLUTION, TokenScheme, call_of
-from kokin.api import selectors
 from kokin.api.models import APIToken
+from kokin.audit.actor import Actor
 from kokin.audit.services import record
 
 TOKEN_PREFIX = "kk"
@@ -32,7 +34,7 @@ def create_token(*, user: User, name: str, days: int | None = 90) -> tuple[APITo
         token = APIToken.objects.create(user=user, name=name, prefix=prefix, secret_sha256=new.digest, expires=expires)
         record(
             action="api_token_create",
-            actor=user,
+            actor=user_actor(user),
             object=f"API token {prefix}",
             detail={"name": name, "expires": expires.isoformat() if expires else None},
         )
@@ -48,7 +50,7 @@ def revoke_token(*, prefix: str) -> APIToken | None:
         if token.revoked is None:
             token.revoked = timezone.now()
             token.save(update_fields=["revoked"])
-            record(action="api_token_revoke", actor=token.user, object=f"API token {prefix}")
+            record(action="api_token_revoke", actor=user_actor(token.user), object=f"API token {prefix}")
     return token
 
 
@@ -70,18 +72,19 @@ def authenticate(raw: str) -> APIToken | None:
 
 def record_api_call(
     request: HttpRequest,
+    actor: Actor,
     *,
-    user: User,
     business: Business | None = None,
     outcome: str = "success",
     detail: dict[str, Any] | None = None,
 ) -> None:
-    """Log one API call that shows data (action ``api_view``), or its denial (outcome ``denied``)."""
+    """Log one API call that shows data (action ``api_view``), or its denial (outcome ``denied``), in
+    the caller's roles on ``business`` (otherwise its hub-wide role). The request is the call the entry
+    names (method and path), which is why this API-only helper takes it."""
     record(
         action="api_view",
-        request=request,
-        actor=user,
-        role=selectors.role_label(user, business),
+        actor=actor,
+        role=role_on(actor, business),
         object=call_of(request),
         outcome=outcome,
         detail=detail,
@@ -89,13 +92,13 @@ def record_api_call(
 
 
 def record_auth_failure(request: HttpRequest, raw: str) -> None:
-    """Log a presented token that was refused (only its prefix, never the secret)."""
-    parts = raw.strip().split("_", 2)
-    prefix = parts[1][:16] if len(parts) == 3 and parts[0] == TOKEN_PREFIX else ""
+    """Log a presented token that was refused (only its prefix, never the secret), as a caller with no
+    name (whoever the request's session may be, the token proved no one)."""
+    parts = _SCHEME.split(raw)
+    prefix = parts[0] if parts is not None else ""
     record(
         action="api_auth_failure",
-        request=request,
-        actor="",
+        actor=actor_of(request, AnonymousUser()),
         object=call_of(request),
         outcome="failure",
         detail={"token_prefix": prefix} if prefix else {},

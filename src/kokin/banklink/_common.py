@@ -1,5 +1,7 @@
-"""What the bank link's services share: the role in the operation log and its entry written as the
-bank account, the chunk size, and the parts of an upload (their temp plaintext file, their shredding)."""
+"""What the bank link's services share: an operation-log entry written as the bank's system account
+(an :class:`~kokin.audit.actor.Actor` in the bank's role, built at the edge by
+:func:`kokin.accounts.actors.bank_actor`), the chunk size, and the parts of an upload (their temp
+plaintext file, their shredding)."""
 
 from __future__ import annotations
 
@@ -12,14 +14,13 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from django.conf import settings
-from django.http import HttpRequest
 
+from kokin.audit.actor import Actor
 from kokin.audit.services import record
-from kokin.banklink.models import BankAccount, BankUpload
+from kokin.banklink.models import BankUpload
 from kokin.exchange.models import ExchangeFile
 from kokin.vault import services as vault
 
-ROLE = "金融機関"
 #: how much of a request body or a blob is handled at a time
 CHUNK = 1 << 20
 #: errors kept on an upload (all are counted in the log)
@@ -29,20 +30,17 @@ HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 def log_action(
     action: str,
-    account: BankAccount,
-    request: HttpRequest | None,
+    actor: Actor,
     *,
     object: str,
     sha256: str = "",
     outcome: str = "success",
     **detail: Any,
 ) -> None:
-    """An operation-log entry written as ``account`` in the bank's role."""
+    """An operation-log entry written as the bank's system account ``actor``."""
     record(
         action=action,
-        request=request,
-        actor=account.actor,
-        role=ROLE,
+        actor=actor,
         object=object,
         sha256=sha256,
         outcome=outcome,

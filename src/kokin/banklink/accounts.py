@@ -1,6 +1,7 @@
 """Bank system accounts (docs/banklink.md): creating one (client certificate,
 token, allowed addresses), the businesses and transfer IDs it serves (its scope), revoking it.
-Each change is logged in the operation log."""
+Each change is logged in the operation log as its ``actor`` (whoever runs the ``kokin banklink``
+command, :meth:`~kokin.audit.actor.Actor.command`)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from django.utils import timezone
 
 from kokin.accounts.models import Business, DataKind, parse_networks
 from kokin.accounts.tokens import TokenScheme
-from kokin.audit.services import COMMAND_ROLE, record
+from kokin.audit.actor import Actor
+from kokin.audit.services import record
 from kokin.banklink import selectors
 from kokin.banklink.models import BankAccount
 
@@ -70,7 +72,7 @@ def create_account(
     name: str,
     networks: str,
     folder: Path,
-    actor: str,
+    actor: Actor,
     businesses: Sequence[str] = (),
     transfer_ids: Sequence[str] = (),
 ) -> NewAccount:
@@ -109,7 +111,6 @@ def create_account(
         record(
             action="banklink_account_create",
             actor=actor,
-            role=COMMAND_ROLE,
             object=f"bank:{name}",
             detail={
                 "token_prefix": prefix,
@@ -126,7 +127,7 @@ def create_account(
     return NewAccount(account, token, cert, key, token_path)
 
 
-def set_scope(*, name: str, scope: Scope, actor: str) -> BankAccount | None:
+def set_scope(*, name: str, scope: Scope, actor: Actor) -> BankAccount | None:
     """Replace what the account serves (the businesses and transfer IDs); ``None`` if unknown. Logged
     with the scope before and after."""
     with transaction.atomic():
@@ -139,14 +140,13 @@ def set_scope(*, name: str, scope: Scope, actor: str) -> BankAccount | None:
         record(
             action="banklink_account_scope",
             actor=actor,
-            role=COMMAND_ROLE,
             object=f"bank:{name}",
             detail={**scope.detail(), "before": {"businesses": before_businesses, "transfer_ids": before_ids}},
         )
     return account
 
 
-def revoke_account(*, name: str, actor: str) -> BankAccount | None:
+def revoke_account(*, name: str, actor: Actor) -> BankAccount | None:
     """Stop an account for good (its certificate and token no longer open anything); ``None`` if unknown."""
     with transaction.atomic():
         account = BankAccount.objects.select_for_update().filter(name=name).first()
@@ -159,7 +159,6 @@ def revoke_account(*, name: str, actor: str) -> BankAccount | None:
             record(
                 action="banklink_account_revoke",
                 actor=actor,
-                role=COMMAND_ROLE,
                 object=f"bank:{name}",
                 detail={"token_prefix": account.token_prefix},
             )

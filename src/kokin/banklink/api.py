@@ -4,6 +4,10 @@ Plain Django views: the bank authenticates with its client certificate, a bearer
 address on every request (no session, no cookie, hence no CSRF token). Errors are JSON
 ``{"error": {"ja", "en"}}``. Request bodies are read in chunks from the stream — ``request.body`` is
 never touched, so a PATCH of any size is never held in memory.
+
+The authenticated account is written in the operation log as the bank's system account with the
+connection's address and certificate (:func:`kokin.accounts.actors.bank_actor`), built here once per
+request; the services below never see the request.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from kokin.accounts.actors import bank_actor
+from kokin.audit.actor import Actor
 from kokin.banklink import auth, downloads, finishing, http
 from kokin.banklink import uploads as bank_uploads
 from kokin.banklink.http import Refusal
@@ -40,8 +46,9 @@ def error(status: int, ja: str, en: str, headers: dict[str, str] | None = None) 
 
 
 def bank_view(methods: tuple[str, ...], *, tus: bool = False) -> Callable[[View], View]:
-    """Allowed methods, authentication of the bank account, :class:`Refusal` → JSON error; tus views
-    carry ``Tus-Resumable`` on every answer and need it on every request but OPTIONS and GET."""
+    """Allowed methods, authentication of the bank account (the view gets the account and its
+    :class:`Actor`), :class:`Refusal` → JSON error; tus views carry ``Tus-Resumable`` on every answer
+    and need it on every request but OPTIONS and GET."""
 
     def decorate(view: View) -> View:
         @csrf_exempt
@@ -65,7 +72,7 @@ def bank_view(methods: tuple[str, ...], *, tus: bool = False) -> Callable[[View]
                                 "Tus-Resumable: 1.0.0 is required",
                                 headers={"Tus-Version": http.TUS_VERSION},
                             )
-                    response = view(request, account, *args, **kwargs)
+                    response = view(request, account, bank_actor(account.name, request), *args, **kwargs)
             except Refusal as exc:
                 response = error(exc.status, exc.message_ja, exc.message_en, exc.headers)
             for key, value in extra.items():
@@ -81,7 +88,7 @@ def bank_view(methods: tuple[str, ...], *, tus: bool = False) -> Callable[[View]
 
 
 @bank_view(("GET",))
-def files(request: HttpRequest, account: BankAccount) -> HttpResponse:
+def files(request: HttpRequest, account: BankAccount, actor: Actor) -> HttpResponse:
     listed = [downloads.entry(f) for f in downloads.files_for_bank(account)]
     response = JsonResponse({"files": listed}, json_dumps_params={"ensure_ascii": False})
     response["Cache-Control"] = "no-store"
@@ -89,8 +96,8 @@ def files(request: HttpRequest, account: BankAccount) -> HttpResponse:
 
 
 @bank_view(("GET",))
-def download(request: HttpRequest, account: BankAccount, file_id: Any) -> HttpResponseBase:
-    file = downloads.waiting_file(account, file_id, request)
+def download(request: HttpRequest, account: BankAccount, actor: Actor, file_id: Any) -> HttpResponseBase:
+    file = downloads.waiting_file(account, actor, file_id)
     headers = {
         **http.digest_headers(file.sha256),
         "Accept-Ranges": "bytes",
@@ -106,7 +113,7 @@ def download(request: HttpRequest, account: BankAccount, file_id: Any) -> HttpRe
     except Refusal as exc:
         raise Refusal(exc.status, exc.message_ja, exc.message_en, headers={**headers, **exc.headers}) from exc
     first, last = span if span is not None else (0, file.size - 1)
-    downloads.log_download(account, file, request, first, last)
+    downloads.log_download(actor, file, first, last)
     response = StreamingHttpResponse(
         downloads.stream_file(file, first, last),
         status=206 if span is not None else 200,
@@ -145,8 +152,8 @@ def _json_body(request: HttpRequest) -> dict[str, Any]:
 
 
 @bank_view(("POST",))
-def ack(request: HttpRequest, account: BankAccount, file_id: Any) -> HttpResponse:
-    body = downloads.acknowledge(account=account, file_id=file_id, body=_json_body(request), request=request)
+def ack(request: HttpRequest, account: BankAccount, actor: Actor, file_id: Any) -> HttpResponse:
+    body = downloads.acknowledge(account=account, actor=actor, file_id=file_id, body=_json_body(request))
     return JsonResponse(body)
 
 
@@ -169,41 +176,43 @@ def location(upload: BankUpload) -> str:
 
 
 @bank_view(("OPTIONS", "POST"), tus=True)
-def uploads(request: HttpRequest, account: BankAccount) -> HttpResponse:
+def uploads(request: HttpRequest, account: BankAccount, actor: Actor) -> HttpResponse:
     if request.method == "OPTIONS":
         response = HttpResponse(status=204)
         response["Tus-Version"] = http.TUS_VERSION
         response["Tus-Extension"] = "creation,termination"
         response["Tus-Max-Size"] = str(http.MAX_UPLOAD_BYTES)
         return response
+    if request.META.get("HTTP_UPLOAD_DEFER_LENGTH"):
+        raise Refusal(400, "Upload-Defer-Length には対応していません", "Upload-Defer-Length is not supported")
     upload = bank_uploads.create_upload(
         account=account,
+        actor=actor,
         length_header=request.headers.get("Upload-Length", ""),
         metadata_header=request.headers.get("Upload-Metadata", ""),
-        request=request,
     )
-    upload = finishing.finish_if_due(account, upload, request)
+    upload = finishing.finish_if_due(account, actor, upload)
     response = HttpResponse(status=201)
     response["Location"] = location(upload)
     return _upload_headers(response, upload)
 
 
 @bank_view(("HEAD", "PATCH", "GET", "DELETE"), tus=True)
-def upload(request: HttpRequest, account: BankAccount, upload_id: Any) -> HttpResponse:
+def upload(request: HttpRequest, account: BankAccount, actor: Actor, upload_id: Any) -> HttpResponse:
     found = bank_uploads.upload_for(account, upload_id)
     if request.method == "DELETE":
-        bank_uploads.delete_upload(account=account, upload=found, request=request)
+        bank_uploads.delete_upload(account=account, actor=actor, upload=found)
         return HttpResponse(status=204)
     if request.method == "PATCH":
-        return _patch(request, account, found)
-    found = finishing.finish_if_due(account, found, request)
+        return _patch(request, account, actor, found)
+    found = finishing.finish_if_due(account, actor, found)
     if request.method == "GET":
         body = JsonResponse(bank_uploads.status(found), json_dumps_params={"ensure_ascii": False})
         return _upload_headers(body, found)
     return _upload_headers(HttpResponse(status=200), found)
 
 
-def _patch(request: HttpRequest, account: BankAccount, found: BankUpload) -> HttpResponse:
+def _patch(request: HttpRequest, account: BankAccount, actor: Actor, found: BankUpload) -> HttpResponse:
     if request.content_type != "application/offset+octet-stream":
         raise Refusal(
             415,
@@ -219,16 +228,16 @@ def _patch(request: HttpRequest, account: BankAccount, found: BankUpload) -> Htt
         raise Refusal(400, "Upload-Offset が正しくありません", "Upload-Offset is not valid")
     where = f"upload:{found.id}"
     if length and found.outcome == Outcome.INCOMPLETE:
-        bank_uploads.room_for(account, request, length, object=where, offset=offset)
+        bank_uploads.room_for(actor, length, object=where, offset=offset)
     try:
         updated = bank_uploads.write_part(
-            account=account, upload=found, offset=offset, content_length=length, read=request.read, request=request
+            account=account, actor=actor, upload=found, offset=offset, content_length=length, read=request.read
         )
     except Exception as exc:
         if not space.is_no_space(exc):
             raise
         drain(request, length)  # so the agent gets the 507 rather than a reset connection
-        refusal = bank_uploads.no_space(account, request, object=where, error=exc, offset=offset)
+        refusal = bank_uploads.no_space(actor, object=where, error=exc, offset=offset)
         refusal.headers["Upload-Offset"] = str(bank_uploads.upload_for(account, found.id).offset)
         raise refusal from exc
     return _upload_headers(HttpResponse(status=204), updated)

@@ -1,18 +1,20 @@
 """Authentication of a bank-link request: all three of the account's token, the client certificate
-bound to it and an address in its allow-list; each refusal is logged as ``banklink_auth``."""
+bound to it and an address in its allow-list; each refusal is logged as ``banklink_auth``. Part of the
+HTTP edge (:mod:`kokin.banklink.api`): it reads the request itself."""
 
 from __future__ import annotations
 
 import hmac
 import ipaddress
 
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 from django.utils import timezone
 
+from kokin.accounts.actors import BANK_ROLE, actor_of, bank_actor
 from kokin.accounts.network import client_cert_fingerprint, client_ip
 from kokin.accounts.tokens import LAST_USED_RESOLUTION, call_of
 from kokin.audit.services import record
-from kokin.banklink._common import ROLE
 from kokin.banklink.accounts import SCHEME
 from kokin.banklink.http import Refusal
 from kokin.banklink.models import BankAccount
@@ -32,11 +34,11 @@ def _token_parts(request: HttpRequest) -> tuple[str, str] | None:
 
 def _deny(request: HttpRequest, status: int, reason: str, ja: str, en: str, *, account: BankAccount | None) -> Refusal:
     parts = _token_parts(request)
+    # a caller that proved no account is written with no name, in the bank's role
+    actor = bank_actor(account.name, request) if account is not None else actor_of(request, AnonymousUser())
     record(
         action="banklink_auth",
-        request=request,
-        actor=account.actor if account is not None else "",
-        role=ROLE,
+        actor=actor.as_role(BANK_ROLE),
         object=_call_description(request),
         outcome="denied",
         detail={"reason": reason, "status": status, **({"token_prefix": parts[0]} if parts else {})},

@@ -73,7 +73,7 @@ def account_create(
     The account serves the files of the given businesses and transfer IDs only (none given: nothing).
     """
     django_setup()
-    from kokin.audit.services import command_actor
+    from kokin.audit.actor import Actor
     from kokin.banklink import accounts, selectors
 
     try:
@@ -81,7 +81,7 @@ def account_create(
             name=name,
             networks=networks,
             folder=folder,
-            actor=command_actor(),
+            actor=Actor.command(),
             businesses=businesses,
             transfer_ids=transfer_ids,
         )
@@ -161,14 +161,14 @@ def account_scope(name: str, businesses: tuple[str, ...], transfer_ids: tuple[st
             "--business・--transfer-id か --none を指定してください / give --business or --transfer-id, or --none"
         )
     django_setup()
-    from kokin.audit.services import command_actor
+    from kokin.audit.actor import Actor
     from kokin.banklink import accounts, selectors
 
     try:
         scope = accounts.resolve_scope(businesses=businesses, transfer_ids=transfer_ids)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
-    found = accounts.set_scope(name=name, scope=scope, actor=command_actor())
+    found = accounts.set_scope(name=name, scope=scope, actor=Actor.command())
     if found is None:
         raise click.ClickException(f"アカウント {name} はありません / no account named {name}")
     click.echo(f"{name} の担当を変更しました / changed what {name} serves")
@@ -180,10 +180,10 @@ def account_scope(name: str, businesses: tuple[str, ...], transfer_ids: tuple[st
 def account_revoke(name: str) -> None:
     """アカウントを失効 (証明書とトークンを無効に) / revoke an account (its certificate and token stop working)."""
     django_setup()
-    from kokin.audit.services import command_actor
+    from kokin.audit.actor import Actor
     from kokin.banklink import accounts
 
-    found = accounts.revoke_account(name=name, actor=command_actor())
+    found = accounts.revoke_account(name=name, actor=Actor.command())
     if found is None:
         raise click.ClickException(f"アカウント {name} はありません / no account named {name}")
     click.echo(f"{name} を失効しました / revoked {name}")
@@ -196,14 +196,14 @@ def history(limit: int) -> None:
     django_setup()
     from django.utils import timezone
 
-    from kokin.audit.services import COMMAND_ROLE, command_actor, record
+    from kokin.audit.actor import Actor
+    from kokin.audit.services import record
     from kokin.banklink import history as transfer_history
 
     rows = transfer_history.history(limit=limit)
     record(
         action="banklink_history",
-        actor=command_actor(),
-        role=COMMAND_ROLE,
+        actor=Actor.command(),
         object="banklink",
         detail={"rows": len(rows)},
     )

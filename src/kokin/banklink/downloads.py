@@ -11,10 +11,10 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
 from kokin.accounts.models import DataKind
+from kokin.audit.actor import Actor
 from kokin.banklink import selectors
 from kokin.banklink._common import CHUNK, HEX64, log_action
 from kokin.banklink.history import record_transfer
@@ -52,12 +52,11 @@ def entry(file: ExchangeFile) -> dict[str, Any]:
     }
 
 
-def _out_of_scope(action: str, account: BankAccount, request: HttpRequest | None, file: ExchangeFile) -> None:
+def _out_of_scope(action: str, actor: Actor, file: ExchangeFile) -> None:
     """Log a request for a file of a mailbox the account does not serve (it is answered as not found)."""
     log_action(
         action,
-        account,
-        request,
+        actor,
         object=f"file:{file.id}",
         sha256=file.sha256,
         outcome="denied",
@@ -66,7 +65,7 @@ def _out_of_scope(action: str, account: BankAccount, request: HttpRequest | None
     )
 
 
-def waiting_file(account: BankAccount, file_id: Any, request: HttpRequest | None = None) -> ExchangeFile:
+def waiting_file(account: BankAccount, actor: Actor, file_id: Any) -> ExchangeFile:
     """An approved outbound file of a mailbox ``account`` serves that the bank has not collected yet,
     or :class:`Refusal` 404 — also for another account's file (logged as denied), so that its
     existence is not revealed."""
@@ -75,7 +74,7 @@ def waiting_file(account: BankAccount, file_id: Any, request: HttpRequest | None
     except (ValueError, TypeError, ValidationError):
         found = None
     if found is not None and not selectors.serves(account, found.data_kind):
-        _out_of_scope("banklink_download", account, request, found)
+        _out_of_scope("banklink_download", actor, found)
         found = None
     if found is None:
         raise Refusal(404, "金融機関の取得待ちのファイルではありません", "no such file is waiting for the bank")
@@ -106,11 +105,10 @@ def stream_file(file: ExchangeFile, first: int, last: int) -> Iterator[bytes]:
         reader.close()
 
 
-def log_download(account: BankAccount, file: ExchangeFile, request: HttpRequest, first: int, last: int) -> None:
+def log_download(actor: Actor, file: ExchangeFile, first: int, last: int) -> None:
     log_action(
         "banklink_download",
-        account,
-        request,
+        actor,
         object=f"file:{file.id}",
         sha256=file.sha256,
         transfer_id=file.data_kind.transfer_id or "",
@@ -119,7 +117,7 @@ def log_download(account: BankAccount, file: ExchangeFile, request: HttpRequest,
     )
 
 
-def acknowledge(*, account: BankAccount, file_id: Any, body: dict[str, Any], request: HttpRequest) -> dict[str, Any]:
+def acknowledge(*, account: BankAccount, actor: Actor, file_id: Any, body: dict[str, Any]) -> dict[str, Any]:
     """The bank has the file: check its SHA-256 and mark it collected (idempotent for a collected file)."""
     sha256 = str(body.get("sha256", "")).strip().lower()
     try:
@@ -137,7 +135,7 @@ def acknowledge(*, account: BankAccount, file_id: Any, body: dict[str, Any], req
     except (ExchangeFile.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
         raise Refusal(404, "金融機関向けのファイルではありません", "no such file for the bank") from exc
     if not selectors.serves(account, file.data_kind):
-        _out_of_scope("banklink_ack", account, request, file)
+        _out_of_scope("banklink_ack", actor, file)
         raise Refusal(404, "金融機関向けのファイルではありません", "no such file for the bank")
     started = timezone.now() - dt.timedelta(milliseconds=max(0, duration))
     common = {
@@ -159,7 +157,7 @@ def acknowledge(*, account: BankAccount, file_id: Any, body: dict[str, Any], req
         with transaction.atomic():
             record_transfer(
                 account,
-                request,
+                actor,
                 direction=Direction.TO_BANK,
                 started=started,
                 outcome="failed",
@@ -169,8 +167,7 @@ def acknowledge(*, account: BankAccount, file_id: Any, body: dict[str, Any], req
             )
             log_action(
                 "banklink_ack",
-                account,
-                request,
+                actor,
                 object=f"file:{file.id}",
                 sha256=sha256,
                 outcome="failure",
@@ -183,17 +180,15 @@ def acknowledge(*, account: BankAccount, file_id: Any, body: dict[str, Any], req
             "the SHA-256 does not match the hub's file; download it again",
         )
     if file.state == State.COLLECTED:
-        log_action("banklink_ack", account, request, object=f"file:{file.id}", sha256=sha256, repeated=True)
+        log_action("banklink_ack", actor, object=f"file:{file.id}", sha256=sha256, repeated=True)
         return {"state": State.COLLECTED.value, "file_id": str(file.id)}
     try:
         with transaction.atomic():
-            exchange.mark_collected(file, account.actor, request=request)
+            exchange.mark_collected(file, actor=actor)
             record_transfer(
-                account, request, direction=Direction.TO_BANK, started=started, outcome="collected", file=file, **common
+                account, actor, direction=Direction.TO_BANK, started=started, outcome="collected", file=file, **common
             )
-            log_action(
-                "banklink_ack", account, request, object=f"file:{file.id}", sha256=sha256, bytes=size, retries=retries
-            )
+            log_action("banklink_ack", actor, object=f"file:{file.id}", sha256=sha256, bytes=size, retries=retries)
     except ExchangeError as exc:
         file.refresh_from_db()
         if file.state == State.COLLECTED:  # a concurrent ack of the same file won

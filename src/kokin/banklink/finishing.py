@@ -13,9 +13,9 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
-from django.http import HttpRequest
 from django.utils import timezone
 
+from kokin.audit.actor import Actor
 from kokin.banklink._common import CHUNK, KEEP_ERRORS, log_action, plaintext_file, shred_parts
 from kokin.banklink.history import record_upload_transfer
 from kokin.banklink.http import Refusal
@@ -79,7 +79,7 @@ def _issues(outcome: exchange.Outcome) -> list[dict[str, Any]]:
 
 
 def finish(
-    *, account: BankAccount, upload: BankUpload, request: HttpRequest | None, whole: SinglePatchUpload | None = None
+    *, account: BankAccount, actor: Actor, upload: BankUpload, whole: SinglePatchUpload | None = None
 ) -> BankUpload:
     """The last byte is in: check the whole file's SHA-256, then validate and route it as the exchange
     does (:func:`kokin.exchange.services.place`; a debit result must match its request). Only one
@@ -94,11 +94,11 @@ def finish(
         return upload
     try:
         if whole is not None:
-            _place_assembled(account, upload, request, whole.path, whole.sha256, whole.size, whole.blob, whole.checked)
+            _place_assembled(account, actor, upload, whole.path, whole.sha256, whole.size, whole.blob, whole.checked)
         else:
             with plaintext_file() as (fh, path):
                 sha256, size = _assemble(upload, fh)
-                _place_assembled(account, upload, request, path, sha256, size, None)
+                _place_assembled(account, actor, upload, path, sha256, size, None)
     except BaseException:
         BankUpload.objects.filter(pk=upload.pk).update(finishing_since=None)
         raise
@@ -108,8 +108,8 @@ def finish(
 
 def _place_assembled(
     account: BankAccount,
+    actor: Actor,
     upload: BankUpload,
-    request: HttpRequest | None,
     path: Path | None,
     sha256: str,
     size: int,
@@ -117,7 +117,7 @@ def _place_assembled(
     checked: Checked | None = None,
 ) -> None:
     if sha256 != upload.sha256 or size != upload.length:
-        _restart(account, upload, request, sha256)
+        _restart(account, actor, upload, sha256)
         raise ChecksumRefusal(
             460,
             "ファイル全体の SHA-256 が申告と一致しません。最初から送り直してください",
@@ -128,16 +128,15 @@ def _place_assembled(
     placed = exchange.place(
         data_kind=upload.data_kind,
         received=received,
-        actor=account.actor,
-        request=request,
+        actor=actor,
         require_request=upload.data_kind.format == "zengin-debit",
         blob=blob,
         checked=checked,
     )
-    _close_upload(account, upload, request, placed)
+    _close_upload(account, actor, upload, placed)
 
 
-def _restart(account: BankAccount, upload: BankUpload, request: HttpRequest | None, actual: str) -> None:
+def _restart(account: BankAccount, actor: Actor, upload: BankUpload, actual: str) -> None:
     with transaction.atomic():
         locked = BankUpload.objects.select_for_update().get(pk=upload.pk)
         shred_parts(locked, "banklink: the whole file's SHA-256 did not match")
@@ -149,7 +148,7 @@ def _restart(account: BankAccount, upload: BankUpload, request: HttpRequest | No
         locked.save(update_fields=["offset", "retries", "finishing_since", "updated", "reason"])
         record_upload_transfer(
             account,
-            request,
+            actor,
             locked,
             outcome="failed",
             size=locked.length,
@@ -158,8 +157,7 @@ def _restart(account: BankAccount, upload: BankUpload, request: HttpRequest | No
         )
         log_action(
             "banklink_upload_finish",
-            account,
-            request,
+            actor,
             object=f"upload:{locked.id}",
             sha256=actual,
             outcome="failure",
@@ -184,9 +182,7 @@ def _rejection_reason(placed: exchange.Outcome) -> str:
     return f"受け付けられません ({', '.join(placed.needs)}) / not accepted"[:500]
 
 
-def _close_upload(
-    account: BankAccount, upload: BankUpload, request: HttpRequest | None, placed: exchange.Outcome
-) -> None:
+def _close_upload(account: BankAccount, actor: Actor, upload: BankUpload, placed: exchange.Outcome) -> None:
     now = timezone.now()
     stored = placed.file is not None
     reason = _rejection_reason(placed)
@@ -205,7 +201,7 @@ def _close_upload(
         locked.save()
         record_upload_transfer(
             account,
-            request,
+            actor,
             locked,
             outcome=locked.outcome,
             size=locked.length,
@@ -215,8 +211,7 @@ def _close_upload(
         )
         log_action(
             "banklink_upload_finish",
-            account,
-            request,
+            actor,
             object=f"upload:{locked.id}",
             sha256=locked.sha256,
             outcome="success" if stored else "failure",
@@ -227,11 +222,11 @@ def _close_upload(
         )
 
 
-def finish_if_due(account: BankAccount, upload: BankUpload, request: HttpRequest | None) -> BankUpload:
+def finish_if_due(account: BankAccount, actor: Actor, upload: BankUpload) -> BankUpload:
     """An upload whose last byte arrived but whose finishing died with its server is finished now."""
     if upload.outcome == Outcome.INCOMPLETE and upload.offset == upload.length:
         try:
-            return finish(account=account, upload=upload, request=request)
+            return finish(account=account, actor=actor, upload=upload)
         except ChecksumRefusal:
             upload.refresh_from_db()
     return upload

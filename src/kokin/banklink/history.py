@@ -6,10 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.http import HttpRequest
 from django.utils import timezone
 
-from kokin.accounts.network import client_ip
+from kokin.audit.actor import Actor
 from kokin.banklink.models import BankAccount, BankTransfer, BankUpload, Direction
 from kokin.exchange.models import ExchangeFile
 
@@ -20,7 +19,7 @@ def _millis(delta: dt.timedelta) -> int:
 
 def record_transfer(
     account: BankAccount,
-    request: HttpRequest | None,
+    actor: Actor,
     *,
     direction: str,
     started: dt.datetime,
@@ -28,6 +27,8 @@ def record_transfer(
     file: ExchangeFile | None = None,
     **values: Any,
 ) -> BankTransfer:
+    """The transfer-history row of a transfer by ``account`` that ended, from the address ``actor``
+    (the account's connection) came from."""
     finished = timezone.now()
     return BankTransfer.objects.create(
         account=account,
@@ -37,14 +38,14 @@ def record_transfer(
         finished=finished,
         duration_ms=values.pop("duration_ms", _millis(finished - started)),
         outcome=outcome,
-        client_ip=client_ip(request)[:45] if request is not None else "",
+        client_ip=actor.client_ip[:45],
         **values,
     )
 
 
 def record_upload_transfer(
     account: BankAccount,
-    request: HttpRequest | None,
+    actor: Actor,
     upload: BankUpload,
     *,
     outcome: str,
@@ -56,7 +57,7 @@ def record_upload_transfer(
     """The transfer-history row of an upload from the bank that ended (stored, rejected, failed, cancelled)."""
     return record_transfer(
         account,
-        request,
+        actor,
         direction=Direction.FROM_BANK,
         started=upload.created,
         outcome=outcome,

@@ -46,11 +46,6 @@ class BankAccount(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def actor(self) -> str:
-        """The name written in the operation log and on files (``bank:<name>``)."""
-        return f"bank:{self.name}"
-
     def networks(self) -> list[Network]:
         return parse_networks(self.allowed_networks)
 

@@ -15,11 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from django.db import DatabaseError, IntegrityError, transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
 from kokin.accounts.models import DataKind
-from kokin.accounts.network import client_ip
+from kokin.audit.actor import Actor
 from kokin.banklink import selectors
 from kokin.banklink._common import CHUNK, HEX64, KEEP_ERRORS, log_action, plaintext_file, shred_parts
 from kokin.banklink.finishing import SinglePatchUpload, finish
@@ -29,6 +28,7 @@ from kokin.banklink.models import BankAccount, BankUpload, BankUploadPart, Outco
 from kokin.exchange import services as exchange
 from kokin.exchange import space
 from kokin.exchange.models import ExchangePolicy
+from kokin.exchange.uploads import LimitedBody
 from kokin.vault import services as vault
 from kokin.vault.models import Blob
 
@@ -52,15 +52,14 @@ def parse_metadata(header: str) -> dict[str, str]:
     return values
 
 
-def inbound_kind(transfer_id: str, account: BankAccount, request: HttpRequest | None = None) -> DataKind:
+def inbound_kind(transfer_id: str, account: BankAccount, actor: Actor) -> DataKind:
     """The inbound mailbox of ``transfer_id`` if ``account`` serves it; a mailbox it does not serve is
     answered as unknown (logged as denied), so that its existence is not revealed."""
     kind = DataKind.objects.select_related("business").filter(transfer_id=transfer_id).first()
     if kind is not None and not selectors.serves(account, kind):
         log_action(
             "banklink_upload_create",
-            account,
-            request,
+            actor,
             object=f"transfer_id:{transfer_id}",
             outcome="denied",
             reason="out_of_scope",
@@ -77,13 +76,9 @@ def inbound_kind(transfer_id: str, account: BankAccount, request: HttpRequest | 
     return kind
 
 
-def create_upload(
-    *, account: BankAccount, length_header: str, metadata_header: str, request: HttpRequest
-) -> BankUpload:
+def create_upload(*, account: BankAccount, actor: Actor, length_header: str, metadata_header: str) -> BankUpload:
     """tus creation, idempotent by ``bank_file_id``: the same ID and SHA-256 → that upload; another
     SHA-256 → 409."""
-    if request.META.get("HTTP_UPLOAD_DEFER_LENGTH"):
-        raise Refusal(400, "Upload-Defer-Length には対応していません", "Upload-Defer-Length is not supported")
     try:
         length = int(length_header)
     except ValueError as exc:
@@ -105,7 +100,7 @@ def create_upload(
     existing = BankUpload.objects.filter(account=account, bank_file_id=bank_file_id).first()
     if existing is not None:
         return _same_upload(existing, sha256, length)
-    kind = inbound_kind(meta["transfer_id"].strip(), account, request)
+    kind = inbound_kind(meta["transfer_id"].strip(), account, actor)
     limit = min(MAX_UPLOAD_BYTES, ExchangePolicy.for_business(kind.business).max_upload_bytes)
     if length > limit:
         raise Refusal(
@@ -114,7 +109,7 @@ def create_upload(
             f"the file is too large (at most {limit:,} bytes)",
             headers={"Tus-Max-Size": str(limit)},
         )
-    room_for(account, request, length, object=f"transfer:{kind.transfer_id or ''}", bank_file_id=bank_file_id)
+    room_for(actor, length, object=f"transfer:{kind.transfer_id or ''}", bank_file_id=bank_file_id)
     filename = Path(meta["filename"].replace("\\", "/")).name[:255] or "from-bank.dat"
     try:
         with transaction.atomic():
@@ -126,12 +121,11 @@ def create_upload(
                 filename=filename,
                 length=length,
                 sha256=sha256,
-                client_ip=client_ip(request)[:45],
+                client_ip=actor.client_ip[:45],
             )
             log_action(
                 "banklink_upload_create",
-                account,
-                request,
+                actor,
                 object=f"upload:{upload.id}",
                 sha256=sha256,
                 bank_file_id=bank_file_id,
@@ -145,29 +139,24 @@ def create_upload(
     return upload
 
 
-def no_space(
-    account: BankAccount, request: HttpRequest | None, *, object: str, error: BaseException | None = None, **detail: Any
-) -> Refusal:
+def no_space(actor: Actor, *, object: str, error: BaseException | None = None, **detail: Any) -> Refusal:
     """507 for an upload the disk has no room for (before its body, or the disk filled during it),
     logged (failure of ``banklink_upload_part``) with the shortage (:func:`kokin.exchange.space.note_shortage`)."""
     if error is not None:
         detail.update(when="body", error=space.describe(error))
     with contextlib.suppress(DatabaseError):  # a database too full for the log: see note_shortage
-        log_action(
-            "banklink_upload_part", account, request, object=object, outcome="failure", reason="no_space", **detail
-        )
-    space.note_shortage(reason="upload", request=request, actor=account.actor, via="banklink", object=object)
+        log_action("banklink_upload_part", actor, object=object, outcome="failure", reason="no_space", **detail)
+    space.note_shortage(reason="upload", actor=actor, via="banklink", object=object)
     return Refusal(507, space.MESSAGE_JA, space.MESSAGE_EN)
 
 
-def room_for(account: BankAccount, request: HttpRequest | None, length: int, *, object: str, **detail: Any) -> None:
+def room_for(actor: Actor, length: int, *, object: str, **detail: Any) -> None:
     """:func:`no_space` unless ``length`` more bytes fit on the hub's disk with the margin."""
     try:
         space.ensure_room(length)
     except space.NoSpace as exc:
         raise no_space(
-            account,
-            request,
+            actor,
             object=object,
             when="declared",
             needed_mb=-(-exc.needed // space.MB),
@@ -196,38 +185,14 @@ def upload_for(account: BankAccount, upload_id: Any) -> BankUpload:
     return found
 
 
-class _LimitedBody:
-    """The request body read in chunks, at most ``limit`` bytes; a cut connection ends it early."""
-
-    def __init__(self, read: Callable[[int], bytes], limit: int) -> None:
-        self.read_chunk = read
-        self.left = limit
-        self.received = 0
-        self.cut = False
-
-    def __iter__(self) -> Iterator[bytes]:
-        while self.left > 0:
-            try:
-                chunk = self.read_chunk(min(CHUNK, self.left))
-            except (OSError, ValueError):  # the client went away mid-body; keep what arrived
-                self.cut = True
-                return
-            if not chunk:
-                self.cut = True
-                return
-            self.left -= len(chunk)
-            self.received += len(chunk)
-            yield chunk
-
-
 def write_part(
     *,
     account: BankAccount,
+    actor: Actor,
     upload: BankUpload,
     offset: int,
     content_length: int,
     read: Callable[[int], bytes],
-    request: HttpRequest,
 ) -> BankUpload:
     """tus PATCH: the bytes at ``offset`` are encrypted into the vault as one part; the last byte
     finishes the upload (:func:`~kokin.banklink.finishing.finish`).
@@ -239,7 +204,7 @@ def write_part(
     is an ordinary first part and the upload resumes as any other."""
     if upload.outcome != Outcome.INCOMPLETE or upload.offset == upload.length:
         if offset == upload.length and content_length == 0:
-            return finish(account=account, upload=upload, request=request)
+            return finish(account=account, actor=actor, upload=upload)
         raise Refusal(
             409,
             "このアップロードは完了しています",
@@ -261,7 +226,7 @@ def write_part(
             "the body goes past Upload-Length",
             headers={"Upload-Offset": str(upload.offset)},
         )
-    body = _LimitedBody(read, content_length)
+    body = LimitedBody(read, content_length, chunk=CHUNK)  # a cut body keeps what arrived
     chunks = iter(body)
     first = next(chunks, b"")
     if not first:
@@ -273,9 +238,9 @@ def write_part(
 
     if offset != 0 or content_length != upload.length:
         sealed = vault.seal(all_chunks())
-        upload, _ = _record_part(account, upload, offset, sealed, body.cut, request)
+        upload, _ = _record_part(actor, upload, offset, sealed, body.cut)
         if upload.offset == upload.length:
-            return finish(account=account, upload=upload, request=request)
+            return finish(account=account, actor=actor, upload=upload)
         return upload
     # a debit result is matched against its request record by record, from a plaintext copy on disk;
     # collection data needs none
@@ -286,15 +251,15 @@ def write_part(
             for chunk in all_chunks():
                 intake.write(chunk)
             taken = intake.close()
-        upload, blob = _record_part(account, upload, offset, taken.sealed, body.cut, request)
+        upload, blob = _record_part(actor, upload, offset, taken.sealed, body.cut)
         if upload.offset != upload.length:
             return upload  # cut short: the temp file goes, the part stays and the upload resumes
         whole = SinglePatchUpload(path=path, sha256=taken.sha256, size=taken.size, blob=blob, checked=taken.checked)
-        return finish(account=account, upload=upload, request=request, whole=whole)
+        return finish(account=account, actor=actor, upload=upload, whole=whole)
 
 
 def _record_part(
-    account: BankAccount, upload: BankUpload, offset: int, sealed: vault.Sealed, cut: bool, request: HttpRequest
+    actor: Actor, upload: BankUpload, offset: int, sealed: vault.Sealed, cut: bool
 ) -> tuple[BankUpload, Blob]:
     """Keep the sealed bytes as the part at ``offset``: its blob row, the part and the new offset in one
     transaction (otherwise the body is removed)."""
@@ -317,8 +282,7 @@ def _record_part(
             locked.save(update_fields=["offset", "patches", "retries", "updated"])
             log_action(
                 "banklink_upload_part",
-                account,
-                request,
+                actor,
                 object=f"upload:{locked.id}",
                 offset=offset,
                 bytes=blob.size,
@@ -331,7 +295,7 @@ def _record_part(
     return locked, blob
 
 
-def delete_upload(*, account: BankAccount, upload: BankUpload, request: HttpRequest) -> None:
+def delete_upload(*, account: BankAccount, actor: Actor, upload: BankUpload) -> None:
     """tus termination: an unfinished upload is dropped with its parts; a finished one stays."""
     with transaction.atomic():
         locked = BankUpload.objects.select_for_update().get(pk=upload.pk)
@@ -340,7 +304,7 @@ def delete_upload(*, account: BankAccount, upload: BankUpload, request: HttpRequ
         shred_parts(locked, "banklink: the upload was terminated")
         record_upload_transfer(
             account,
-            request,
+            actor,
             locked,
             outcome="cancelled",
             size=locked.offset,
@@ -349,8 +313,7 @@ def delete_upload(*, account: BankAccount, upload: BankUpload, request: HttpRequ
         )
         log_action(
             "banklink_upload_delete",
-            account,
-            request,
+            actor,
             object=f"upload:{locked.id}",
             sha256=locked.sha256,
             bank_file_id=locked.bank_file_id,

@@ -8,8 +8,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
+from kokin.accounts.actors import actor_of
 from kokin.accounts.models import User
-from kokin.audit.services import hub_role, mark_recorded, record
+from kokin.audit.services import mark_recorded, record
 from kokin.banklink.models import BankAccount, BankTransfer
 
 PAGE_SIZE = 100
@@ -28,8 +29,7 @@ def history(request: HttpRequest) -> HttpResponse:
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     record(
         action="banklink_history",
-        request=request,
-        role=hub_role(request.user),
+        actor=actor_of(request),
         object=request.get_full_path(),
         detail={"rows": len(page.object_list), "page": page.number},
     )

@@ -57,33 +57,24 @@ def bank_side(folder: Path, *, hub_url: str, ca_cert: Path) -> BankSide:
     """The designated bank's system account on the hub (client certificate + token, loopback only,
     serving every business of the ward) and the configs of its agent and of the simulator, created
     once in ``folder``."""
-    from click.testing import CliRunner
-
-    from kokin.banklink.commands import banklink
+    from kokin.audit.actor import Actor
+    from kokin.banklink.accounts import create_account
     from kokin.banklink.models import BankAccount
 
     credentials = folder / "credentials"
     spool = folder / "spool"
     if not BankAccount.objects.filter(name=BANK_ACCOUNT).exists() or not (credentials / "token").exists():
         BankAccount.objects.filter(name=BANK_ACCOUNT).delete()
-        codes = Business.objects.order_by("code").values_list("code", flat=True)
-        serves = [arg for code in codes for arg in ("--business", code)]
-        result = CliRunner().invoke(
-            banklink,
-            [
-                "account",
-                "create",
-                "--name",
-                BANK_ACCOUNT,
-                "--networks",
-                "127.0.0.1/32,::1/128",
-                "--out",
-                str(credentials),
-                *serves,
-            ],
-        )
-        if result.exit_code != 0:
-            raise RuntimeError(f"bank account: {result.output}") from result.exception
+        try:
+            create_account(
+                name=BANK_ACCOUNT,
+                networks="127.0.0.1/32,::1/128",
+                folder=credentials,
+                actor=Actor.command(),
+                businesses=list(Business.objects.order_by("code").values_list("code", flat=True)),
+            )
+        except ValueError as exc:
+            raise RuntimeError(f"bank account: {exc}") from exc
     cert = next(p for p in sorted(credentials.glob("*.crt")) if p.name != "ca.crt")
     agent = folder / "agent.toml"
     agent.write_text(

@@ -178,7 +178,7 @@ def seed_files(folder: Path, *, place_inbound: bool = True) -> list[str]:
     """
     from django.utils import timezone
 
-    from kokin.audit.services import command_actor
+    from kokin.audit.actor import Actor
     from kokin.exchange import services
     from kokin.exchange.models import ExchangeFile
     from kokin.formats import bankdays
@@ -193,7 +193,7 @@ def seed_files(folder: Path, *, place_inbound: bool = True) -> list[str]:
             path = folder / f"{kind.business.code}-{kind.format}-{kind.pk}.dat"
             path.write_bytes(raw)
             received = services.received_from_path(path, name=path.name)
-            outcome = services.place(data_kind=kind, received=received, actor=command_actor(), allow_duplicate=True)
+            outcome = services.place(data_kind=kind, received=received, actor=Actor.command(), allow_duplicate=True)
             state = "配置 placed" if outcome.file is not None else "未配置 not placed"
             lines.append(f"  {state}: {kind.business.name} / {kind.label} ({kind.format})")
     debit_date = bankdays.add_business_days(today, 5)

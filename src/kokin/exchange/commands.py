@@ -29,7 +29,7 @@ def place(file: Path, code: str, label: str, allow_duplicate: bool) -> None:
     """Validate FILE and store it in the business's inbox for its format (state: available)."""
     django_setup()
     from kokin.accounts.models import Business, DataKind
-    from kokin.audit.services import command_actor
+    from kokin.audit.actor import Actor
     from kokin.exchange import services
     from kokin.formats import detect
     from kokin.formats.names import safe_name
@@ -51,7 +51,7 @@ def place(file: Path, code: str, label: str, allow_duplicate: bool) -> None:
         )
     received = services.received_from_path(file, name=safe_name(file.name))
     outcome = services.place(
-        data_kind=kinds[0], received=received, actor=command_actor(), allow_duplicate=allow_duplicate
+        data_kind=kinds[0], received=received, actor=Actor.command(), allow_duplicate=allow_duplicate
     )
     if outcome.file is not None:
         f = outcome.file
@@ -95,7 +95,7 @@ def policy(
     """Show (and with options, change) business CODE's exchange settings."""
     django_setup()
     from kokin.accounts.models import Business
-    from kokin.audit.services import command_actor
+    from kokin.audit.actor import Actor
     from kokin.exchange.models import ExchangePolicy
     from kokin.exchange.services import set_policy
 
@@ -110,7 +110,7 @@ def policy(
         "notify_by_mail": mail,
     }
     if any(v is not None for v in values.values()):
-        current = set_policy(business=business, actor=command_actor(), **values)
+        current = set_policy(business=business, actor=Actor.command(), **values)
     else:
         current = ExchangePolicy.for_business(business)
     click.echo(f"{business} ({business.code})")
@@ -134,12 +134,12 @@ def run(dry_run: bool) -> None:
     django_setup()
     from django.utils import timezone
 
-    from kokin.audit.services import command_actor
+    from kokin.audit.actor import Actor
     from kokin.exchange import reports, uploads
     from kokin.exchange.services import run_retention
     from kokin.vault.services import sweep
 
-    found = run_retention(actor=command_actor(), dry_run=dry_run)
+    found = run_retention(actor=Actor.command(), dry_run=dry_run)
     failed = 0
     for due in found:
         f = due.file

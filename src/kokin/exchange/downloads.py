@@ -5,6 +5,8 @@ The CSV has the columns and quoting of ``kokin convert --to csv`` (:func:`kokin.
 but is written record by record, so its size does not matter; text that a spreadsheet would run
 as a formula is guarded (:mod:`kokin.formats.cells`). It goes to an unnamed temporary file
 under ``KOKIN_HOME/tmp`` (gone when closed), which lets its SHA-256 be known before it is sent.
+
+The web page and the API send each of them the same way (:func:`file_response`, :func:`csv_response`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import IO, Any, BinaryIO, cast
 
 from django.conf import settings
+from django.http import FileResponse
 
 from kokin.exchange.models import ExchangeFile
 from kokin.formats import FORMATS
@@ -26,6 +29,8 @@ from kokin.vault.services import BlobReader, open_blob
 
 CSV_ENCODINGS = {"cp932": "Shift_JIS (cp932)", "utf-8-sig": "UTF-8 (BOM付き)"}
 BUFFER = 1 << 20
+#: how much of a download is handed to the server at a time
+STREAM_BLOCK = 1 << 20
 
 
 def _tmp() -> Path:
@@ -39,9 +44,35 @@ def open_original(file: ExchangeFile) -> BlobReader:
     return open_blob(file.blob_id)
 
 
+def _stem(file: ExchangeFile) -> str:
+    return file.original_name.rsplit(".", 1)[0] if "." in file.original_name else file.original_name
+
+
 def csv_name(file: ExchangeFile) -> str:
-    stem = file.original_name.rsplit(".", 1)[0] if "." in file.original_name else file.original_name
-    return f"{stem}.csv"
+    return f"{_stem(file)}.csv"
+
+
+def package_name(file: ExchangeFile) -> str:
+    return f"{_stem(file)}.zip"
+
+
+def file_response(source: Any, *, name: str, size: int, sha256: str, content_type: str | None = None) -> FileResponse:
+    """A download: ``source`` streamed as the attachment ``name``, with its length and SHA-256
+    (``X-Kokin-SHA256``), never cached."""
+    response = FileResponse(source, as_attachment=True, filename=name, content_type=content_type)
+    response.block_size = STREAM_BLOCK
+    response["Content-Length"] = str(size)
+    response["X-Kokin-SHA256"] = sha256
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def csv_response(file: ExchangeFile, spool: BinaryIO, *, encoding: str, size: int, sha256: str) -> FileResponse:
+    """The CSV of ``file`` made by :func:`csv_export`, as a download."""
+    charset = "shift_jis" if encoding == "cp932" else "utf-8"
+    return file_response(
+        spool, name=csv_name(file), size=size, sha256=sha256, content_type=f"text/csv; charset={charset}"
+    )
 
 
 class _Hashing(io.RawIOBase):

@@ -24,9 +24,9 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, connection
-from django.http import HttpRequest
 from django.utils import timezone
 
+from kokin.audit.actor import Actor
 from kokin.audit.models import AuditEntry
 from kokin.audit.services import record
 from kokin.errors import KokinError
@@ -42,6 +42,8 @@ SHOWN_FOR = dt.timedelta(hours=24)
 _NO_SPACE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 _NO_SPACE_WORDS = ("no space left on device", "database or disk is full", "disk quota exceeded")
 _SQLITE_FULL = 13
+#: who a shortage nobody ran into is written as (the home page's check, a full disk behind an error page)
+HUB = Actor(name="kokin")
 
 MESSAGE_JA = "保存領域が不足しています。ファイルは受け付けていません (何も保管していません)。"
 MESSAGE_EN = "not enough storage space on the hub; the file was not accepted (nothing was stored)"
@@ -117,8 +119,9 @@ def describe(exc: BaseException) -> str:
     return lines[0][:200]
 
 
-def note_shortage(*, reason: str, request: HttpRequest | None = None, actor: Any = None, **detail: Any) -> None:
-    """Log a shortage (``storage_low``), unless one was logged in the last :data:`NOTE_EVERY`. Never
+def note_shortage(*, reason: str, actor: Actor | None = None, **detail: Any) -> None:
+    """Log a shortage (``storage_low``), unless one was logged in the last :data:`NOTE_EVERY`: as the
+    ``actor`` who ran into it, with no role (a shortage is the hub's, not an act in a role). Never
     raises: on a disk too full for the log itself, it goes to the server's log instead."""
     try:
         free = free_bytes()
@@ -127,8 +130,8 @@ def note_shortage(*, reason: str, request: HttpRequest | None = None, actor: Any
             return
         record(
             action=ACTION,
-            request=request,
-            actor=actor if actor is not None else "kokin",
+            actor=actor if actor is not None else HUB,
+            role="",
             object="storage",
             outcome="failure",
             detail={"reason": reason, "free_mb": free // MB, "margin_mb": margin_bytes() // MB, **detail},
@@ -139,18 +142,16 @@ def note_shortage(*, reason: str, request: HttpRequest | None = None, actor: Any
 
 def refuse_upload(
     *,
-    request: HttpRequest | None,
-    actor: Any,
-    role: str,
+    actor: Actor,
     business: str,
     via: str,
     needed: int | None = None,
     free: int | None = None,
     error: BaseException | None = None,
 ) -> None:
-    """Log an upload refused for space (``exchange_upload``, failure, reason ``no_space``): before its
-    body was read (``needed``, ``free``) or when the disk filled during it (``error``); and the
-    shortage (:func:`note_shortage`). Never raises."""
+    """Log an upload refused for space (``exchange_upload``, failure, reason ``no_space``), as ``actor``
+    in the role it carries: before its body was read (``needed``, ``free``) or when the disk filled
+    during it (``error``); and the shortage (:func:`note_shortage`). Never raises."""
     detail: dict[str, Any] = {"reason": "no_space", "via": via, "when": "body" if error is not None else "declared"}
     if needed is not None and free is not None:
         detail.update(needed_mb=-(-needed // MB), free_mb=free // MB)
@@ -159,16 +160,14 @@ def refuse_upload(
     try:
         record(
             action="exchange_upload",
-            request=request,
             actor=actor,
-            role=role,
             object=f"mailbox:{business}",
             outcome="failure",
             detail=detail,
         )
     except (DatabaseError, OSError) as exc:
         logger.error("an upload to %s was refused for space and could not be logged: %s", business, exc)
-    note_shortage(reason="upload", request=request, actor=actor, business=business, via=via)
+    note_shortage(reason="upload", actor=actor, business=business, via=via)
 
 
 @dataclass(frozen=True)

@@ -5,13 +5,14 @@ as plaintext), and the upload stops as soon as it passes the business's size lim
 Two ways in: a multipart form (the web UI, the API's ``multipart/form-data``), through the upload
 handler :class:`IntakeUploadHandler` that a view installs (:func:`install`) before ``request.POST`` or
 ``request.FILES`` is first touched (and before the CSRF check reads the form, see ``views.upload``);
-or a raw body (the API's ``application/octet-stream``), read by :func:`take_body`.
+or a raw body (the API's ``application/octet-stream``), read by :func:`take_body`. A raw body is read
+with a limit by :class:`LimitedBody` (also the bank link's tus PATCH bodies).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +102,32 @@ def install(request: HttpRequest, limit: int, start: Callable[[], Intake | None]
     return handler
 
 
+class LimitedBody:
+    """A body read through ``read`` in pieces of at most ``chunk`` bytes, no more than ``limit`` bytes
+    in all. It ends early when the body does or the client goes away mid-body (``cut``; ``broken``
+    is then the error the read raised); what arrived before is kept by the caller."""
+
+    def __init__(self, read: Callable[[int], bytes], limit: int, *, chunk: int = CHUNK) -> None:
+        self.read_piece = read
+        self.left = limit
+        self.chunk = chunk
+        self.cut = False
+        self.broken: OSError | ValueError | None = None
+
+    def __iter__(self) -> Iterator[bytes]:
+        while self.left > 0:
+            try:
+                piece = self.read_piece(min(self.chunk, self.left))
+            except (OSError, ValueError) as exc:  # the client went away mid-body
+                self.cut, self.broken = True, exc
+                return
+            if not piece:
+                self.cut = True
+                return
+            self.left -= len(piece)
+            yield piece
+
+
 class BodyTooLarge(Exception):
     """A raw body went past the limit (it was not read further; nothing is kept)."""
 
@@ -113,21 +140,14 @@ def take_body(request: HttpRequest, intake: Intake, limit: int) -> Taken:
     """Read a raw request body (``application/octet-stream``) into ``intake``: at most ``limit`` bytes,
     exactly its Content-Length when it has one."""
     length = declared_length(request)
-    left = length if length is not None else limit + 1
+    body = LimitedBody(request.read, length if length is not None else limit + 1)
     with intake:
-        while left > 0:
-            try:
-                piece = request.read(min(CHUNK, left))
-            except (OSError, ValueError) as exc:  # the client went away mid-body
-                raise BodyCut from exc
-            if not piece:
-                break
-            left -= len(piece)
+        for piece in body:
             if intake.size + len(piece) > limit:
                 raise BodyTooLarge
             intake.write(piece)
-        if length is not None and left > 0:
-            raise BodyCut
+        if body.broken is not None or (length is not None and body.cut):
+            raise BodyCut from body.broken
         return intake.close()
 
 
@@ -142,12 +162,8 @@ def declared_length(request: HttpRequest) -> int | None:
 def drain(request: HttpRequest, limit: int) -> None:
     """Read what is left of a body that will not be kept, so the client, still sending, gets the
     answer rather than a reset connection: at most its Content-Length (or the limit), nothing kept."""
-    left = min(declared_length(request) or limit, limit + OVERHEAD)
-    try:
-        while left > 0 and (piece := request.read(min(CHUNK, left))):
-            left -= len(piece)
-    except (OSError, ValueError):
-        return  # the client went away
+    for _piece in LimitedBody(request.read, min(declared_length(request) or limit, limit + OVERHEAD)):
+        pass  # thrown away
 
 
 def declared_too_large(request: HttpRequest, limit: int) -> bool:

@@ -41,10 +41,10 @@ def keys_status() -> None:
 def keys_rotate() -> None:
     """New master key; re-wrap every data key under it (file bodies are not re-encrypted)."""
     django_setup()
-    from kokin.audit.services import COMMAND_ROLE, command_actor
+    from kokin.audit.actor import Actor
     from kokin.vault.services import rotate_master_key
 
-    result = rotate_master_key(actor=command_actor(), role=COMMAND_ROLE)
+    result = rotate_master_key(actor=Actor.command())
     click.echo(f"新しいマスター鍵 / new master key: {result.new_key_id}")
     click.echo(f"再暗号化したデータ鍵 / data keys re-wrapped: {result.rewrapped}")
     for key_id in result.retired:
@@ -80,12 +80,12 @@ def keys_generate(output: str) -> None:
 def keys_destroy_retired(key_id: str) -> None:
     """Destroy a retired master key for good (old database backups become unreadable)."""
     django_setup()
-    from kokin.audit.services import COMMAND_ROLE, command_actor
+    from kokin.audit.actor import Actor
     from kokin.vault.errors import VaultError
     from kokin.vault.services import destroy_retired_key
 
     try:
-        destroy_retired_key(key_id, actor=command_actor(), role=COMMAND_ROLE)
+        destroy_retired_key(key_id, actor=Actor.command())
     except VaultError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"破棄しました / destroyed: {key_id}")

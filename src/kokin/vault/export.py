@@ -20,12 +20,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any, BinaryIO
+from typing import IO, BinaryIO
 
 from django.conf import settings
-from django.http import HttpRequest
 from django.utils import timezone
 
+from kokin.audit.actor import Actor
 from kokin.audit.services import record
 from kokin.vault.errors import ExportError
 
@@ -116,9 +116,7 @@ def export_zip(
     members: Iterable[tuple[str, IO[bytes]]],
     password: str | None = None,
     *,
-    request: HttpRequest | None = None,
-    actor: Any = None,
-    role: str = "",
+    actor: Actor | None = None,
     object: str = "",
 ) -> ExportPackage:
     """Write ``members`` — (name inside the ZIP, binary reader) pairs, e.g. from
@@ -174,12 +172,10 @@ def export_zip(
     except BaseException:
         path.unlink(missing_ok=True)
         raise
-    if request is not None or actor is not None:
+    if actor is not None:
         record(
             action="vault_export",
-            request=request,
             actor=actor,
-            role=role,
             object=object or "export package",
             sha256=package.sha256,
             detail={

@@ -9,10 +9,10 @@ from typing import Any, BinaryIO
 from uuid import UUID
 
 import tink
-from django.http import HttpRequest
 from tink import streaming_aead
 
 from kokin import malloc
+from kokin.audit.actor import Actor
 from kokin.vault._oplog import log_operation
 from kokin.vault.crypto import SCHEME, associated_data, unwrap_data_key
 from kokin.vault.errors import TamperedBlob, VaultError
@@ -118,11 +118,10 @@ def _row(blob: Blob | UUID | str) -> Blob:
 def open_blob(
     blob: Blob | UUID | str,
     *,
-    request: HttpRequest | None = None,
-    actor: Any = None,
-    role: str = "",
+    actor: Actor | None = None,
 ) -> BlobReader:
-    """A reader of the blob's plaintext (use it as a context manager, read in chunks).
+    """A reader of the blob's plaintext (use it as a context manager, read in chunks); logged when an
+    ``actor`` is given.
 
     The row is read afresh (a shred or a rotation by another process counts). Raises
     :class:`BlobShredded` for an erased blob and :class:`TamperedBlob` for a damaged one — at
@@ -147,9 +146,7 @@ def open_blob(
         raise TamperedBlob(row.id, "暗号文の先頭が壊れています", "the header of its ciphertext is damaged") from exc
     log_operation(
         action="vault_open",
-        request=request,
         actor=actor,
-        role=role,
         blob_id=row.id,
         sha256=row.sha256,
         detail={"size": row.size},

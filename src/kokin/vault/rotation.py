@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.db import transaction
 from django.db.models import Count, Q
-from django.http import HttpRequest
 
+from kokin.audit.actor import Actor
 from kokin.vault._oplog import log_operation
 from kokin.vault.crypto import SCHEME, associated_data
 from kokin.vault.errors import MasterKeyError, TamperedBlob, VaultError
@@ -39,7 +38,7 @@ class Rotation:
         return not self.failed
 
 
-def rotate_master_key(*, request: HttpRequest | None = None, actor: Any = None, role: str = "") -> Rotation:
+def rotate_master_key(*, actor: Actor | None = None) -> Rotation:
     """Make a new master key current and re-wrap every data key under it; bodies are not touched.
 
     An old key is retired (moved to ``keys/retired/``) only once no live blob needs it; a key still
@@ -86,9 +85,7 @@ def rotate_master_key(*, request: HttpRequest | None = None, actor: Any = None, 
             result.to_remove.append(info.key_id)
     log_operation(
         action="keys_rotate",
-        request=request,
         actor=actor,
-        role=role,
         blob_id="",
         outcome="success" if result.ok else "failure",
         detail={
@@ -105,7 +102,7 @@ def rotate_master_key(*, request: HttpRequest | None = None, actor: Any = None, 
     return result
 
 
-def destroy_retired_key(key_id: str, *, request: HttpRequest | None = None, actor: Any = None, role: str = "") -> None:
+def destroy_retired_key(key_id: str, *, actor: Actor | None = None) -> None:
     """Destroy a retired master key for good, so that wrapped data keys left in old database
     backups (or shredded rows still in free pages) can never be unwrapped. Refused while a live
     blob still needs it. Database backups older than its retirement become unreadable."""
@@ -118,9 +115,7 @@ def destroy_retired_key(key_id: str, *, request: HttpRequest | None = None, acto
     provider.destroy(key_id)
     log_operation(
         action="keys_destroy",
-        request=request,
         actor=actor,
-        role=role,
         blob_id="",
         detail={"provider": provider.name, "key": key_id},
         always=True,

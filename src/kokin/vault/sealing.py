@@ -16,9 +16,9 @@ from uuid import UUID
 
 import tink
 from django.db import transaction
-from django.http import HttpRequest
 from tink import streaming_aead
 
+from kokin.audit.actor import Actor
 from kokin.vault._oplog import log_operation
 from kokin.vault.crypto import DATA_KEY_TEMPLATE, SCHEME, associated_data, wrap_data_key
 from kokin.vault.errors import ChecksumMismatch
@@ -80,8 +80,9 @@ class Sealed:
     master_key_id: str
     backend: str
 
-    def save(self, *, request: HttpRequest | None = None, actor: Any = None, role: str = "") -> Blob:
-        """Write the blob's row and its log entry (one transaction, or the caller's)."""
+    def save(self, *, actor: Actor | None = None) -> Blob:
+        """Write the blob's row and its log entry (one transaction, or the caller's); no entry without
+        an ``actor``."""
         with transaction.atomic():
             blob = Blob.objects.create(
                 id=self.id,
@@ -94,9 +95,7 @@ class Sealed:
             )
             log_operation(
                 action="vault_store",
-                request=request,
                 actor=actor,
-                role=role,
                 blob_id=self.id,
                 sha256=self.sha256,
                 detail={"size": self.size, "backend": self.backend},
@@ -118,9 +117,7 @@ class Sealer:
         self,
         *,
         expected_sha256: str | None = None,
-        request: HttpRequest | None = None,
-        actor: Any = None,
-        role: str = "",
+        actor: Actor | None = None,
         backend: str | None = None,
         hashed_by_caller: bool = False,
     ) -> None:
@@ -132,7 +129,7 @@ class Sealer:
                     f"not a SHA-256 hex digest: {expected_sha256!r}"
                 )
         self.expected_sha256 = expected_sha256
-        self.request, self.actor, self.role = request, actor, role
+        self.actor = actor
         self.id = uuid.uuid4()
         master = get_provider().current()
         handle = tink.new_keyset_handle(DATA_KEY_TEMPLATE)
@@ -181,9 +178,7 @@ class Sealer:
             if isinstance(exc, ChecksumMismatch):
                 log_operation(
                     action="vault_store",
-                    request=self.request,
                     actor=self.actor,
-                    role=self.role,
                     blob_id="",
                     sha256=exc.actual,
                     outcome="failure",
@@ -214,14 +209,12 @@ def seal(
     stream: BinaryIO | Iterable[bytes],
     *,
     expected_sha256: str | None = None,
-    request: HttpRequest | None = None,
-    actor: Any = None,
-    role: str = "",
+    actor: Actor | None = None,
     backend: str | None = None,
 ) -> Sealed:
     """Encrypt ``stream`` into a new body (see :func:`store`) and commit the body only; the row is
     written by :meth:`Sealed.save`. Nothing is kept on a SHA-256 mismatch or any failure."""
-    sealer = Sealer(expected_sha256=expected_sha256, request=request, actor=actor, role=role, backend=backend)
+    sealer = Sealer(expected_sha256=expected_sha256, actor=actor, backend=backend)
     try:
         for chunk in _chunks(stream):
             sealer.write(chunk)
@@ -235,9 +228,7 @@ def store(
     stream: BinaryIO | Iterable[bytes],
     *,
     expected_sha256: str | None = None,
-    request: HttpRequest | None = None,
-    actor: Any = None,
-    role: str = "",
+    actor: Actor | None = None,
     backend: str | None = None,
 ) -> Blob:
     """Encrypt and keep a file of any size, read from ``stream`` (a binary file object, read
@@ -249,9 +240,9 @@ def store(
     the row and its log entry are committed together. A caller that must commit the blob's row
     together with its own uses :func:`seal` and :meth:`Sealed.save` instead.
     """
-    sealed = seal(stream, expected_sha256=expected_sha256, request=request, actor=actor, role=role, backend=backend)
+    sealed = seal(stream, expected_sha256=expected_sha256, actor=actor, backend=backend)
     try:
-        return sealed.save(request=request, actor=actor, role=role)
+        return sealed.save(actor=actor)
     except BaseException:
         sealed.discard()
         raise

@@ -10,8 +10,9 @@ face (``from kokin.vault import services as vault``; ``vault.seal(...)``):
 * :mod:`kokin.vault.shredding`: :func:`shred`, :func:`sweep`;
 * :mod:`kokin.vault.rotation`: :func:`rotate_master_key`, :func:`destroy_retired_key`, :func:`key_status`.
 
-Every function writes its operation-log entry where an operator (``request``/``actor``) is involved;
-shredding and master-key rotation are always logged.
+Every function writes its operation-log entry where an operator (``actor``, an
+:class:`~kokin.audit.actor.Actor` in the role it acts in) is involved; shredding and master-key
+rotation are always logged. None of them sees the HTTP request.
 """
 
 from __future__ import annotations

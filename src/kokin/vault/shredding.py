@@ -10,9 +10,9 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
+from kokin.audit.actor import Actor
 from kokin.vault._oplog import log_operation
 from kokin.vault.models import Blob
 from kokin.vault.stores import STORES, BlobStore, get_store
@@ -21,15 +21,14 @@ from kokin.vault.stores import STORES, BlobStore, get_store
 def shred(
     blob: Blob | UUID | str,
     *,
-    request: HttpRequest | None = None,
-    actor: Any = None,
-    role: str = "",
+    actor: Actor | None = None,
     reason: str = "",
 ) -> Blob:
     """Crypto-shredding: the wrapped data key is overwritten (and ``shredded_at`` set) in one
     transaction with the log entry; then the body is deleted (after the commit, if called inside a
     transaction). Without the data key the body is noise even where copies of it survive (backups).
 
+    Always logged: as ``actor`` (in the role it carries), or as the hub itself when no one asked.
     Idempotent: shredding a shredded blob only retries deleting its body.
     """
     pk = blob.pk if isinstance(blob, Blob) else blob
@@ -41,9 +40,7 @@ def shred(
             row.save(update_fields=["wrapped_key", "shredded_at"])
             log_operation(
                 action="vault_shred",
-                request=request,
                 actor=actor,
-                role=role,
                 blob_id=row.id,
                 sha256=row.sha256,
                 detail={"method": "crypto-shredding", "backend": row.backend, "reason": reason[:200]},

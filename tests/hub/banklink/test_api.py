@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 from django.test import Client
 
+from kokin.accounts.actors import bank_actor, user_actor
 from kokin.accounts.models import Business, DataKind, User
 from kokin.audit.models import AuditEntry
 from kokin.banklink import accounts, uploads
@@ -30,7 +31,7 @@ from kokin.formats import synth as sample
 from kokin.vault.models import Blob
 from kokin.vault.services import read_all
 from kokin.web.wsgi import FINGERPRINT_KEY
-from support.exchange import debit_file, upload
+from support.exchange import TEST_ACTOR, debit_file, operator, upload
 
 from ..test_role_matrix import PRINCIPALS
 
@@ -45,7 +46,7 @@ class Bank:
             name=name,
             networks=networks,
             folder=tmp / name,
-            actor="os:test",
+            actor=TEST_ACTOR,
             businesses=list(Business.objects.values_list("code", flat=True)),
         )
         self.account = made.account
@@ -98,7 +99,7 @@ def bank(ward: Any, tmp_path: Path) -> Bank:
 def collected_request(records: int = 4) -> ExchangeFile:
     kind = DataKind.objects.get(transfer_id="ZEIMU-FURIKAE-REQ1")
     file = upload(kind, User.objects.get(username="zeimu-send"), debit_file(records))
-    exchange.approve(file=file, user=User.objects.get(username="zeimu-approve"))
+    exchange.approve(file=file, actor=operator("zeimu-approve"))
     return file
 
 
@@ -117,7 +118,7 @@ def test_every_request_needs_token_certificate_and_address_and_refusals_are_logg
     assert swapped.status_code == 403
     far = bank.get("/banklink/v1/files", REMOTE_ADDR="192.0.2.7")
     assert far.status_code == 403 and "address" in far.json()["error"]["en"]
-    accounts.revoke_account(name="bank", actor="os:test")
+    accounts.revoke_account(name="bank", actor=TEST_ACTOR)
     assert bank.get("/banklink/v1/files").status_code == 403
     denied = list(AuditEntry.objects.filter(action="banklink_auth").order_by("seq"))
     assert [e.detail["reason"] for e in denied] == ["no_token", "bad_token", "certificate", "address", "inactive"]
@@ -210,7 +211,7 @@ def test_an_approval_cannot_be_withdrawn_once_the_bank_began_to_fetch_the_file(b
     part = bank.get(f"/banklink/v1/files/{file.id}", HTTP_RANGE="bytes=0-119")
     assert part.status_code == 206
     with pytest.raises(Refused) as err:
-        exchange.withdraw_approval(file=file, user=approver, reason="引落日の誤り")
+        exchange.withdraw_approval(file=file, actor=user_actor(approver), reason="引落日の誤り")
     assert "金融機関がファイルの取得を始めているため" in err.value.message_ja
     file.refresh_from_db()
     assert file.state == State.APPROVED and file.approved_by == approver
@@ -514,15 +515,14 @@ def test_a_whole_file_patch_cut_in_the_middle_keeps_what_arrived_and_resumes(ban
     assert len(data) > 2 * CHUNK
     location = bank.create(data, kind.transfer_id or "", "ONE-CUT")["Location"]
     upload = BankUpload.objects.get()
-    request = bank.patch(location, b"", 0).wsgi_request
     cut_at = CHUNK + 12_345
     kept = uploads.write_part(
         account=bank.account,
+        actor=bank_actor(bank.account.name),
         upload=upload,
         offset=0,
         content_length=len(data),
         read=_reader(data, cut_after=cut_at),
-        request=request,
     )
     assert kept.offset == cut_at and kept.outcome == "incomplete" and kept.retries == 1
     part = BankUploadPart.objects.get()
@@ -635,7 +635,7 @@ def test_the_migration_lets_existing_accounts_keep_every_business_they_reached(w
     assert any(
         getattr(op, "code", None) is migration.every_business_they_reached for op in migration.Migration.operations
     )
-    made = accounts.create_account(name="before", networks="127.0.0.1/32", folder=tmp_path / "b", actor="os:test")
+    made = accounts.create_account(name="before", networks="127.0.0.1/32", folder=tmp_path / "b", actor=TEST_ACTOR)
     assert not made.account.businesses.exists()  # as every account was before the migration
     migration.every_business_they_reached(apps, None)
     every = sorted(Business.objects.values_list("code", flat=True))

@@ -15,6 +15,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from kokin.accounts.actors import user_actor
 from kokin.accounts.models import Business, DataKind, Role, RoleAssignment, User
 from kokin.audit.models import AuditEntry
 from kokin.audit.services import check
@@ -28,7 +29,7 @@ from kokin.formats import bankdays
 from kokin.formats.bankmaster import master
 from kokin.vault.models import Blob
 from kokin.vault.services import read_all
-from support.exchange import collection_file, debit_day, debit_file, place, upload
+from support.exchange import BANK_AGENT, TEST_ACTOR, collection_file, debit_day, debit_file, operator, place, upload
 
 Login = Callable[..., Client]
 BOUNDARY = "kokinTestBoundary7MA4YWxkTrZu0gW"
@@ -127,7 +128,7 @@ def test_upload_approve_and_bank_collection(login_as: Login) -> None:
     assert file.state == State.APPROVED and file.approved_by == User.objects.get(username="zeimu-approve")
     assert list(files_for_bank()) == [file]
 
-    services.mark_collected(file, "bank-agent")
+    services.mark_collected(file, actor=BANK_AGENT)
     file.refresh_from_db()
     assert file.state == State.COLLECTED and file.collected_by == "bank-agent" and list(files_for_bank()) == []
     for action in ("exchange_upload", "exchange_approve", "exchange_collect"):
@@ -151,7 +152,7 @@ def test_the_uploader_cannot_approve_their_own_file(login_as: Login, ward: Any) 
     assert file.state == State.AWAITING_APPROVAL and file.approved_by is None
     assert last("exchange_approve").outcome == "denied"
     with pytest.raises(Refused):
-        services.approve(file=file, user=sender)
+        services.approve(file=file, actor=user_actor(sender))
 
 
 def test_illegal_transitions_are_refused_with_409(login_as: Login, ward: Any) -> None:
@@ -164,7 +165,7 @@ def test_illegal_transitions_are_refused_with_409(login_as: Login, ward: Any) ->
     assert response.status_code == 409
     pending = upload(outbound(), User.objects.get(username="zeimu-send"))
     with pytest.raises(IllegalTransition):
-        services.mark_collected(pending, "bank-agent")
+        services.mark_collected(pending, actor=BANK_AGENT)
     arrived.refresh_from_db()
     pending.refresh_from_db()
     assert arrived.state == State.AVAILABLE and pending.state == State.AWAITING_APPROVAL
@@ -182,8 +183,8 @@ def test_withdrawal_before_collection_is_logged_and_after_it_refused(login_as: L
     assert last("exchange_withdraw").detail["reason"] == "引落日の誤り"
 
     second = upload(outbound(), sender, debit_file(2))
-    services.approve(file=second, user=User.objects.get(username="zeimu-approve"))
-    services.mark_collected(second, "bank-agent")
+    services.approve(file=second, actor=operator("zeimu-approve"))
+    services.mark_collected(second, actor=BANK_AGENT)
     response = client.post(f"/files/{second.id}/withdraw/", {"reason": "遅すぎる"})
     assert response.status_code == 409
     second.refresh_from_db()
@@ -201,7 +202,7 @@ def test_the_approver_can_send_a_file_back(login_as: Login, ward: Any) -> None:
 
 def _approved(approver: str = "zeimu-approve") -> ExchangeFile:
     file = upload(outbound(), User.objects.get(username="zeimu-send"))
-    services.approve(file=file, user=User.objects.get(username=approver))
+    services.approve(file=file, actor=operator(approver))
     file.refresh_from_db()
     return file
 
@@ -234,7 +235,7 @@ def test_an_approval_cannot_be_withdrawn_by_another_approver(login_as: Login, wa
     RoleAssignment.objects.create(user=other, business=Business.objects.get(code="zeimu-furikae"), role=Role.APPROVE)
     file = _approved()
     with pytest.raises(Refused) as err:
-        services.withdraw_approval(file=file, user=other, reason="念のため")
+        services.withdraw_approval(file=file, actor=user_actor(other), reason="念のため")
     assert "ほかの承認担当者の承認は取り消せません" in err.value.message_ja
     file.refresh_from_db()
     assert file.state == State.APPROVED and last("approval_withdraw").outcome == "denied"
@@ -242,7 +243,7 @@ def test_an_approval_cannot_be_withdrawn_by_another_approver(login_as: Login, wa
 
 def test_an_approval_cannot_be_withdrawn_once_the_bank_collected_the_file(login_as: Login, ward: Any) -> None:
     file = _approved()
-    services.mark_collected(file, "bank-agent")
+    services.mark_collected(file, actor=BANK_AGENT)
     client = login_as("zeimu-approve")
     response = client.post(f"/files/{file.id}/approve/", {"decision": "unapprove", "reason": "遅すぎる"})
     assert response.status_code == 409 and "金融機関が取得済みのため、承認を取り消せません" in text(response)
@@ -472,7 +473,7 @@ def test_a_debit_date_on_a_holiday_is_shown_on_the_upload_page(login_as: Login) 
 
 def test_the_lead_days_are_set_per_business(ward: Any, tmp_path: Any) -> None:
     business = Business.objects.get(code="zeimu-furikae")
-    services.set_policy(business=business, actor="os:test", lead_business_days=10)
+    services.set_policy(business=business, actor=TEST_ACTOR, lead_business_days=10)
     policy = ExchangePolicy.for_business(business)
     assert policy.lead_business_days == 10 and last("exchange_policy").detail["changed"] == {"lead_business_days": 10}
 

@@ -22,6 +22,7 @@ from django.test import Client
 from django.utils import timezone
 from pypdf import PdfReader
 
+from kokin.accounts.actors import user_actor
 from kokin.accounts.models import Business, DataKind, User
 from kokin.audit.models import AuditEntry
 from kokin.cli import main as cli
@@ -34,7 +35,7 @@ from kokin.formats.convert import write_csv
 from kokin.vault.errors import BlobShredded
 from kokin.vault.models import Blob
 from kokin.vault.services import read_all
-from support.exchange import collection_file, debit_file, place
+from support.exchange import BANK_AGENT, TEST_ACTOR, collection_file, debit_file, place
 
 Login = Callable[..., Client]
 
@@ -254,11 +255,11 @@ def check_certificate_pdf(pdf: bytes, cert: DeletionCertificate, file: ExchangeF
 
 def test_retention_erases_unread_files_at_the_latest_after_m_days(ward: Any) -> None:
     business = Business.objects.get(code="zeimu-furikae")
-    services.set_policy(business=business, actor="os:test", retention_max_days=30)
+    services.set_policy(business=business, actor=TEST_ACTOR, retention_max_days=30)
     file = place(inbound())
     assert file.retention_due == file.received_at + dt.timedelta(days=30)
-    assert services.run_retention(actor="os:test", now=timezone.now() + dt.timedelta(days=29)) == []
-    done = services.run_retention(actor="os:test", now=timezone.now() + dt.timedelta(days=31))
+    assert services.run_retention(actor=TEST_ACTOR, now=timezone.now() + dt.timedelta(days=29)) == []
+    done = services.run_retention(actor=TEST_ACTOR, now=timezone.now() + dt.timedelta(days=31))
     assert [d.file.id for d in done] == [file.id] and done[0].certificate is not None
     assert "最長保存期間 (30 日)" in done[0].reason
     cert = done[0].certificate
@@ -271,17 +272,17 @@ def test_withdrawn_and_collected_requests_are_erased_after_their_job_is_done(war
     from support.exchange import upload
 
     business = Business.objects.get(code="zeimu-furikae")
-    services.set_policy(business=business, actor="os:test", retention_days_after_inspection=7)
+    services.set_policy(business=business, actor=TEST_ACTOR, retention_days_after_inspection=7)
     kind = DataKind.objects.get(business=business, direction="outbound")
     sender, approver = User.objects.get(username="zeimu-send"), User.objects.get(username="zeimu-approve")
     collected = upload(kind, sender, debit_file(2))
-    services.approve(file=collected, user=approver)
-    services.mark_collected(collected, "bank-agent")
+    services.approve(file=collected, actor=user_actor(approver))
+    services.mark_collected(collected, actor=BANK_AGENT)
     withdrawn = upload(kind, sender, debit_file(3))
-    services.withdraw(file=withdrawn, user=sender, reason="誤り")
+    services.withdraw(file=withdrawn, actor=user_actor(sender), reason="誤り")
     waiting = upload(kind, sender, debit_file(4))
     later = timezone.now() + dt.timedelta(days=8)
-    done = {d.file.id: d for d in services.run_retention(actor="os:test", now=later)}
+    done = {d.file.id: d for d in services.run_retention(actor=TEST_ACTOR, now=later)}
     assert set(done) == {collected.id, withdrawn.id}
     assert "送信の承認者" in done[collected.id].certificate.approved_by  # type: ignore[union-attr]
     assert "取下げ者" in done[withdrawn.id].certificate.approved_by  # type: ignore[union-attr]

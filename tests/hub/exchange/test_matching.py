@@ -10,12 +10,13 @@ from typing import Any
 
 import pytest
 
+from kokin.accounts.actors import bank_actor
 from kokin.accounts.models import DataKind, User
 from kokin.exchange import services
 from kokin.exchange.models import ExchangeFile
 from kokin.exchange.states import State
 from kokin.formats.kinds import zengin_debit
-from support.exchange import DEBIT_HEADER, debit_day, payer, received, upload
+from support.exchange import DEBIT_HEADER, debit_day, operator, payer, received, upload
 
 RECORDS = 5
 
@@ -49,9 +50,9 @@ def request_in(state: str, date: dt.date) -> ExchangeFile:
     out, _ = kinds()
     file = upload(out, User.objects.get(username="zeimu-send"), debit(date, result=False))
     if state in (State.APPROVED, State.COLLECTED):
-        services.approve(file=file, user=User.objects.get(username="zeimu-approve"))
+        services.approve(file=file, actor=operator("zeimu-approve"))
     if state == State.COLLECTED:
-        services.mark_collected(file, "bank:test")
+        services.mark_collected(file, actor=bank_actor("test"))
     file.refresh_from_db()
     assert file.state == state
     return file
@@ -61,7 +62,9 @@ def place_result(data: bytes, *, require_request: bool = True) -> services.Outco
     _, inbound = kinds()
     incoming = received(data, "kekka.dat")
     try:
-        return services.place(data_kind=inbound, received=incoming, actor="bank:test", require_request=require_request)
+        return services.place(
+            data_kind=inbound, received=incoming, actor=bank_actor("test"), require_request=require_request
+        )
     finally:
         incoming.path.unlink(missing_ok=True)
 

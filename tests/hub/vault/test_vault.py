@@ -28,6 +28,7 @@ import pyzipper
 from click.testing import CliRunner
 from django.db import connection
 
+from kokin.audit.actor import Actor
 from kokin.audit.models import AuditEntry
 from kokin.audit.services import record
 from kokin.cli import main as cli
@@ -40,6 +41,8 @@ from kokin.vault.services import open_blob, read_all, rotate_master_key, shred, 
 from kokin.vault.stores import DB_CHUNK, LocalDirStore, get_store
 
 MiB = 1 << 20
+#: who acts on the vault in these tests: a name, no role
+OPERATOR = Actor(name="test-operator")
 
 
 # --- fixtures and helpers ----------------------------------------------------------------------
@@ -246,9 +249,9 @@ def test_no_plaintext_at_rest(backend: str, home: Path, tmp_path: Path) -> None:
     record_text = f"ﾔﾏﾀﾞ ﾀﾛｳ 1234567 {marker}\r\n"
     plaintext = record_text.encode("cp932") * 5000 + whole(300_000)  # ~0.6 MB over several segments
     needles = [marker.encode("ascii"), "ﾔﾏﾀﾞ ﾀﾛｳ 1234567".encode("cp932"), "ﾔﾏﾀﾞ ﾀﾛｳ".encode()]
-    blob = store(io.BytesIO(plaintext), actor="test-operator")
-    with open_blob(blob.id, actor="test-operator") as reader:
-        package = export_zip([("口座振替結果.txt", reader)], actor="test-operator")
+    blob = store(io.BytesIO(plaintext), actor=OPERATOR)
+    with open_blob(blob.id, actor=OPERATOR) as reader:
+        package = export_zip([("口座振替結果.txt", reader)], actor=OPERATOR)
     assert package.path.is_relative_to(home)
 
     assert read_all(blob) == plaintext  # it is there, and readable
@@ -260,7 +263,7 @@ def test_no_plaintext_at_rest(backend: str, home: Path, tmp_path: Path) -> None:
     control.write_bytes(b"xx" + plaintext[:200])
     assert _found_in_files(home, needles)
     control.unlink()
-    record(action="test_control", actor="test", detail={"marker": marker})
+    record(action="test_control", actor=Actor(name="test"), detail={"marker": marker})
     assert _found_in_database(needles)
     package.delete()
 
@@ -352,7 +355,7 @@ def test_expected_sha256_mismatch_stores_nothing(backend: str, home: Path) -> No
     wrong = hashlib.sha256(b"something else").hexdigest()
     before = (Blob.objects.count(), body_count())
     with pytest.raises(ChecksumMismatch) as caught:
-        store(io.BytesIO(data), expected_sha256=wrong, actor="test-operator")
+        store(io.BytesIO(data), expected_sha256=wrong, actor=OPERATOR)
     assert wrong in str(caught.value) and "保管していません" in str(caught.value)
     assert (Blob.objects.count(), body_count()) == before
     entry = AuditEntry.objects.filter(action="vault_store").latest("seq")
@@ -379,7 +382,7 @@ def test_shred(backend: str, django_capture_on_commit_callbacks: Callable[..., A
     blob = store(io.BytesIO(whole(MiB + 1)))
     keep = store(io.BytesIO(b"another file"))
     with django_capture_on_commit_callbacks(execute=True):
-        shred(blob, actor="test-operator", reason="retention")
+        shred(blob, actor=OPERATOR, reason="retention")
     row = Blob.objects.get(pk=blob.pk)
     assert bytes(row.wrapped_key) == b""
     assert row.shredded_at is not None
@@ -455,7 +458,7 @@ def test_rotate(backend: str, home: Path) -> None:
     bodies = [raw_body(b) for b in blobs]
     wrapped = [bytes(b.wrapped_key) for b in blobs]
 
-    result = rotate_master_key(actor="test-admin")
+    result = rotate_master_key(actor=Actor(name="test-admin"))
 
     assert result.ok and result.rewrapped == 3
     assert result.new_key_id != old_key
@@ -565,7 +568,7 @@ def test_export_zip_round_trip(home: Path, db: None) -> None:
     with open_blob(blob) as reader:
         package = export_zip(
             [("口座振替結果_税務課.dat", reader), ("README.txt", io.BytesIO(b"hello"))],
-            actor="test-operator",
+            actor=OPERATOR,
         )
     with package:
         assert len(package.password) >= 16 and package.password_generated

@@ -1,56 +1,60 @@
-"""What the operations on exchanged files share: the actor's role for the log, the permission check
-that logs a refusal, a lifecycle move, the log entry of one file, the locked row of a change, and
-when a file is due for erasure."""
+"""What the operations on exchanged files share: a file as it arrived (:class:`Received`), the
+permission check that logs a refusal, a lifecycle move, the log entry of one file in the actor's role
+there, the locked row of a change, and when a file is due for erasure."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import HttpRequest
 
-from kokin.accounts.models import Business, Role, RoleAssignment, User
+from kokin.accounts.actors import role_on
+from kokin.accounts.models import Business, User
 from kokin.accounts.permissions import Action, can
-from kokin.audit.services import COMMAND_ROLE, hub_role, record
+from kokin.audit.actor import Actor
+from kokin.audit.services import record
 from kokin.exchange import states
 from kokin.exchange.errors import ExchangeError
+from kokin.exchange.intake import Taken
 from kokin.exchange.models import ExchangeFile, ExchangePolicy
 from kokin.exchange.states import State
 
-BANK_ROLE = "金融機関"
 DENIED_JA = "この操作の権限がありません"
 DENIED_EN = "you are not allowed to do this"
 
 
-def role_on(user: Any, business: Business | None) -> str:
-    """The user's roles on ``business`` for the log (閲覧・取得 …), or the hub-wide role."""
-    if isinstance(user, User) and business is not None:
-        codes = RoleAssignment.objects.filter(user=user, business=business).values_list("role", flat=True)
-        labels = "・".join(Role(r).label for r in sorted(codes))
-        if labels:
-            return labels
-    if isinstance(user, User):
-        return hub_role(user)
-    # a bank system account of the bank link names itself "bank:<name>" (kokin.banklink)
-    return BANK_ROLE if str(user).startswith("bank:") else COMMAND_ROLE
+@dataclass(frozen=True)
+class Received:
+    """A file as it arrived, with its size and SHA-256: on disk (``path``), or taken in while it
+    arrived (``taken``: checked and encrypted already, no plaintext on disk, see
+    :mod:`kokin.exchange.intake`) — or both (the bank link keeps a plaintext copy for matching)."""
+
+    path: Path | None
+    name: str
+    size: int
+    sha256: str
+    taken: Taken | None = None
+
+    @classmethod
+    def of(cls, taken: Taken, name: str, path: Path | None = None) -> Received:
+        return cls(path=path, name=name, size=taken.size, sha256=taken.sha256, taken=taken)
 
 
-def name_of(actor: Any) -> str:
-    return str(actor.username) if isinstance(actor, User) else str(actor)
-
-
-def require(user: User, action: Action, business: Business, *, log: str, obj: str, request: HttpRequest | None) -> None:
-    if can(user, action, business):
-        return
+def require(actor: Actor, action: Action, business: Business, *, log: str, obj: str) -> User:
+    """The operator's account if ``actor`` may do ``action`` on ``business``; otherwise the refusal is
+    logged and :class:`PermissionDenied` raised (an actor with no account, a command or the bank, may not)."""
+    if isinstance(actor.user, User) and can(actor.user, action, business):
+        return actor.user
     record(
         action=log,
-        request=request,
-        actor=user,
-        role=role_on(user, business),
+        actor=actor,
+        role=role_on(actor, business),
         object=obj,
         outcome="denied",
         detail={"needs": action.value},
@@ -58,12 +62,11 @@ def require(user: User, action: Action, business: Business, *, log: str, obj: st
     raise PermissionDenied(f"{DENIED_JA} / {DENIED_EN}")
 
 
-def _refuse(exc: ExchangeError, *, log: str, user: Any, file: ExchangeFile, request: HttpRequest | None) -> None:
+def _refuse(exc: ExchangeError, *, log: str, actor: Actor, file: ExchangeFile) -> None:
     record(
         action=log,
-        request=request,
-        actor=user,
-        role=role_on(user, file.data_kind.business),
+        actor=actor,
+        role=role_on(actor, file.data_kind.business),
         object=f"file:{file.id}",
         sha256=file.sha256,
         outcome="denied",
@@ -78,11 +81,10 @@ def move(file: ExchangeFile, target: State, *, by: str, at: dt.datetime, **extra
     file.note(target, at, by, **extra)
 
 
-def log_file(action: str, file: ExchangeFile, *, actor: Any, request: HttpRequest | None, **extra: Any) -> None:
+def log_file(action: str, file: ExchangeFile, *, actor: Actor, **extra: Any) -> None:
     """The operation-log entry of an operation on one file: its id, its SHA-256, the actor's role there."""
     record(
         action=action,
-        request=request,
         actor=actor,
         role=role_on(actor, file.data_kind.business),
         object=f"file:{file.id}",
@@ -96,7 +98,7 @@ def locked_row(file: ExchangeFile) -> ExchangeFile:
 
 
 @contextmanager
-def changing(file: ExchangeFile, *, log: str, user: Any, request: HttpRequest | None) -> Iterator[ExchangeFile]:
+def changing(file: ExchangeFile, *, log: str, actor: Actor) -> Iterator[ExchangeFile]:
     """The file's row, locked for a change in one transaction. A refusal (:class:`ExchangeError`, e.g.
     an illegal transition) rolls the change back, is logged and raised; ``file`` is refreshed either way."""
     try:
@@ -104,7 +106,7 @@ def changing(file: ExchangeFile, *, log: str, user: Any, request: HttpRequest | 
             yield locked_row(file)
     except ExchangeError as exc:
         file.refresh_from_db()
-        _refuse(exc, log=log, user=user, file=file, request=request)
+        _refuse(exc, log=log, actor=actor, file=file)
     file.refresh_from_db()
 
 

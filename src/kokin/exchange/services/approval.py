@@ -3,26 +3,16 @@ the approver (:func:`withdraw_approval`), :func:`withdraw` (取下げ, 差戻し
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.http import HttpRequest
 from django.utils import timezone
 
 from kokin.accounts.models import Business, User
 from kokin.accounts.permissions import Action, can
+from kokin.audit.actor import Actor
 from kokin.audit.models import AuditEntry
 from kokin.audit.services import record
 from kokin.exchange.errors import Refused
 from kokin.exchange.models import ExchangeFile
-from kokin.exchange.services._common import (
-    BANK_ROLE,
-    changing,
-    log_file,
-    move,
-    name_of,
-    require,
-    set_due,
-)
+from kokin.exchange.services._common import changing, log_file, move, require, set_due
 from kokin.exchange.states import State
 
 
@@ -34,11 +24,11 @@ def _fetched_by_bank(file: ExchangeFile) -> bool:
     return entries.exists()
 
 
-def approve(*, file: ExchangeFile, user: User, request: HttpRequest | None = None) -> ExchangeFile:
+def approve(*, file: ExchangeFile, actor: Actor) -> ExchangeFile:
     """Four-eyes approval: a different operator with 承認 releases the file to the bank."""
     business = file.data_kind.business
-    require(user, Action.APPROVE_FILE, business, log="exchange_approve", obj=f"file:{file.id}", request=request)
-    with changing(file, log="exchange_approve", user=user, request=request) as locked:
+    user = require(actor, Action.APPROVE_FILE, business, log="exchange_approve", obj=f"file:{file.id}")
+    with changing(file, log="exchange_approve", actor=actor) as locked:
         if locked.uploaded_by_id is not None and locked.uploaded_by_id == user.pk:
             raise Refused(
                 "自分が送信したファイルは承認できません。別の承認担当者に承認を依頼してください",
@@ -52,16 +42,13 @@ def approve(*, file: ExchangeFile, user: User, request: HttpRequest | None = Non
         log_file(
             "exchange_approve",
             locked,
-            actor=user,
-            request=request,
+            actor=actor,
             detail={"uploaded_by": locked.received_by, "records": locked.total_count, "amount": locked.total_amount},
         )
     return file
 
 
-def withdraw_approval(
-    *, file: ExchangeFile, user: User, reason: str = "", request: HttpRequest | None = None
-) -> ExchangeFile:
+def withdraw_approval(*, file: ExchangeFile, actor: Actor, reason: str = "") -> ExchangeFile:
     """承認の取消し: the approver takes back their own approval before the bank collects the file.
 
     The file waits for approval again (by any approver but its sender), so it still reaches the bank
@@ -73,9 +60,9 @@ def withdraw_approval(
     """
     business = file.data_kind.business
     log = "approval_withdraw"
-    require(user, Action.APPROVE_FILE, business, log=log, obj=f"file:{file.id}", request=request)
+    user = require(actor, Action.APPROVE_FILE, business, log=log, obj=f"file:{file.id}")
     reason = " ".join(reason.split())[:500]
-    with changing(file, log=log, user=user, request=request) as locked:
+    with changing(file, log=log, actor=actor) as locked:
         if locked.state == State.COLLECTED:
             raise Refused(
                 "金融機関が取得済みのため、承認を取り消せません",
@@ -106,8 +93,7 @@ def withdraw_approval(
         log_file(
             log,
             locked,
-            actor=user,
-            request=request,
+            actor=actor,
             detail={"approved_at": approved_at.isoformat() if approved_at else None, "reason": reason},
         )
     return file
@@ -118,13 +104,14 @@ def can_withdraw(user: User, business: Business) -> bool:
     return can(user, Action.UPLOAD_FILE, business) or can(user, Action.APPROVE_FILE, business)
 
 
-def withdraw(*, file: ExchangeFile, user: User, reason: str = "", request: HttpRequest | None = None) -> ExchangeFile:
+def withdraw(*, file: ExchangeFile, actor: Actor, reason: str = "") -> ExchangeFile:
     """Take a file sent to the bank back before the bank collects it (取下げ, or 差戻し by the approver)."""
     business = file.data_kind.business
-    if not can_withdraw(user, business):
-        require(user, Action.UPLOAD_FILE, business, log="exchange_withdraw", obj=f"file:{file.id}", request=request)
+    user = actor.user
+    if not (isinstance(user, User) and can_withdraw(user, business)):
+        require(actor, Action.UPLOAD_FILE, business, log="exchange_withdraw", obj=f"file:{file.id}")  # refused
     reason = " ".join(reason.split())[:500]
-    with changing(file, log="exchange_withdraw", user=user, request=request) as locked:
+    with changing(file, log="exchange_withdraw", actor=actor) as locked:
         now = timezone.now()
         previous = locked.state
         if previous == State.APPROVED and not can(user, Action.UPLOAD_FILE, business):
@@ -140,14 +127,15 @@ def withdraw(*, file: ExchangeFile, user: User, reason: str = "", request: HttpR
         locked.withdraw_reason = reason
         set_due(locked)
         locked.save()
-        log_file("exchange_withdraw", locked, actor=user, request=request, detail={"from": previous, "reason": reason})
+        log_file("exchange_withdraw", locked, actor=actor, detail={"from": previous, "reason": reason})
     return file
 
 
-def mark_collected(file: ExchangeFile, by_bank_account: Any, *, request: HttpRequest | None = None) -> ExchangeFile:
-    """The bank (its system account, via the bank link) has collected an approved file."""
-    who = name_of(by_bank_account)
-    with changing(file, log="exchange_collect", user=by_bank_account, request=request) as locked:
+def mark_collected(file: ExchangeFile, *, actor: Actor) -> ExchangeFile:
+    """The bank (its system account, via the bank link: ``actor`` in the bank's role) has collected an
+    approved file."""
+    who = actor.name
+    with changing(file, log="exchange_collect", actor=actor) as locked:
         now = timezone.now()
         move(locked, State.COLLECTED, by=who, at=now)
         locked.collected_at = now
@@ -156,9 +144,7 @@ def mark_collected(file: ExchangeFile, by_bank_account: Any, *, request: HttpReq
         locked.save()
         record(
             action="exchange_collect",
-            request=request,
-            actor=by_bank_account,
-            role=BANK_ROLE,
+            actor=actor,
             object=f"file:{locked.id}",
             sha256=locked.sha256,
             detail={"records": locked.total_count},

@@ -5,22 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
 from django.utils import timezone
 
-from kokin.accounts.models import User
+from kokin.accounts.actors import role_on
 from kokin.accounts.permissions import Action
+from kokin.audit.actor import Actor
 from kokin.audit.services import record
 from kokin.exchange.errors import Refused
 from kokin.exchange.models import ExchangeFile
-from kokin.exchange.services._common import (
-    changing,
-    log_file,
-    move,
-    require,
-    role_on,
-    set_due,
-)
+from kokin.exchange.services._common import changing, log_file, move, require, set_due
 from kokin.exchange.states import State
 
 #: how many downloads the file row lists (all are counted and logged)
@@ -30,17 +23,16 @@ KEEP_DOWNLOADS = 50
 def record_download(
     *,
     file: ExchangeFile,
-    user: User,
+    actor: Actor,
     what: str,
     sha256: str,
-    request: HttpRequest | None = None,
     detail: dict[str, Any] | None = None,
 ) -> ExchangeFile:
     """Count and log one download (``what``: original, csv, zip) of the bytes with ``sha256``; a new
     inbound file becomes 取得済."""
     business = file.data_kind.business
-    require(user, Action.DOWNLOAD_FILE, business, log="exchange_download", obj=f"file:{file.id}", request=request)
-    with changing(file, log="exchange_download", user=user, request=request) as locked:
+    user = require(actor, Action.DOWNLOAD_FILE, business, log="exchange_download", obj=f"file:{file.id}")
+    with changing(file, log="exchange_download", actor=actor) as locked:
         if locked.state == State.ERASED:
             raise Refused("このファイルは消去済みです", "the file has been erased")
         now = timezone.now()
@@ -56,9 +48,8 @@ def record_download(
         locked.save()
         record(
             action="exchange_download",
-            request=request,
-            actor=user,
-            role=role_on(user, business),
+            actor=actor,
+            role=role_on(actor, business),
             object=f"file:{locked.id}",
             sha256=sha256,
             detail={"as": what, "original_sha256": locked.sha256, "count": locked.download_count, **(detail or {})},
@@ -66,12 +57,12 @@ def record_download(
     return file
 
 
-def inspect(*, file: ExchangeFile, user: User, request: HttpRequest | None = None) -> ExchangeFile:
+def inspect(*, file: ExchangeFile, actor: Actor) -> ExchangeFile:
     """検収: an operator with 取得 confirms that the downloaded file was received and imported; the
     retention clock for erasure starts."""
     business = file.data_kind.business
-    require(user, Action.DOWNLOAD_FILE, business, log="exchange_inspect", obj=f"file:{file.id}", request=request)
-    with changing(file, log="exchange_inspect", user=user, request=request) as locked:
+    user = require(actor, Action.DOWNLOAD_FILE, business, log="exchange_inspect", obj=f"file:{file.id}")
+    with changing(file, log="exchange_inspect", actor=actor) as locked:
         now = timezone.now()
         move(locked, State.INSPECTED, by=user.username, at=now)
         locked.inspected_by = user
@@ -81,8 +72,7 @@ def inspect(*, file: ExchangeFile, user: User, request: HttpRequest | None = Non
         log_file(
             "exchange_inspect",
             locked,
-            actor=user,
-            request=request,
+            actor=actor,
             detail={"retention_due": locked.retention_due.isoformat() if locked.retention_due else None},
         )
     return file

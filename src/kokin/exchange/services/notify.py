@@ -10,8 +10,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from kokin.accounts.models import Role, User
-from kokin.audit.services import COMMAND_ROLE, record
+from kokin.audit.actor import COMMAND_ROLE, Actor
+from kokin.audit.services import record
 from kokin.exchange.models import ExchangeFile, ExchangePolicy
+
+#: the arrival mail is the hub's doing: written as ``system`` in the command role, as it always was
+NOTIFIER = Actor(name="system", role=COMMAND_ROLE)
 
 
 def notify_arrival(*, file: ExchangeFile) -> int:
@@ -45,8 +49,7 @@ def notify_arrival(*, file: ExchangeFile) -> int:
     sent = send_mass_mail(messages, fail_silently=True) if messages else 0
     record(
         action="exchange_notify",
-        actor="system",
-        role=COMMAND_ROLE,
+        actor=NOTIFIER,
         object=f"file:{file.id}",
         detail={"recipients": len(messages), "sent": sent},
     )

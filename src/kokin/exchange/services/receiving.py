@@ -1,61 +1,39 @@
 """Receiving a file: :func:`upload` — an operator sends a file to the bank (outbound mailbox), where it
 waits for approval; :func:`place` — a file from the bank arrives in an inbound mailbox (``kokin exchange
 place``, the bank link). Each is checked (or was, while it arrived), compared with the files kept
-(:func:`duplicates`), a debit result matched with its request, and kept encrypted in the vault."""
+(:func:`duplicates`), a debit result matched with its request, and kept encrypted in the vault
+(:mod:`.keeping`)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
+from kokin.accounts.actors import role_on
 from kokin.accounts.models import Business, DataKind, User
 from kokin.accounts.permissions import Action
+from kokin.audit.actor import Actor
 from kokin.audit.services import record
 from kokin.exchange import selectors
 from kokin.exchange.checks import Checked, check_file, debit_date_of
 from kokin.exchange.errors import Refused
-from kokin.exchange.intake import Intake, Taken
+from kokin.exchange.intake import Intake
 from kokin.exchange.models import ExchangeFile, ExchangePolicy
-from kokin.exchange.services._common import (
-    move,
-    name_of,
-    require,
-    role_on,
-    set_due,
-)
-from kokin.exchange.services.notify import notify_arrival
+from kokin.exchange.services._common import Received, move, require, set_due
+from kokin.exchange.services.keeping import keep
 from kokin.exchange.states import State
-from kokin.vault import services as vault
 from kokin.vault.models import Blob
 
 #: how many warnings are kept on the file row (all are counted)
 KEEP_WARNINGS = 100
 #: JSON fields of a file that a list of duplicates does not show
 HEAVY_FIELDS = ("summary", "warnings", "history")
-
-
-@dataclass(frozen=True)
-class Received:
-    """A file as it arrived, with its size and SHA-256: on disk (``path``), or taken in while it
-    arrived (``taken``: checked and encrypted already, no plaintext on disk, see
-    :mod:`kokin.exchange.intake`) — or both (the bank link keeps a plaintext copy for matching)."""
-
-    path: Path | None
-    name: str
-    size: int
-    sha256: str
-    taken: Taken | None = None
-
-    @classmethod
-    def of(cls, taken: Taken, name: str, path: Path | None = None) -> Received:
-        return cls(path=path, name=name, size=taken.size, sha256=taken.sha256, taken=taken)
 
 
 def intake_for(
@@ -140,29 +118,40 @@ def duplicates(*, data_kind: DataKind, sha256: str, checked: Checked, today: dt.
 def upload(
     *,
     data_kind: DataKind,
-    user: User,
+    actor: Actor,
     received: Received,
     confirm_duplicate: bool = False,
     confirm_warnings: bool = False,
-    request: HttpRequest | None = None,
 ) -> Outcome:
     """An operator with 送信 sends a file for the bank; stored only if valid (and confirmed where
     needed), then it waits for a second operator's approval."""
     business = data_kind.business
     obj = f"mailbox:{business.code}/{data_kind.pk}"
-    require(user, Action.UPLOAD_FILE, business, log="exchange_upload", obj=obj, request=request)
+    require(actor, Action.UPLOAD_FILE, business, log="exchange_upload", obj=obj)
     if data_kind.direction != DataKind.Direction.OUTBOUND:
         raise Refused(
             "金融機関から届くデータ種別には送信できません", "files can only be sent to outbound (to the bank) mailboxes"
         )
     return _receive(
         data_kind=data_kind,
-        by=user,
+        actor=actor,
         received=received,
         confirm_duplicate=confirm_duplicate,
         confirm_warnings=confirm_warnings,
         log="exchange_upload",
-        request=request,
+    )
+
+
+def refuse_too_large(*, actor: Actor, business: Business, policy: ExchangePolicy, **detail: Any) -> None:
+    """Log an upload refused for its size (``exchange_upload``, failure, reason ``too_large``): it was
+    announced, or grew, past the business's limit; nothing was kept."""
+    record(
+        action="exchange_upload",
+        actor=actor,
+        role=role_on(actor, business),
+        object=f"mailbox:{business.code}",
+        outcome="failure",
+        detail={"reason": "too_large", "limit_mb": policy.max_upload_mb, **detail},
     )
 
 
@@ -170,15 +159,15 @@ def place(
     *,
     data_kind: DataKind,
     received: Received,
-    actor: Any,
+    actor: Actor,
     allow_duplicate: bool = False,
-    request: HttpRequest | None = None,
     require_request: bool = False,
     blob: Blob | None = None,
     checked: Checked | None = None,
 ) -> Outcome:
     """A file from the bank (collection data, debit results) arrives in an inbound mailbox, as the
     bank link delivers it; valid files become available and the download operators are told.
+    ``actor``: the bank's system account (the bank link) or whoever runs ``kokin exchange place``.
 
     ``require_request`` (the bank link): a debit result is stored only if it matches a request of the
     business that the bank collected (:mod:`kokin.exchange.matching`); otherwise it is rejected with
@@ -193,12 +182,11 @@ def place(
         raise Refused("金融機関へ送るデータ種別には配置できません", "files from the bank go to inbound mailboxes only")
     return _receive(
         data_kind=data_kind,
-        by=actor,
+        actor=actor,
         received=received,
         confirm_duplicate=allow_duplicate,
         confirm_warnings=True,  # a bank's file is taken as it is; its warnings are shown on the file
         log="exchange_place",
-        request=request,
         require_request=require_request,
         blob=blob,
         checked=checked,
@@ -220,12 +208,11 @@ def _receive(*, received: Received, **rest: Any) -> Outcome:
 def _check_and_keep(
     *,
     data_kind: DataKind,
-    by: Any,
+    actor: Actor,
     received: Received,
     confirm_duplicate: bool,
     confirm_warnings: bool,
     log: str,
-    request: HttpRequest | None,
     require_request: bool = False,
     blob: Blob | None = None,
     checked: Checked | None = None,
@@ -237,27 +224,12 @@ def _check_and_keep(
     if blob is not None and taken is not None:
         raise ValueError("a file arrives with its blob or with a body taken in, not both")
     arrived = timezone.now()
-    policy = ExchangePolicy.for_business(business)
     today = timezone.localdate()
-    if taken is not None:
-        checked = checked or taken.checked
-    if checked is not None:
-        if (checked.format, checked.data_kind.direction) != (data_kind.format, data_kind.direction):
-            raise Refused(
-                f"ファイルは「{checked.data_kind.label}」として検査されました。データ種別を先に指定して送り直してください",
-                f"the file was checked as {checked.data_kind.label!r}; name the data kind first and send it again",
-            )
-        checked.data_kind = data_kind
-    elif received.path is not None:
-        checked = check_file(
-            received.path, data_kind=data_kind, today=today, lead_business_days=policy.lead_business_days
-        )
-    else:
-        raise ValueError("a received file needs its path or the body taken in while it arrived")
+    checked = _checked(received, data_kind, checked, today=today)
     if require_request and checked.ok and checked.format == "zengin-debit":
         _match_request(checked, received)
     outcome = Outcome(checked)
-    role = role_on(by, business)
+    role = role_on(actor, business)
     where = f"mailbox:{business.code}/{data_kind.pk}"
     detail: dict[str, Any] = {
         "kind": data_kind.label,
@@ -267,19 +239,13 @@ def _check_and_keep(
         "warnings": checked.report.warning_count,
     }
 
+    def entry(obj: str, sha256: str, result: str = "success", **more: Any) -> None:
+        record(action=log, actor=actor, role=role, object=obj, sha256=sha256, outcome=result, detail=detail | more)
+
     def refused(reason: str, **extra: Any) -> Outcome:
         if taken is not None:
             taken.sealed.discard()
-        record(
-            action=log,
-            request=request,
-            actor=by,
-            role=role,
-            object=where,
-            sha256=received.sha256,
-            outcome="failure",
-            detail={**detail, "reason": reason, **extra},
-        )
+        entry(where, received.sha256, "failure", reason=reason, **extra)
         return outcome
 
     if not checked.ok:
@@ -292,47 +258,35 @@ def _check_and_keep(
         outcome.needs.append("warnings")
     if outcome.needs:
         return refused("confirmation_required", needs=outcome.needs, duplicates=[str(f.id) for f in outcome.duplicates])
-    sealed: vault.Sealed | None = taken.sealed if taken is not None else None
-    if blob is None and sealed is None:
-        assert received.path is not None
-        with open(received.path, "rb") as fh:
-            sealed = vault.seal(fh, expected_sha256=received.sha256)
-    try:
-        # the blob's row commits with the file's row: a crash in between leaves only a body with no
-        # row, which vault.sweep removes (never a kept blob that no file refers to)
-        with transaction.atomic():
-            if sealed is not None:
-                blob = sealed.save()
-            assert blob is not None
-            file = _new_file(data_kind=data_kind, by=by, received=received, checked=checked, blob=blob, at=arrived)
-            file.save()
-            record(
-                action=log,
-                request=request,
-                actor=by,
-                role=role,
-                object=f"file:{file.id}",
-                sha256=file.sha256,
-                detail={
-                    **detail,
-                    "mailbox": where,
-                    "state": file.state,
-                    "blob": str(blob.id),
-                    "confirmed": [
-                        n
-                        for n, c in (("duplicate", outcome.duplicates), ("warnings", checked.report.warning_count))
-                        if c
-                    ],
-                },
-            )
-            if file.direction == DataKind.Direction.INBOUND:
-                transaction.on_commit(lambda: notify_arrival(file=file), robust=True)
-    except BaseException:
-        if sealed is not None:
-            sealed.discard()
-        raise
-    outcome.file = file
+    confirmed = [n for n, c in (("duplicate", outcome.duplicates), ("warnings", checked.report.warning_count)) if c]
+
+    def kept(file: ExchangeFile) -> None:
+        entry(
+            f"file:{file.id}", file.sha256, mailbox=where, state=file.state, blob=str(file.blob_id), confirmed=confirmed
+        )
+
+    new_file = partial(_new_file, data_kind=data_kind, actor=actor, received=received, checked=checked, at=arrived)
+    outcome.file = keep(received, blob=blob, new_file=new_file, log=kept)
     return outcome
+
+
+def _checked(received: Received, data_kind: DataKind, checked: Checked | None, *, today: dt.date) -> Checked:
+    """What checking found, for ``data_kind``: while the file arrived (then it must have been checked as a
+    kind of the same format and direction), or now, from the file on disk."""
+    if received.taken is not None:
+        checked = checked or received.taken.checked
+    if checked is not None:
+        if (checked.format, checked.data_kind.direction) != (data_kind.format, data_kind.direction):
+            raise Refused(
+                f"ファイルは「{checked.data_kind.label}」として検査されました。データ種別を先に指定して送り直してください",
+                f"the file was checked as {checked.data_kind.label!r}; name the data kind first and send it again",
+            )
+        checked.data_kind = data_kind
+        return checked
+    if received.path is None:
+        raise ValueError("a received file needs its path or the body taken in while it arrived")
+    lead = ExchangePolicy.for_business(data_kind.business).lead_business_days
+    return check_file(received.path, data_kind=data_kind, today=today, lead_business_days=lead)
 
 
 def _match_request(checked: Checked, received: Received) -> None:
@@ -357,10 +311,10 @@ def _match_request(checked: Checked, received: Received) -> None:
 
 
 def _new_file(
-    *, data_kind: DataKind, by: Any, received: Received, checked: Checked, blob: Any, at: dt.datetime
+    blob: Blob, *, data_kind: DataKind, actor: Actor, received: Received, checked: Checked, at: dt.datetime
 ) -> ExchangeFile:
     summary = checked.summary
-    who = name_of(by)
+    who = actor.name
     file = ExchangeFile(
         data_kind=data_kind,
         direction=data_kind.direction,
@@ -376,7 +330,7 @@ def _new_file(
         warning_count=checked.report.warning_count,
         warnings=[i.as_dict() for i in checked.report.sorted_issues() if i.severity == "warning"][:KEEP_WARNINGS],
         received_by=who,
-        uploaded_by=by if isinstance(by, User) else None,
+        uploaded_by=actor.user if isinstance(actor.user, User) else None,
         received_at=at,
         debit_date=debit_date_of(checked, timezone.localdate(at)) if checked.format == "zengin-debit" else None,
         consignor_code=checked.first_batch_value("consignor_code")[:10],

@@ -11,22 +11,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
+from kokin.accounts.actors import role_on
 from kokin.accounts.models import Business, User
+from kokin.audit.actor import Actor
 from kokin.audit.services import record
 from kokin.exchange import certificates, states
 from kokin.exchange.errors import ExchangeError
 from kokin.exchange.models import DeletionCertificate, ExchangeFile, ExchangePolicy
-from kokin.exchange.services._common import (
-    locked_row,
-    log_file,
-    move,
-    name_of,
-    retention,
-    role_on,
-)
+from kokin.exchange.services._common import locked_row, log_file, move, retention
 from kokin.exchange.states import State
 from kokin.vault import services as vault
 
@@ -75,7 +69,7 @@ def approver_of(file: ExchangeFile) -> str:
     return "業務の保存方針 (最長保存期間の満了による消去)"
 
 
-def erase(*, file: ExchangeFile, reason: str, actor: Any, request: HttpRequest | None = None) -> DeletionCertificate:
+def erase(*, file: ExchangeFile, reason: str, actor: Actor) -> DeletionCertificate:
     """Crypto-shred the file (its data key, then its body) and issue its deletion certificate."""
     now = timezone.now()
     business = file.data_kind.business
@@ -98,15 +92,17 @@ def erase(*, file: ExchangeFile, reason: str, actor: Any, request: HttpRequest |
             method=certificates.METHOD,
             reason=reason,
             approved_by=approver_of(locked),
-            executed_by=name_of(actor),
+            executed_by=actor.name,
             issued_at=now,
         )
         cert.pdf = certificates.render(cert)
         cert.pdf_sha256 = hashlib.sha256(cert.pdf).hexdigest()
         vault.shred(
-            locked.blob_id, actor=actor, role=role_on(actor, business), reason=f"exchange file {locked.id}: {reason}"
+            locked.blob_id,
+            actor=actor.as_role(role_on(actor, business)),
+            reason=f"exchange file {locked.id}: {reason}",
         )
-        move(locked, State.ERASED, by=name_of(actor), at=now, certificate=cert.number)
+        move(locked, State.ERASED, by=actor.name, at=now, certificate=cert.number)
         locked.erased_at = now
         locked.retention_due = None
         locked.save()
@@ -115,7 +111,6 @@ def erase(*, file: ExchangeFile, reason: str, actor: Any, request: HttpRequest |
             "exchange_erase",
             locked,
             actor=actor,
-            request=request,
             detail={
                 "certificate": cert.number,
                 "certificate_sha256": cert.pdf_sha256,
@@ -127,7 +122,7 @@ def erase(*, file: ExchangeFile, reason: str, actor: Any, request: HttpRequest |
     return cert
 
 
-def run_retention(*, actor: Any, dry_run: bool = False, now: dt.datetime | None = None) -> list[Due]:
+def run_retention(*, actor: Actor, dry_run: bool = False, now: dt.datetime | None = None) -> list[Due]:
     """Erase every file whose retention has run out (``dry_run``: only list them). One file's failure
     is reported on it and does not stop the others."""
     found = list(due_files(now=now))
@@ -141,7 +136,7 @@ def run_retention(*, actor: Any, dry_run: bool = False, now: dt.datetime | None 
     return found
 
 
-def set_policy(*, business: Business, actor: Any, **values: Any) -> ExchangePolicy:
+def set_policy(*, business: Business, actor: Actor, **values: Any) -> ExchangePolicy:
     """Change a business's exchange settings (lead days, retention, upload limit, mail)."""
     with transaction.atomic():
         policy, _ = ExchangePolicy.objects.select_for_update().get_or_create(business=business)

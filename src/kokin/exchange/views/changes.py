@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from kokin.accounts.actors import actor_of
 from kokin.accounts.permissions import Action
 from kokin.audit.services import mark_recorded
 from kokin.exchange import selectors, services
@@ -37,15 +38,15 @@ def approve(request: HttpRequest, file_id: UUID) -> HttpResponse:
         decision = request.POST.get("decision")
         try:
             if decision == "approve":
-                services.approve(file=file, user=user, request=request)
+                services.approve(file=file, actor=actor_of(request))
                 messages.success(request, "承認しました。金融機関が取得できるようになりました。")
             elif decision == "unapprove" and form.is_valid():
-                services.withdraw_approval(file=file, user=user, reason=form.cleaned_data["reason"], request=request)
+                services.withdraw_approval(file=file, actor=actor_of(request), reason=form.cleaned_data["reason"])
                 messages.success(
                     request, "承認を取り消しました。このファイルは再び承認待ちになり、金融機関は取得できません。"
                 )
             elif decision == "return" and form.is_valid():
-                services.withdraw(file=file, user=user, reason=form.cleaned_data["reason"], request=request)
+                services.withdraw(file=file, actor=actor_of(request), reason=form.cleaned_data["reason"])
                 messages.success(request, "差し戻しました。このファイルは金融機関に送られません。")
             else:
                 return render(request, "exchange/approve.html", file_context(user, file) | {"form": form}, status=400)
@@ -72,7 +73,7 @@ def withdraw(request: HttpRequest, file_id: UUID) -> HttpResponse:
         if not form.is_valid():
             return render(request, "exchange/withdraw.html", file_context(user, file) | {"form": form}, status=400)
         try:
-            services.withdraw(file=file, user=user, reason=form.cleaned_data["reason"], request=request)
+            services.withdraw(file=file, actor=actor_of(request), reason=form.cleaned_data["reason"])
         except ExchangeError as exc:
             return _conflict(request, file, "exchange/withdraw.html", exc)
         mark_recorded(request)
@@ -92,7 +93,7 @@ def inspect(request: HttpRequest, file_id: UUID) -> HttpResponse:
     file = selectors.file_for(user, file_id, Action.DOWNLOAD_FILE)
     if request.method == "POST":
         try:
-            file = services.inspect(file=file, user=user, request=request)
+            file = services.inspect(file=file, actor=actor_of(request))
         except ExchangeError as exc:
             return _conflict(request, file, "exchange/inspect.html", exc)
         mark_recorded(request)

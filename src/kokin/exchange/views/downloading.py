@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
-from typing import Any
 from uuid import UUID
 
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
+from kokin.accounts.actors import actor_of, role_on
 from kokin.accounts.permissions import Action
 from kokin.audit.services import mark_recorded, record
 from kokin.exchange import downloads, selectors, services
@@ -23,24 +23,14 @@ from kokin.exchange.views._common import file_context, user_of
 from kokin.vault.errors import VaultError
 
 SESSION_PACKAGES = "exchange_packages"
-STREAM_BLOCK = 1 << 20
-
-
-def _stream(source: Any, *, name: str, size: int, sha256: str, content_type: str | None = None) -> FileResponse:
-    response = FileResponse(source, as_attachment=True, filename=name, content_type=content_type)
-    response.block_size = STREAM_BLOCK
-    response["Content-Length"] = str(size)
-    response["X-Kokin-SHA256"] = sha256
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 def _broken(request: HttpRequest, file: ExchangeFile, exc: VaultError) -> HttpResponse:
+    actor = actor_of(request)
     record(
         action="exchange_download",
-        request=request,
-        actor=request.user,
-        role=services.role_on(request.user, file.data_kind.business),
+        actor=actor,
+        role=role_on(actor, file.data_kind.business),
         object=f"file:{file.id}",
         sha256=file.sha256,
         outcome="error",
@@ -84,21 +74,18 @@ def download(request: HttpRequest, file_id: UUID) -> HttpResponseBase:
 
 def _send_original(request: HttpRequest, file: ExchangeFile) -> HttpResponseBase:
     reader = downloads.open_original(file)
-    services.record_download(file=file, user=user_of(request), what="original", sha256=file.sha256, request=request)
+    services.record_download(file=file, actor=actor_of(request), what="original", sha256=file.sha256)
     mark_recorded(request)
-    return _stream(reader, name=file.original_name, size=file.size, sha256=file.sha256)
+    return downloads.file_response(reader, name=file.original_name, size=file.size, sha256=file.sha256)
 
 
 def _send_csv(request: HttpRequest, file: ExchangeFile, encoding: str) -> HttpResponseBase:
     spool, digest, size = downloads.csv_export(file, encoding=encoding)
     services.record_download(
-        file=file, user=user_of(request), what="csv", sha256=digest, request=request, detail={"encoding": encoding}
+        file=file, actor=actor_of(request), what="csv", sha256=digest, detail={"encoding": encoding}
     )
     mark_recorded(request)
-    charset = "shift_jis" if encoding == "cp932" else "utf-8"
-    return _stream(
-        spool, name=downloads.csv_name(file), size=size, sha256=digest, content_type=f"text/csv; charset={charset}"
-    )
+    return downloads.csv_response(file, spool, encoding=encoding, size=size, sha256=digest)
 
 
 def _make_package(request: HttpRequest, file: ExchangeFile, password: str | None) -> HttpResponse:
@@ -113,16 +100,11 @@ def _make_package(request: HttpRequest, file: ExchangeFile, password: str | None
         "token": token,
         "package": package,
         "password": package.password if package.password_generated else "",
-        "name": _package_name(file),
+        "name": downloads.package_name(file),
     }
     response = render(request, "exchange/package.html", context)
     response["Cache-Control"] = "no-store"
     return response
-
-
-def _package_name(file: ExchangeFile) -> str:
-    stem = file.original_name.rsplit(".", 1)[0] if "." in file.original_name else file.original_name
-    return f"{stem}.zip"
 
 
 class _OneShot:
@@ -150,16 +132,15 @@ def _send_package(request: HttpRequest, file: ExchangeFile, token: str) -> HttpR
     request.session[SESSION_PACKAGES] = pending
     services.record_download(
         file=file,
-        user=user_of(request),
+        actor=actor_of(request),
         what="zip",
         sha256=entry["sha256"],
-        request=request,
         detail={"format": "zip-aes256", "size": entry["size"]},
     )
     mark_recorded(request)
-    return _stream(
+    return downloads.file_response(
         _OneShot(path),
-        name=_package_name(file),
+        name=downloads.package_name(file),
         size=int(entry["size"]),
         sha256=entry["sha256"],
         content_type="application/zip",

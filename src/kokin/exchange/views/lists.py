@@ -11,9 +11,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
+from kokin.accounts.actors import actor_of, role_on
 from kokin.accounts.permissions import Action
 from kokin.audit.services import mark_recorded, record
-from kokin.exchange import selectors, services
+from kokin.exchange import selectors
 from kokin.exchange.forms import FilterForm
 from kokin.exchange.views._common import PAGE_SIZE, file_context, user_of
 
@@ -59,11 +60,11 @@ def certificate_list(request: HttpRequest) -> HttpResponse:
 def certificate_pdf(request: HttpRequest, number: str) -> HttpResponse:
     user = user_of(request)
     cert = selectors.certificate_for(user, number)
+    actor = actor_of(request)
     record(
         action="exchange_certificate",
-        request=request,
-        actor=user,
-        role=services.role_on(user, cert.business),
+        actor=actor,
+        role=role_on(actor, cert.business),
         object=f"certificate:{cert.number}",
         sha256=cert.pdf_sha256,
         detail={"file": str(cert.file_uid)},

@@ -13,9 +13,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
+from kokin.accounts.actors import actor_of, role_on
 from kokin.accounts.models import Business
 from kokin.accounts.permissions import Action, can
-from kokin.audit.services import mark_recorded, record
+from kokin.audit.services import mark_recorded
 from kokin.exchange import reports, selectors, services, space, uploads
 from kokin.exchange.checks import Checked
 from kokin.exchange.errors import ExchangeError
@@ -76,18 +77,8 @@ def _upload_context(business: Business, form: UploadForm, **extra: Any) -> dict[
 
 
 def _too_large(request: HttpRequest, business: Business, policy: ExchangePolicy) -> HttpResponse:
-    record(
-        action="exchange_upload",
-        request=request,
-        actor=request.user,
-        role=services.role_on(request.user, business),
-        object=f"mailbox:{business.code}",
-        outcome="failure",
-        detail={
-            "reason": "too_large",
-            "limit_mb": policy.max_upload_mb,
-            "content_length": request.META.get("CONTENT_LENGTH"),
-        },
+    services.refuse_too_large(
+        actor=actor_of(request), business=business, policy=policy, content_length=request.META.get("CONTENT_LENGTH")
     )
     mark_recorded(request)
     return render(request, "exchange/too_large.html", {"business": business, "policy": policy}, status=413)
@@ -96,14 +87,8 @@ def _too_large(request: HttpRequest, business: Business, policy: ExchangePolicy)
 def _no_space(request: HttpRequest, business: Business, **detail: Any) -> HttpResponse:
     """507: the disk has less free space than the upload and the margin (found before the body was
     read), or it filled while the body arrived (``error``); nothing is kept either way."""
-    space.refuse_upload(
-        request=request,
-        actor=request.user,
-        role=services.role_on(request.user, business),
-        business=business.code,
-        via="web",
-        **detail,
-    )
+    actor = actor_of(request)
+    space.refuse_upload(actor=actor.as_role(role_on(actor, business)), business=business.code, via="web", **detail)
     mark_recorded(request)
     return render(request, "exchange/no_space.html", {"business": business}, status=507)
 
@@ -124,11 +109,10 @@ def upload_post(
     try:
         outcome = services.upload(
             data_kind=form.cleaned_data["data_kind"],
-            user=user_of(request),
+            actor=actor_of(request),
             received=received,
             confirm_duplicate=form.cleaned_data["confirm_duplicate"],
             confirm_warnings=form.cleaned_data["confirm_warnings"],
-            request=request,
         )
     except ExchangeError as exc:
         mark_recorded(request)
