@@ -23,7 +23,6 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from kokin.audit import checkpoints
-from kokin.audit.actor import COMMAND_ROLE as COMMAND_ROLE
 from kokin.audit.actor import Actor
 from kokin.audit.models import AuditEntry
 
@@ -57,43 +56,6 @@ def compute_mac(entry: AuditEntry, prev_mac: str) -> str:
     return hmac.new(settings.AUDIT_KEY, prev_mac.encode("ascii") + canonical(entry), hashlib.sha256).hexdigest()
 
 
-def hub_role(user: Any) -> str:
-    """Transitional: use :func:`kokin.accounts.actors.hub_role`."""
-    labels = [
-        label
-        for flag, label in (("is_system_admin", "システム管理者"), ("is_auditor", "監査者"))
-        if getattr(user, flag, False)
-    ]
-    return "・".join(labels) or "操作担当者"
-
-
-def command_actor() -> str:
-    """Transitional: use :meth:`Actor.command`."""
-    return Actor.command().name
-
-
-def _legacy_actor(request: HttpRequest | None, actor: Any, role: str) -> Actor:
-    """Transitional: the actor of a caller that still passes a request and a user or a name."""
-    from kokin.accounts.network import client_cert_fingerprint, client_ip
-
-    name = department = ""
-    user = actor if actor is not None else getattr(request, "user", None)
-    if user is not None and getattr(user, "is_authenticated", False):
-        name = user.username
-        dept = getattr(user, "department", None)
-        department = dept.name if dept is not None else ""
-    elif isinstance(actor, str):
-        name = actor
-    return Actor(
-        name=name,
-        role=role,
-        department=department,
-        client_ip=client_ip(request) if request is not None else "",
-        cert_fingerprint=client_cert_fingerprint(request) if request is not None else "",
-        user=user if name and user is not None and not isinstance(user, str) else None,
-    )
-
-
 def _lock_chain() -> None:
     """Hold the chain until this transaction ends, so the head read next stays the head.
 
@@ -110,9 +72,8 @@ def _lock_chain() -> None:
 def record(
     *,
     action: str,
-    actor: Actor | Any = None,
+    actor: Actor,
     role: str | None = None,
-    request: HttpRequest | None = None,
     object: str = "",  # the operation log's own word for the target
     sha256: str = "",
     outcome: str = "success",
@@ -123,8 +84,6 @@ def record(
     ``role`` replaces the actor's own (the actor's roles on the business acted on). ``outcome`` is one
     of :data:`OUTCOMES`.
     """
-    if not isinstance(actor, Actor):
-        actor = _legacy_actor(request, actor, role or "")
     who = {
         "actor": actor.name[:150],
         "role": (actor.role if role is None else role)[:100],
