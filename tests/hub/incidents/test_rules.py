@@ -1,12 +1,15 @@
-"""The detection rules' arithmetic (pure, with property tests) and their settings file."""
+"""The detection rules' arithmetic (pure, with property tests) and their settings: the TOML file, and the
+system check that stops the hub on a wrong value (kokin.E101–E103)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core import checks
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -118,3 +121,30 @@ def test_a_wrong_setting_is_named_and_keeps_its_default(data: dict[str, Any], pr
     assert (problems[0].id, problem[1] in problems[0].where, problem[2] in problems[0].ja) == (problem[0], True, True)
     assert problems[0].en  # and in English
     assert found.login_defender.threshold == 15 and found.mass_download.factor == 3.0
+
+
+def _check_messages() -> list[tuple[str, str]]:
+    return [(m.id or "", m.msg) for m in checks.run_checks(tags=["kokin"]) if (m.id or "").startswith("kokin.E10")]
+
+
+def test_the_check_stops_the_hub_on_a_wrong_threshold(settings: Any, tmp_path: Path) -> None:
+    rules_file = tmp_path / "rules.toml"
+    rules_file.write_text("[login_defender]\nthreshold = -1\n", encoding="utf-8")
+    settings.INCIDENT_RULES = str(rules_file)
+    [(check_id, message)] = _check_messages()
+    assert check_id == "kokin.E103"
+    assert message.startswith(f"KOKIN_INCIDENT_RULES: {rules_file}[login_defender] threshold: -1 は範囲外です")
+    assert "-1 must be at least 1" in message
+    rules_file.write_text("[login_defender]\nthreshold = 12\n", encoding="utf-8")
+    assert _check_messages() == []  # the edited file is read again
+
+
+def test_the_check_names_a_missing_or_broken_file(settings: Any, tmp_path: Path) -> None:
+    settings.INCIDENT_RULES = str(tmp_path / "missing.toml")
+    assert [i for i, _ in _check_messages()] == ["kokin.E101"]
+    (tmp_path / "broken.toml").write_text("[login_defender\n", encoding="utf-8")
+    settings.INCIDENT_RULES = str(tmp_path / "broken.toml")
+    [(check_id, message)] = _check_messages()
+    assert check_id == "kokin.E101" and "TOML として読めません" in message and "is not valid TOML" in message
+    settings.INCIDENT_RULES = ""
+    assert _check_messages() == []
