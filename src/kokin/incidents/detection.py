@@ -24,7 +24,7 @@ from kokin.audit.services import record
 from kokin.incidents import configured
 from kokin.incidents.models import DefenderBan, DefenderEvent, DownloadEvent, Incident, Severity
 from kokin.incidents.rules import DefenderRule, LoginEvent, usual_level, window_score
-from kokin.incidents.services import raise_incident
+from kokin.incidents.services import lock, raise_incident
 
 #: the how-many-th ban from which a key's incident is 高 instead of 中
 HIGH_FROM_BAN = 3
@@ -55,6 +55,7 @@ def login_event(
     now = at or timezone.now()
     started = []
     with transaction.atomic():
+        lock()
         for key in _keys(kind, account, address):
             if DefenderBan.objects.filter(key=key, started_at__lte=now, until__gt=now).exists():
                 continue  # refused by the caller while the ban lasts, and not scored (as SFTPGo does)
@@ -113,6 +114,7 @@ def download_event(
     ref = {"id": file} if isinstance(file, str) else dict(file)
     window_start = now - dt.timedelta(minutes=rule.window_minutes)
     with transaction.atomic():
+        lock()
         DownloadEvent.objects.filter(business=business, at__lt=now - dt.timedelta(days=rule.baseline_days)).delete()
         DownloadEvent.objects.create(
             business=business,

@@ -53,7 +53,7 @@ class Incident(models.Model):
     closed_at = models.DateTimeField("完了日時", null=True, blank=True)
     mail_status = models.CharField("通知メール", max_length=10, choices=MailStatus.choices, default=MailStatus.PENDING)
     mail_error = models.TextField("通知メールの誤り", blank=True)
-    mail_attempts = models.PositiveSmallIntegerField("通知メールの送信回数", default=0)
+    mail_attempts = models.PositiveIntegerField("通知メールの送信回数", default=0)
     mail_sent_at = models.DateTimeField("通知メールの送信日時", null=True, blank=True)
 
     class Meta:

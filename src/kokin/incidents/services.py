@@ -31,13 +31,14 @@ NEXT = {State.DETECTED: State.INVESTIGATING, State.INVESTIGATING: State.REPORTED
 SEVERITY_ORDER = list(Severity.values)
 #: evidence entries kept on one incident: the first and the newest, half each
 EVIDENCE_LIMIT = 1000
-#: the PostgreSQL advisory lock that serialises raising incidents (any fixed 64-bit number)
+#: the PostgreSQL advisory lock that serialises raising incidents and the rules' counts (any fixed 64-bit number)
 RAISE_LOCK = 0x6B6F6B696E_15
 
 
-def _lock() -> None:
-    """Hold the incidents until this transaction ends, so two raises of one event open one incident and
-    numbers follow one another (SQLite's transactions are IMMEDIATE: its write lock does this)."""
+def lock() -> None:
+    """Hold the incidents and the rules' counts until this transaction ends, so two raises of one event
+    open one incident, numbers follow one another and two failures at once cannot both start a ban
+    (SQLite's transactions are IMMEDIATE: its write lock does this)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [RAISE_LOCK])
@@ -87,7 +88,7 @@ def raise_incident(
     now = timezone.now()
     refs = _file_refs(files)
     with transaction.atomic():
-        _lock()
+        lock()
         since = now - dt.timedelta(hours=configured.rules().dedup_hours)
         found = (
             Incident.objects.filter(rule=rule, subject=subject, last_seen__gte=since)
@@ -115,7 +116,9 @@ def raise_incident(
         IncidentNote.objects.create(
             incident=incident, author=actor.name, role=actor.role, to_state=State.DETECTED, text=summary
         )
-        _log("incident_open", incident, actor, rule=rule, severity=severity, subject=subject, evidence=list(evidence))
+        _log(
+            "incident_open", incident, actor, rule=rule, severity=severity, subject=subject, evidence=incident.evidence
+        )
         transaction.on_commit(functools.partial(mail.notify_opened, incident.pk), robust=True)
     return incident
 
@@ -138,7 +141,7 @@ def _repeat(
     incident.businesses = sorted(set(incident.businesses) | set(businesses))
     incident.files = _merge_files(incident.files, refs)
     incident.save()
-    _log("incident_repeat", incident, actor, occurrences=incident.occurrences, evidence=list(evidence))
+    _log("incident_repeat", incident, actor, occurrences=incident.occurrences, evidence=merge_evidence([], evidence))
     return incident
 
 
