@@ -17,6 +17,7 @@ from kokin.banklink import commands as banklink_commands
 from kokin.demo import commands as demo_commands
 from kokin.exchange import commands as exchange_commands
 from kokin.formats import commands as formats_commands
+from kokin.incidents import commands as incidents_commands
 from kokin.serve import commands as serve_commands
 from kokin.vault import commands as vault_commands
 
@@ -46,6 +47,7 @@ main.add_command(exchange_commands.exchange)  # kokin exchange place / policy (k
 main.add_command(exchange_commands.retention)  # kokin retention run [--dry-run]
 main.add_command(bank_commands.bank)  # kokin bank agent / history / simulate (kokin.bank.commands)
 main.add_command(banklink_commands.banklink)  # kokin banklink account … (kokin.banklink.commands)
+main.add_command(incidents_commands.incidents)  # kokin incidents mail [--retry] (kokin.incidents.commands)
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ SAMPLES: dict[str, str] = {
     "file": "support.exchange.sample_file",  # a file from the bank, available
     "pending_file": "support.exchange.pending_file",  # a debit request awaiting approval
     "certificate": "support.exchange.sample_certificate",  # the deletion certificate of an erased file
+    "incident": "support.incidents.sample_incident",  # an incident about the business, with personal data
 }
 #: a route parameter ``pk:<app_label.model>`` is the primary key of that model's first row (the demo
 #: ward has one of each): the admin site's change pages
@@ -117,6 +118,17 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("api/files/<file_id>/original", "api", Action.DOWNLOAD_FILE, {"file_id": "file"}, method="POST"),
     Endpoint("api/files/<file_id>/csv", "api", Action.DOWNLOAD_FILE, {"file_id": "file"}, method="POST"),
     Endpoint("api/files/<file_id>/package", "api", Action.DOWNLOAD_FILE, {"file_id": "file"}, method="POST"),
+    # incidents (kokin.incidents, docs/incidents.md): the system administrator and the auditor see them, the
+    # administrator acts on them; a POST without its fields shows the page again (200) with the reasons
+    Endpoint("incidents/", "page", Action.VIEW_INCIDENTS),
+    *[
+        Endpoint(f"incidents/<int:number>/{tail}", "page", Action.VIEW_INCIDENTS, {"number": "incident"})
+        for tail in ("", "report/", "report.pdf", "report.txt")
+    ],
+    *[
+        Endpoint(f"incidents/<int:number>/{tail}", "page", Action.HANDLE_INCIDENTS, {"number": "incident"}, "POST")
+        for tail in ("advance/", "notes/", "report/")
+    ],
 ]
 
 

@@ -1,7 +1,7 @@
 """Who may do what: the one place where permission is decided (role × action).
 
 Business roles grant actions on that business only. The system administrator manages accounts and
-cannot read or download any file; the auditor reads the operation log only. An account flagged
+cannot read or download any file; the auditor reads the operation log (and both see the incidents). An account flagged
 system administrator or auditor gets no business action even if a role row exists for it (the model
 and the database refuse such rows; this is the last of three locks). A role takes effect only once a
 second person approved its grant request (:mod:`kokin.accounts.grants`): the business's 業務管理 or
@@ -32,6 +32,8 @@ class Action(StrEnum):
     ADMIN_ACCOUNTS = "admin_accounts"  # departments, businesses, accounts, factor resets
     READ_AUDIT = "read_audit"  # the operation log
     APPROVE_GRANTS = "approve_grants"  # decide grant requests: 業務管理 of that business, or a system admin
+    VIEW_INCIDENTS = "view_incidents"  # incidents and their report drafts (別紙3 第15条)
+    HANDLE_INCIDENTS = "handle_incidents"  # move an incident on, write its notes and report draft
 
 
 ACTION_LABELS = {
@@ -43,6 +45,8 @@ ACTION_LABELS = {
     Action.ADMIN_ACCOUNTS: "課・業務・利用者の管理、認証要素のリセット",
     Action.READ_AUDIT: "操作ログの閲覧・出力",
     Action.APPROVE_GRANTS: "役割付与の申請の承認・却下 (自分への付与・自分の申請は不可)",
+    Action.VIEW_INCIDENTS: "インシデントと漏えい等報告の案の閲覧",
+    Action.HANDLE_INCIDENTS: "インシデントの状態の変更・経過の記入・漏えい等報告の案の編集",
 }
 
 ROLE_ACTIONS: dict[str, frozenset[Action]] = {
@@ -51,8 +55,10 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
     Role.UPLOAD: frozenset({Action.VIEW_FILES, Action.UPLOAD_FILE}),
     Role.APPROVE: frozenset({Action.VIEW_FILES, Action.APPROVE_FILE}),
     Role.MANAGE: frozenset({Action.MANAGE_OPERATORS, Action.APPROVE_GRANTS}),
-    "system_admin": frozenset({Action.ADMIN_ACCOUNTS, Action.APPROVE_GRANTS}),
-    "auditor": frozenset({Action.READ_AUDIT}),
+    "system_admin": frozenset(
+        {Action.ADMIN_ACCOUNTS, Action.APPROVE_GRANTS, Action.VIEW_INCIDENTS, Action.HANDLE_INCIDENTS}
+    ),
+    "auditor": frozenset({Action.READ_AUDIT, Action.VIEW_INCIDENTS}),
 }
 BUSINESS_ACTIONS = frozenset(
     {Action.VIEW_FILES, Action.DOWNLOAD_FILE, Action.UPLOAD_FILE, Action.APPROVE_FILE, Action.MANAGE_OPERATORS}
@@ -81,6 +87,10 @@ def can(user: User, action: Action, business: Business | None = None) -> bool:
         return bool(user.is_system_admin)
     if action == Action.READ_AUDIT:
         return bool(user.is_auditor)
+    if action == Action.VIEW_INCIDENTS:
+        return bool(user.is_system_admin or user.is_auditor)
+    if action == Action.HANDLE_INCIDENTS:
+        return bool(user.is_system_admin)
     return False
 
 

@@ -1,9 +1,4 @@
-"""消去証明書 (deletion certificate) as a PDF in Japanese, with the font embedded.
-
-The font is Noto Sans JP (SIL Open Font License 1.1) from the ``pylopdf-fonts-jp`` package; fpdf2
-embeds the subset of glyphs used (a ``FontFile3`` stream), so the certificate reads the same on any
-machine, with no font installed.
-"""
+"""消去証明書 (deletion certificate) as a PDF in Japanese, with the font embedded (:mod:`kokin.pdf`)."""
 
 from __future__ import annotations
 
@@ -13,8 +8,8 @@ from django.utils import timezone
 
 from kokin.exchange.models import DeletionCertificate
 from kokin.formats.dates import wareki_text
+from kokin.pdf import FONT, japanese_pdf
 
-FONT = "NotoSansJP"
 METHOD = (
     "暗号消去 (crypto-shredding): ファイルごとのデータ鍵 (AES-256-GCM) を破棄し、その後、暗号化された本体を"
     "削除しました。データ鍵がないため、残った複製 (バックアップ等) からも内容を復元できません。"
@@ -32,16 +27,7 @@ def when(value: dt.datetime | None) -> str:
 
 def render(cert: DeletionCertificate) -> bytes:
     """The certificate's PDF (A4, one page)."""
-    # imported here: fpdf and the font package weigh ~35 MiB in every worker that never renders a PDF
-    import pylopdf_fonts_jp
-    from fpdf import FPDF
-
-    pdf = FPDF(format="A4")
-    pdf.set_creator("kokin 公金収納ネットワークサービス")
-    pdf.set_title(f"消去証明書 {cert.number}")
-    pdf.set_creation_date(cert.issued_at)
-    pdf.set_margins(20, 20, 20)
-    pdf.add_font(FONT, "", str(pylopdf_fonts_jp.sans_path()))
+    pdf = japanese_pdf(title=f"消去証明書 {cert.number}", created=cert.issued_at)
     pdf.add_page()
     pdf.set_font(FONT, size=20)
     pdf.cell(0, 14, "消去証明書", align="C", new_x="LMARGIN", new_y="NEXT")

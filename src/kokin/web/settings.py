@@ -27,6 +27,7 @@ KOKIN_DISK_WARN_MB    free space below which the administrator and auditor are w
 KOKIN_SQLITE_TIMEOUT  seconds a SQLite write waits for another one's lock (default 5)
 KOKIN_WEBAUTHN_RP_ID, KOKIN_WEBAUTHN_ORIGIN  the passkeys' relying party and the hub's public origin
 KOKIN_LOG_LEVEL       DEBUG, INFO, WARNING (default), ERROR or CRITICAL
+KOKIN_INCIDENT_RULES  a TOML file of the detection rules' settings (default: none, the built-in values)
 
 An empty variable counts as unset. Every value is checked at start (Django's system checks,
 :mod:`kokin.web.checks`): ``kokin hub serve``, ``kokin demo`` and ``kokin manage check`` stop on a
@@ -92,6 +93,7 @@ INSTALLED_APPS = [
     "kokin.vault",
     "kokin.exchange",
     "kokin.banklink",
+    "kokin.incidents",
     "kokin.web",
 ]
 
@@ -257,6 +259,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
 # free is refused before its body is read
 DISK_MARGIN_MB = _env.integer("KOKIN_DISK_MARGIN_MB", 64)
 DISK_WARN_MB = _env.integer("KOKIN_DISK_WARN_MB", 0)
+# the detection rules' settings (kokin.incidents.config, docs/incidents.md); checked at start (kokin.E101-E103)
+INCIDENT_RULES = _env.text("KOKIN_INCIDENT_RULES", "")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -9,6 +9,7 @@ urlpatterns = [
     path("accounts/", include("kokin.accounts.urls")),
     path("audit/", include("kokin.audit.urls")),
     path("files/", include("kokin.exchange.urls")),
+    path("incidents/", include("kokin.incidents.urls")),  # 事故・インシデント (docs/incidents.md)
     path("manage/", admin_site.urls),  # system administrators only; no file or log model
     path("api/", api.urls),
     path("banklink/", include("kokin.banklink.urls")),  # the bank link (docs/banklink.md)

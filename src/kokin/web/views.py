@@ -13,6 +13,7 @@ from kokin.accounts.models import RoleAssignment
 from kokin.accounts.permissions import Action, can
 from kokin.exchange import space
 from kokin.exchange.selectors import new_inbound_for
+from kokin.incidents.selectors import incidents
 
 
 @login_required
@@ -34,6 +35,8 @@ def home(request: HttpRequest) -> HttpResponse:
         # the hub's storage: the people who look after the hub see a shortage first
         "storage": space.warning() if (request.user.is_system_admin or request.user.is_auditor) else None,  # type: ignore[union-attr]
     }
+    if can(request.user, Action.VIEW_INCIDENTS):  # type: ignore[arg-type]
+        context["open_incidents"] = incidents(state="open").count()
     if context["may_approve_grants"]:
         context["pending_grants"] = grants.pending_for(request.user).count()  # type: ignore[arg-type]
     return render(request, "kokin/home.html", context)
