@@ -27,6 +27,10 @@ KOKIN_DISK_WARN_MB    free space below which the administrator and auditor are w
 KOKIN_SQLITE_TIMEOUT  seconds a SQLite write waits for another one's lock (default 5)
 KOKIN_WEBAUTHN_RP_ID, KOKIN_WEBAUTHN_ORIGIN  the passkeys' relying party and the hub's public origin
 KOKIN_LOG_LEVEL       DEBUG, INFO, WARNING (default), ERROR or CRITICAL
+KOKIN_CLAMD           ClamAV's daemon for the malware scan of every upload: unix:/path or tcp://host:port
+                      (unset: no scan — only for the demo without clamd; a deployment check warns)
+KOKIN_CLAMD_TIMEOUT   seconds to wait for clamd (default 60); no answer holds the upload, never passes it
+KOKIN_CLAMD_MAX_AGE_DAYS  signature database age that warns the administrator (default 3)
 
 An empty variable counts as unset. Every value is checked at start (Django's system checks,
 :mod:`kokin.web.checks`): ``kokin hub serve``, ``kokin demo`` and ``kokin manage check`` stop on a
@@ -257,6 +261,12 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
 # free is refused before its body is read
 DISK_MARGIN_MB = _env.integer("KOKIN_DISK_MARGIN_MB", 64)
 DISK_WARN_MB = _env.integer("KOKIN_DISK_WARN_MB", 0)
+# malware scan (kokin.scanning, docs/scanning.md): every upload is streamed to clamd while it is taken in;
+# a file that cannot be scanned is held (refused for now, to be sent again), never passed
+CLAMD = _env.text("KOKIN_CLAMD", "")
+CLAMD_TIMEOUT = _env.number("KOKIN_CLAMD_TIMEOUT", 60.0)
+CLAMD_MAX_AGE_DAYS = _env.integer("KOKIN_CLAMD_MAX_AGE_DAYS", 3)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
