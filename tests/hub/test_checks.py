@@ -92,6 +92,9 @@ CASES: list[tuple[dict[str, Any], str, str]] = [
     ({"AUDIT_CHECKPOINT_SYSLOG": "loghost:abc"}, "kokin.E006", "KOKIN_AUDIT_SYSLOG=loghost:abc: ソケットのパス"),
     ({"DEFAULT_FROM_EMAIL": "kokin"}, "kokin.E006", "KOKIN_EMAIL_FROM=kokin: メールアドレスではありません"),
     ({"EMAIL_HOST": "smtp://relay"}, "kokin.E006", "KOKIN_EMAIL_HOST=smtp://relay: ホスト名ではありません"),
+    ({"CLAMD": "localhost:3310"}, "kokin.E006", "KOKIN_CLAMD=localhost:3310: unix:/ソケットのパス か tcp://"),
+    ({"CLAMD": "unix:clamd.sock"}, "kokin.E006", "must be unix:/path/to/socket or tcp://host:port"),
+    ({"CLAMD_TIMEOUT": 0.0}, "kokin.E002", "KOKIN_CLAMD_TIMEOUT=0: 1 以上"),
     ({"WEBAUTHN_ORIGIN": "https://localhost:8443/"}, "kokin.E006", "an origin has no path (not even a trailing /)"),
     ({"WEBAUTHN_ORIGIN": "http://hub.example.jp"}, "kokin.E006", "must be https://host[:port]"),
     (
@@ -150,6 +153,7 @@ def test_good_values_pass(tmp_path: Path) -> None:
         "WEBAUTHN_RP_ID": "example.jp",
         "WEBAUTHN_ORIGIN": "https://hub.example.jp",
         "VAULT_BLOB_STORE": "database",
+        "CLAMD": "unix:/run/clamav/clamd.ctl",
         "VAULT_MASTER_KEY_PROVIDER": "file",
         "SECURE": True,
     }
@@ -175,10 +179,12 @@ def test_good_values_pass(tmp_path: Path) -> None:
             "kokin.W003",
             "KOKIN_WEBAUTHN_ORIGIN=https://hub.example.jp: このホストは KOKIN_ALLOWED_HOSTS にありません",
         ),
+        ({"CLAMD": ""}, "kokin.W004", "ウイルス検査が無効です"),
     ],
 )
 def test_deployment_warnings_only_with_deploy(overrides: dict[str, Any], check_id: str, message: str) -> None:
-    with override_settings(**{"EMAIL_BACKEND": SMTP, "SECURE": True, **overrides}):
+    scanning = {"CLAMD": "tcp://127.0.0.1:3310"}
+    with override_settings(**{"EMAIL_BACKEND": SMTP, "SECURE": True, **scanning, **overrides}):
         assert kokin_issues() == []
         ((found_id, found_message),) = kokin_issues(deploy=True)
     assert found_id == check_id and message in found_message

@@ -22,6 +22,8 @@ from kokin.banklink.http import Refusal
 from kokin.banklink.models import BankAccount, BankUpload, Outcome
 from kokin.exchange import services as exchange
 from kokin.exchange.checks import Checked
+from kokin.exchange.services import screening
+from kokin.scanning.clamd import ScanOutcome
 from kokin.vault import services as vault
 from kokin.vault.models import Blob
 
@@ -41,6 +43,8 @@ class SinglePatchUpload:
     blob: Blob
     #: what checking found while the bytes arrived (:mod:`kokin.exchange.intake`)
     checked: Checked
+    #: what the malware scan found while they arrived (None: scanning is off)
+    scanned: ScanOutcome | None = None
 
 
 def _claim_for_finishing(upload: BankUpload) -> bool:
@@ -94,7 +98,9 @@ def finish(
         return upload
     try:
         if whole is not None:
-            _place_assembled(account, actor, upload, whole.path, whole.sha256, whole.size, whole.blob, whole.checked)
+            _place_assembled(
+                account, actor, upload, whole.path, whole.sha256, whole.size, whole.blob, whole.checked, whole.scanned
+            )
         else:
             with plaintext_file() as (fh, path):
                 sha256, size = _assemble(upload, fh)
@@ -115,6 +121,7 @@ def _place_assembled(
     size: int,
     blob: Blob | None,
     checked: Checked | None = None,
+    scanned: ScanOutcome | None = None,
 ) -> None:
     if sha256 != upload.sha256 or size != upload.length:
         _restart(account, actor, upload, sha256)
@@ -124,7 +131,7 @@ def _place_assembled(
             "the SHA-256 of the whole file does not match the announced one; send it again from the start",
             headers={"Upload-Offset": "0"},
         )
-    received = exchange.Received(path=path, name=upload.filename, size=size, sha256=sha256)
+    received = exchange.Received(path=path, name=upload.filename, size=size, sha256=sha256, scanned=scanned)
     placed = exchange.place(
         data_kind=upload.data_kind,
         received=received,
@@ -133,6 +140,11 @@ def _place_assembled(
         blob=blob,
         checked=checked,
     )
+    if placed.held is not None:
+        # not scanned: held, not rejected — the upload stays complete and unfinished, so the agent's
+        # next attempt (or a status request) finishes it again and scans again
+        ja, en = screening.refusal(placed) or ("", "")
+        raise Refusal(503, ja, en, headers={"Retry-After": "60"})
     _close_upload(account, actor, upload, placed)
 
 
@@ -169,6 +181,9 @@ def _restart(account: BankAccount, actor: Actor, upload: BankUpload, actual: str
 def _rejection_reason(placed: exchange.Outcome) -> str:
     if placed.file is not None:
         return ""
+    refused = screening.refusal(placed)
+    if refused is not None:
+        return " / ".join(refused)[:500]
     if not placed.checked.ok:
         first = placed.checked.report.errors[:1]
         if first:

@@ -254,7 +254,9 @@ def write_part(
         upload, blob = _record_part(actor, upload, offset, taken.sealed, body.cut)
         if upload.offset != upload.length:
             return upload  # cut short: the temp file goes, the part stays and the upload resumes
-        whole = SinglePatchUpload(path=path, sha256=taken.sha256, size=taken.size, blob=blob, checked=taken.checked)
+        whole = SinglePatchUpload(
+            path=path, sha256=taken.sha256, size=taken.size, blob=blob, checked=taken.checked, scanned=taken.scanned
+        )
         return finish(account=account, actor=actor, upload=upload, whole=whole)
 
 

@@ -21,7 +21,9 @@ from typing import IO, Any, BinaryIO, cast
 from django.conf import settings
 from django.http import FileResponse
 
+from kokin.exchange.errors import Quarantined
 from kokin.exchange.models import ExchangeFile
+from kokin.exchange.states import State
 from kokin.formats import FORMATS
 from kokin.formats.cells import guard_row
 from kokin.vault.export import ExportPackage, export_zip
@@ -40,7 +42,10 @@ def _tmp() -> Path:
 
 
 def open_original(file: ExchangeFile) -> BlobReader:
-    """The file as received, decrypted while it is read (integrity checked to the last byte)."""
+    """The file as received, decrypted while it is read (integrity checked to the last byte); never a
+    quarantined one (every download, CSV and package reads through here)."""
+    if file.state == State.QUARANTINED:
+        raise Quarantined
     return open_blob(file.blob_id)
 
 

@@ -21,5 +21,15 @@ class IllegalTransition(ExchangeError):
         )
 
 
+class Quarantined(ExchangeError):
+    """The file is quarantined (malware was found): it is never handed out."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "このファイルはウイルスが検出されたため隔離されています。取得できません",
+            "the file is quarantined (malware was found) and cannot be downloaded",
+        )
+
+
 class Refused(ExchangeError):
     """An operation the rules of the exchange forbid (e.g. approving one's own upload)."""

@@ -23,6 +23,7 @@ from typing import Any, BinaryIO
 from kokin import malloc
 from kokin.accounts.models import DataKind
 from kokin.exchange.checks import Checked, check_stream
+from kokin.scanning.clamd import Scan, ScanOutcome
 from kokin.vault import services as vault
 
 #: pieces of the body (of uploads.CHUNK, 256 KiB) that may wait for the checking thread; the receiving
@@ -36,11 +37,13 @@ _END = b""
 
 class _Pipe(io.RawIOBase):
     """The checking thread's side of the queue: a readable stream of the pieces put in, each hashed
-    (SHA-256) as it is taken off the queue — on this thread, which has time to spare, rather than on
-    the receiving one."""
+    (SHA-256) and fed to the malware scan as it is taken off the queue — on this thread, which has time
+    to spare, rather than on the receiving one. Every piece passes here exactly once (:meth:`drain`
+    reads what the check left), so the scan sees the whole body."""
 
-    def __init__(self) -> None:
+    def __init__(self, scan: Scan | None = None) -> None:
         super().__init__()
+        self.scan = scan
         self.pieces: queue.Queue[bytes | BaseException] = queue.Queue(maxsize=QUEUE_PIECES)
         self.current = memoryview(b"")
         self.ended = False
@@ -60,6 +63,8 @@ class _Pipe(io.RawIOBase):
             self.ended = True
             return None
         self.digest.update(piece)
+        if self.scan is not None:
+            self.scan.feed(piece)
         self.size += len(piece)
         return piece
 
@@ -96,6 +101,8 @@ class Taken:
 
     sealed: vault.Sealed
     checked: Checked
+    #: what the malware scan found (None: scanning is off)
+    scanned: ScanOutcome | None = None
 
     @property
     def sha256(self) -> str:
@@ -120,10 +127,11 @@ class Intake:
         lead_business_days: int,
         plaintext: BinaryIO | None = None,
         expected_sha256: str | None = None,
+        scan: Scan | None = None,
     ) -> None:
         self.data_kind = data_kind
         self.plaintext = plaintext
-        self.pipe = _Pipe()
+        self.pipe = _Pipe(scan)
         self.result: Checked | None = None
         self.failure: BaseException | None = None
         self.sealer = vault.Sealer(expected_sha256=expected_sha256, hashed_by_caller=True)
@@ -183,10 +191,16 @@ class Intake:
             sealed = self.sealer.close(sha256=self.pipe.digest.hexdigest())
         except BaseException:
             self.sealer.abort()
+            self._close_scan()
             raise
         self.finished = True
         malloc.trim()  # glibc keeps a check's freed blocks: some 15 MB a worker would carry on
-        return Taken(sealed=sealed, checked=self.result)
+        scanned = self.pipe.scan.finish() if self.pipe.scan is not None else None
+        return Taken(sealed=sealed, checked=self.result, scanned=scanned)
+
+    def _close_scan(self) -> None:
+        if self.pipe.scan is not None:
+            self.pipe.scan.close()
 
     def abort(self) -> None:
         """Drop everything taken in so far (safe to call more than once, and after :meth:`close`
@@ -194,6 +208,7 @@ class Intake:
         if not self.finished:
             self._end(_Stopped())
             self.sealer.abort()
+            self._close_scan()
             malloc.trim()  # glibc keeps a check's freed blocks: some 15 MB a worker would carry on
 
     def _end(self, last: bytes | BaseException) -> None:

@@ -7,6 +7,8 @@
                                                               withdrawn → erased
     inbound (金融機関から): received → validated → available → downloaded → inspected → erased
     either:                received → rejected (nothing is stored)
+                           received → quarantined → erased (malware found: kept encrypted, never
+                           downloadable); a rescan after a signature update quarantines a waiting file
 
 Every state but ``erased`` and ``rejected`` may also go straight to ``erased`` when the retention
 limit (at the latest M days after receipt) is reached. ``approved → awaiting_approval`` is the
@@ -33,17 +35,19 @@ class State(models.TextChoices):
     DOWNLOADED = "downloaded", "取得済"
     INSPECTED = "inspected", "検収済"
     ERASED = "erased", "消去済"
+    QUARANTINED = "quarantined", "隔離 (ウイルス検出)"
 
 
 S = State
 TRANSITIONS: dict[State, frozenset[State]] = {
-    S.RECEIVED: frozenset({S.VALIDATED, S.REJECTED}),
+    S.RECEIVED: frozenset({S.VALIDATED, S.REJECTED, S.QUARANTINED}),
     S.VALIDATED: frozenset({S.AWAITING_APPROVAL, S.AVAILABLE}),
-    S.AWAITING_APPROVAL: frozenset({S.APPROVED, S.WITHDRAWN, S.ERASED}),
-    S.APPROVED: frozenset({S.COLLECTED, S.AWAITING_APPROVAL, S.WITHDRAWN, S.ERASED}),
+    S.AWAITING_APPROVAL: frozenset({S.APPROVED, S.WITHDRAWN, S.ERASED, S.QUARANTINED}),
+    S.APPROVED: frozenset({S.COLLECTED, S.AWAITING_APPROVAL, S.WITHDRAWN, S.ERASED, S.QUARANTINED}),
     S.COLLECTED: frozenset({S.ERASED}),
     S.WITHDRAWN: frozenset({S.ERASED}),
-    S.AVAILABLE: frozenset({S.DOWNLOADED, S.ERASED}),
+    S.AVAILABLE: frozenset({S.DOWNLOADED, S.ERASED, S.QUARANTINED}),
+    S.QUARANTINED: frozenset({S.ERASED}),
     S.DOWNLOADED: frozenset({S.INSPECTED, S.ERASED}),
     S.INSPECTED: frozenset({S.ERASED}),
     S.ERASED: frozenset(),

@@ -28,6 +28,7 @@ import socket
 import struct
 from dataclasses import dataclass
 from types import TracebackType
+from typing import Protocol
 
 from kokin.formats.errors import KokinError
 
@@ -189,3 +190,80 @@ class Version:
 
 def version(address: str, *, timeout: float) -> Version:
     return Version.parse(command(address, "VERSION", timeout=timeout))
+
+
+@dataclass(frozen=True)
+class ScanOutcome:
+    """What scanning one body came to: a verdict, or why there is none (``failure``)."""
+
+    verdict: Verdict | None
+    failure: NotScanned | None = None
+
+    @property
+    def clean(self) -> bool:
+        return self.verdict is not None and self.verdict.clean
+
+    @property
+    def infected(self) -> bool:
+        return self.verdict is not None and not self.verdict.clean
+
+    def as_detail(self) -> dict[str, str]:
+        """For the operation log: ``clean``, ``found`` with the signature, or ``not_scanned`` with why."""
+        if self.verdict is None:
+            return {"scan": "not_scanned", "scan_reason": self.failure.reason if self.failure else ""}
+        if self.verdict.clean:
+            return {"scan": "clean"}
+        return {"scan": "found", "signature": self.verdict.signature}
+
+
+class Scan:
+    """One body streamed to clamd that never raises while it is fed: a fault (no daemon, a timeout, a
+    limit) is kept and :meth:`finish` reports it as an outcome with no verdict, so the taking-in goes on
+    to its end and the caller decides (it holds the file)."""
+
+    def __init__(self, address: str, *, timeout: float) -> None:
+        self.failure: NotScanned | None = None
+        self._stream: StreamScan | None = None
+        try:
+            self._stream = StreamScan(address, timeout=timeout)
+        except NotScanned as exc:
+            self.failure = exc
+
+    def feed(self, data: bytes | memoryview) -> None:
+        if self._stream is None or self.failure is not None:
+            return
+        try:
+            self._stream.feed(data)
+        except NotScanned as exc:
+            self.failure = exc
+            self.close()
+
+    def finish(self) -> ScanOutcome:
+        if self._stream is not None and self.failure is None:
+            try:
+                return ScanOutcome(verdict=self._stream.verdict())
+            except NotScanned as exc:
+                self.failure = exc
+            finally:
+                self.close()
+        return ScanOutcome(verdict=None, failure=self.failure)
+
+    def close(self) -> None:
+        if self._stream is not None:
+            self._stream.close()
+            self._stream = None
+
+
+class Readable(Protocol):
+    def read(self, size: int, /) -> bytes: ...
+
+
+def scan_stream(stream: Readable, address: str, *, timeout: float) -> ScanOutcome:
+    """Scan what ``stream`` holds, read in :data:`CHUNK` pieces (a file on disk, a decrypting reader)."""
+    scan = Scan(address, timeout=timeout)
+    try:
+        while piece := stream.read(CHUNK):
+            scan.feed(piece)
+        return scan.finish()
+    finally:
+        scan.close()

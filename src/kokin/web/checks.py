@@ -16,6 +16,7 @@ kokin.E007  a master key in the environment that cannot be used
 kokin.W001  (deploy) a mail backend that delivers nothing: mail to operators would be lost
 kokin.W002  (deploy) ``KOKIN_SECURE=0``: cookies and redirects for plain HTTP
 kokin.W003  (deploy) the WebAuthn origin is not a host the hub answers to
+kokin.W004  (deploy) no malware scan (``KOKIN_CLAMD`` unset): uploads reach departments unscanned
 ==========  ===========================================================================================
 """
 
@@ -116,6 +117,8 @@ _RANGES = (
     _Range("KOKIN_DISK_MARGIN_MB", lambda s: s.DISK_MARGIN_MB, 0),
     _Range("KOKIN_DISK_WARN_MB", lambda s: s.DISK_WARN_MB, 0),
     _Range("KOKIN_SQLITE_TIMEOUT", _sqlite_timeout, 0),
+    _Range("KOKIN_CLAMD_TIMEOUT", lambda s: s.CLAMD_TIMEOUT, 1),
+    _Range("KOKIN_CLAMD_MAX_AGE_DAYS", lambda s: s.CLAMD_MAX_AGE_DAYS, 1),
 )
 
 
@@ -272,7 +275,21 @@ def _address_faults() -> Iterator[tuple[str, object, str, str]]:
         yield ("KOKIN_EMAIL_FROM", settings.DEFAULT_FROM_EMAIL, "メールアドレスではありません", "not a mail address")
     if not _HOST.match(settings.EMAIL_HOST) or settings.EMAIL_HOST == "*":
         yield ("KOKIN_EMAIL_HOST", settings.EMAIL_HOST, "ホスト名ではありません", "not a host name")
+    if settings.CLAMD and not _clamd_address_ok(settings.CLAMD):
+        yield (
+            "KOKIN_CLAMD",
+            settings.CLAMD,
+            "unix:/ソケットのパス か tcp://ホスト:ポート です",
+            "must be unix:/path/to/socket or tcp://host:port",
+        )
     yield from _webauthn_faults()
+
+
+def _clamd_address_ok(address: str) -> bool:
+    if address.startswith("unix:"):
+        return address[len("unix:") :].startswith("/")
+    host, _, port = address.removeprefix("tcp://").rpartition(":")
+    return bool(address.startswith("tcp://") and _HOST.match(host.strip("[]") or "-")) and port.isdigit()
 
 
 def _webauthn_faults() -> Iterator[tuple[str, object, str, str]]:
@@ -355,6 +372,16 @@ def deployment(**kwargs: Any) -> list[checks.CheckMessage]:
                 backend,
                 "メールは配信されません。登録リンクや到着の通知が利用者に届かず、リンクがログに残ります",
                 "mail is not delivered: enrolment links and notices to operators are lost, links end up in logs",
+            )
+        )
+    if not settings.CLAMD:
+        found.append(
+            _warning(
+                "kokin.W004",
+                "KOKIN_CLAMD",
+                "",
+                "ウイルス検査が無効です。アップロードされたファイルが検査されずに課へ届きます (別紙3 第6条3)",
+                "no malware scan: uploaded files reach the departments unscanned",
             )
         )
     if not settings.SECURE:

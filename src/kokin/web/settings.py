@@ -28,6 +28,10 @@ KOKIN_SQLITE_TIMEOUT  seconds a SQLite write waits for another one's lock (defau
 KOKIN_WEBAUTHN_RP_ID, KOKIN_WEBAUTHN_ORIGIN  the passkeys' relying party and the hub's public origin
 KOKIN_LOG_LEVEL       DEBUG, INFO, WARNING (default), ERROR or CRITICAL
 KOKIN_INCIDENT_RULES  a TOML file of the detection rules' settings (default: none, the built-in values)
+KOKIN_CLAMD           ClamAV's daemon for the malware scan of every upload: unix:/path or tcp://host:port
+                      (unset: no scan — only for the demo without clamd; a deployment check warns)
+KOKIN_CLAMD_TIMEOUT   seconds to wait for clamd (default 60); no answer holds the upload, never passes it
+KOKIN_CLAMD_MAX_AGE_DAYS  signature database age that warns the administrator (default 3)
 
 An empty variable counts as unset. Every value is checked at start (Django's system checks,
 :mod:`kokin.web.checks`): ``kokin hub serve``, ``kokin demo`` and ``kokin manage check`` stop on a
@@ -261,6 +265,12 @@ DISK_MARGIN_MB = _env.integer("KOKIN_DISK_MARGIN_MB", 64)
 DISK_WARN_MB = _env.integer("KOKIN_DISK_WARN_MB", 0)
 # the detection rules' settings (kokin.incidents.config, docs/incidents.md); checked at start (kokin.E101-E103)
 INCIDENT_RULES = _env.text("KOKIN_INCIDENT_RULES", "")
+# malware scan (kokin.exchange.malware, docs/exchange.md): every upload is streamed to clamd while it is taken in;
+# a file that cannot be scanned is held (refused for now, to be sent again), never passed
+CLAMD = _env.text("KOKIN_CLAMD", "")
+CLAMD_TIMEOUT = _env.number("KOKIN_CLAMD_TIMEOUT", 60.0)
+CLAMD_MAX_AGE_DAYS = _env.integer("KOKIN_CLAMD_MAX_AGE_DAYS", 3)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

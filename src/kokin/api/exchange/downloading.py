@@ -15,6 +15,7 @@ from kokin.api.exchange._common import ERRORS, OPERATION, FileId, file_for, rout
 from kokin.api.schemas import CsvQuery, Invalid, Message, PackageIn
 from kokin.audit.actor import Actor
 from kokin.exchange import downloads, services
+from kokin.exchange.errors import Quarantined
 from kokin.exchange.models import ExchangeFile
 from kokin.exchange.states import State
 from kokin.vault.errors import ExportError, VaultError
@@ -41,6 +42,8 @@ def _downloadable(request: HttpRequest, actor: Actor, file_id: str) -> ExchangeF
     file = file_for(request, actor, file_id, Action.DOWNLOAD_FILE)
     if file.state == State.ERASED:
         raise HttpError(410, "このファイルは消去済みです / the file has been erased")
+    if file.state == State.QUARANTINED:
+        raise HttpError(403, str(Quarantined()))
     return file
 
 

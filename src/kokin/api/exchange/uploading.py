@@ -21,6 +21,7 @@ from kokin.exchange import selectors, services, space, uploads
 from kokin.exchange.errors import ExchangeError
 from kokin.exchange.intake import Taken
 from kokin.exchange.models import ExchangePolicy
+from kokin.exchange.services import screening
 from kokin.formats.names import safe_name
 
 TRUE = {"1", "true", "on", "yes"}
@@ -203,6 +204,20 @@ def _send(actor: Actor, data_kind: DataKind, received: services.Received, fields
     if outcome.file is not None:
         return Status(201, file_out(outcome.file))
     report = outcome.checked.report
+    refused = screening.refusal(outcome)
+    if refused is not None:
+        status = 503 if outcome.held is not None else 422
+        return Status(
+            status,
+            Rejected(
+                detail=" / ".join(refused),
+                errors=report.error_count,
+                warnings=report.warning_count,
+                issues=[],
+                needs=[],
+                duplicates=[],
+            ),
+        )
     if outcome.rejected:
         return Status(
             422,

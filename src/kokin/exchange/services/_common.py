@@ -24,6 +24,7 @@ from kokin.exchange.errors import ExchangeError
 from kokin.exchange.intake import Taken
 from kokin.exchange.models import ExchangeFile, ExchangePolicy
 from kokin.exchange.states import State
+from kokin.scanning.clamd import ScanOutcome
 
 DENIED_JA = "この操作の権限がありません"
 DENIED_EN = "you are not allowed to do this"
@@ -40,6 +41,8 @@ class Received:
     size: int
     sha256: str
     taken: Taken | None = None
+    #: what the malware scan found while the file arrived, when it arrived some other way than ``taken``
+    scanned: ScanOutcome | None = None
 
     @classmethod
     def of(cls, taken: Taken, name: str, path: Path | None = None) -> Received:

@@ -11,7 +11,7 @@ from kokin.accounts.actors import role_on
 from kokin.accounts.permissions import Action
 from kokin.audit.actor import Actor
 from kokin.audit.services import record
-from kokin.exchange.errors import Refused
+from kokin.exchange.errors import Quarantined, Refused
 from kokin.exchange.models import ExchangeFile
 from kokin.exchange.services._common import changing, log_file, move, require, set_due
 from kokin.exchange.states import State
@@ -35,6 +35,8 @@ def record_download(
     with changing(file, log="exchange_download", actor=actor) as locked:
         if locked.state == State.ERASED:
             raise Refused("このファイルは消去済みです", "the file has been erased")
+        if locked.state == State.QUARANTINED:
+            raise Quarantined
         now = timezone.now()
         if locked.state == State.AVAILABLE:
             move(locked, State.DOWNLOADED, by=user.username, at=now)

@@ -12,6 +12,7 @@ from kokin.accounts.models import DataKind
 from kokin.exchange.models import ExchangeFile
 from kokin.exchange.services._common import Received
 from kokin.exchange.services.notify import notify_arrival
+from kokin.exchange.states import State
 from kokin.vault import services as vault
 from kokin.vault.models import Blob
 
@@ -41,7 +42,7 @@ def keep(
             file = new_file(blob)
             file.save()
             log(file)
-            if file.direction == DataKind.Direction.INBOUND:
+            if file.direction == DataKind.Direction.INBOUND and file.state == State.AVAILABLE:
                 transaction.on_commit(lambda: notify_arrival(file=file), robust=True)
     except BaseException:
         if sealed is not None:

@@ -20,14 +20,16 @@ from kokin.accounts.models import Business, DataKind, User
 from kokin.accounts.permissions import Action
 from kokin.audit.actor import Actor
 from kokin.audit.services import record
-from kokin.exchange import selectors
+from kokin.exchange import malware, selectors
 from kokin.exchange.checks import Checked, check_file, debit_date_of
 from kokin.exchange.errors import Refused
 from kokin.exchange.intake import Intake
 from kokin.exchange.models import ExchangeFile, ExchangePolicy
+from kokin.exchange.services import screening
 from kokin.exchange.services._common import Received, move, require, set_due
 from kokin.exchange.services.keeping import keep
 from kokin.exchange.states import State
+from kokin.scanning.clamd import NotScanned
 from kokin.vault.models import Blob
 
 #: how many warnings are kept on the file row (all are counted)
@@ -47,6 +49,7 @@ def intake_for(
         today=timezone.localdate(),
         lead_business_days=policy.lead_business_days,
         plaintext=plaintext,
+        scan=malware.new_scan(),
     )
 
 
@@ -78,6 +81,10 @@ class Outcome:
     duplicates: list[ExchangeFile] = field(default_factory=list)
     #: confirmations that were needed and not given: "duplicate", "warnings"
     needs: list[str] = field(default_factory=list)
+    #: the file could not be scanned for malware: held (not kept), to be sent again
+    held: NotScanned | None = None
+    #: malware was found: the file kept in quarantine (never downloadable)
+    quarantined: ExchangeFile | None = None
 
     @property
     def stored(self) -> bool:
@@ -226,6 +233,7 @@ def _check_and_keep(
     arrived = timezone.now()
     today = timezone.localdate()
     checked = _checked(received, data_kind, checked, today=today)
+    scan = screening.scanned(received, blob)
     if require_request and checked.ok and checked.format == "zengin-debit":
         _match_request(checked, received)
     outcome = Outcome(checked)
@@ -248,6 +256,22 @@ def _check_and_keep(
         entry(where, received.sha256, "failure", reason=reason, **extra)
         return outcome
 
+    detail.update(malware.log_detail(scan))
+    if scan is not None:
+        if scan.failure is not None:
+            outcome.held = scan.failure
+            return refused("not_scanned")
+        if scan.infected:
+            assert scan.verdict is not None
+            checked.summary["malware"] = scan.verdict.signature
+            new_file = partial(_new_file, data_kind=data_kind, actor=actor, received=received, checked=checked)
+            outcome.quarantined = keep(
+                received,
+                blob=blob,
+                new_file=partial(new_file, at=arrived, quarantined=True),
+                log=lambda file: entry(f"file:{file.id}", file.sha256, "denied", reason="malware", mailbox=where),
+            )
+            return outcome
     if not checked.ok:
         first = [{"record": i.record, "field": i.field, "code": i.code} for i in checked.report.errors[:20]]
         return refused("invalid", detected=checked.detected, first=first)
@@ -311,7 +335,14 @@ def _match_request(checked: Checked, received: Received) -> None:
 
 
 def _new_file(
-    blob: Blob, *, data_kind: DataKind, actor: Actor, received: Received, checked: Checked, at: dt.datetime
+    blob: Blob,
+    *,
+    data_kind: DataKind,
+    actor: Actor,
+    received: Received,
+    checked: Checked,
+    at: dt.datetime,
+    quarantined: bool = False,
 ) -> ExchangeFile:
     summary = checked.summary
     who = actor.name
@@ -339,6 +370,10 @@ def _new_file(
     )
     file.note(State.RECEIVED, at, who)
     now = timezone.now()
+    if quarantined:
+        move(file, State.QUARANTINED, by="kokin", at=now)
+        set_due(file)
+        return file
     move(file, State.VALIDATED, by="kokin", at=now, errors=0, warnings=checked.report.warning_count)
     outbound = data_kind.direction == DataKind.Direction.OUTBOUND
     move(file, State.AWAITING_APPROVAL if outbound else State.AVAILABLE, by="kokin", at=now)

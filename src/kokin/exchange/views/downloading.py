@@ -49,6 +49,8 @@ def download(request: HttpRequest, file_id: UUID) -> HttpResponseBase:
     file = selectors.file_for(user, file_id, Action.DOWNLOAD_FILE)
     if file.state == State.ERASED:
         return render(request, "exchange/gone.html", {"what": "このファイル", "file": file}, status=410)
+    if file.state == State.QUARANTINED:
+        return render(request, "exchange/quarantined.html", {"file": file}, status=403)
     csv_form, package_form, status = CsvForm(), PackageForm(), 200
     if request.method == "POST":
         what = request.POST.get("as", "")

@@ -22,6 +22,7 @@ from kokin.exchange.checks import Checked
 from kokin.exchange.errors import ExchangeError
 from kokin.exchange.forms import UploadForm
 from kokin.exchange.models import ExchangePolicy
+from kokin.exchange.services import screening
 from kokin.exchange.views._common import user_of
 from kokin.formats.names import safe_name
 
@@ -119,6 +120,11 @@ def upload_post(
         form.add_error(None, exc.message_ja)
         return render(request, "exchange/upload.html", _upload_context(business, form), status=409)
     mark_recorded(request)
+    refused = screening.refusal(outcome)
+    if refused is not None:
+        form.add_error(None, refused[0])
+        status = 503 if outcome.held is not None else 422
+        return render(request, "exchange/upload.html", _upload_context(business, form), status=status)
     if outcome.file is not None:
         messages.success(request, f"「{received.name}」を受け付けました。承認担当者の承認を待っています。")
         return redirect("exchange:detail", outcome.file.id)

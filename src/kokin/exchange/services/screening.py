@@ -1,0 +1,63 @@
+"""What the malware scan found on a received file, however it arrived (:mod:`kokin.exchange.malware`):
+scanned while it arrived (the intake, or a bank upload in one piece), or now, from its plaintext on disk
+or its encrypted blob. With scanning on, a file that has no clean verdict is never placed."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+
+from kokin.exchange import malware
+from kokin.exchange.services._common import Received
+
+if TYPE_CHECKING:
+    from kokin.exchange.services.receiving import Outcome
+from kokin.scanning.clamd import NotScanned, ScanOutcome, scan_stream
+from kokin.vault import services as vault
+from kokin.vault.models import Blob
+
+
+def scanned(received: Received, blob: Blob | None) -> ScanOutcome | None:
+    """The scan's outcome for ``received`` (``blob``: its body already in the vault), or None when
+    scanning is off."""
+    if not malware.enabled():
+        return None
+    if received.taken is not None and received.taken.scanned is not None:
+        return received.taken.scanned
+    if received.scanned is not None:
+        return received.scanned
+    if received.path is not None:
+        return malware.scan_path(received.path)
+    if blob is not None:
+        with vault.open_blob(blob) as reader:
+            return scan_stream(reader, settings.CLAMD, timeout=settings.CLAMD_TIMEOUT)
+    return ScanOutcome(verdict=None, failure=NotScanned("reply", "検査する本体がありません", "no body to scan"))
+
+
+def refusal(outcome: Outcome) -> tuple[str, str] | None:
+    """Why the scan kept ``outcome``'s file out, in Japanese and English, or None."""
+    if outcome.held is not None:
+        return HELD_JA, HELD_EN
+    if outcome.quarantined is not None:
+        signature = outcome.quarantined.summary.get("malware", "")
+        return QUARANTINED_JA.format(signature=signature), QUARANTINED_EN.format(signature=signature)
+    return None
+
+
+HELD_JA = (
+    "ウイルス検査ができなかったため、ファイルを受け付けていません (保留)。何も保存していません。"
+    "しばらくしてから送り直してください。続く場合はシステム管理者に連絡してください"
+)
+HELD_EN = (
+    "the file could not be scanned for malware, so it was not accepted (held); nothing was kept. "
+    "Send it again later; if this goes on, tell the system administrator"
+)
+QUARANTINED_JA = (
+    "ウイルスが検出されたため、ファイルを受け付けていません。ファイルは隔離され (暗号化したまま保管、"
+    "取得不可)、システム管理者と監査者に通知されました。検出名: {signature}"
+)
+QUARANTINED_EN = (
+    "malware was found, so the file was not accepted; it is quarantined (kept encrypted, never "
+    "downloadable) and the system administrator and auditor were told. Signature: {signature}"
+)
