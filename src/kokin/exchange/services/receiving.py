@@ -19,6 +19,7 @@ from kokin.accounts.actors import role_on
 from kokin.accounts.models import Business, DataKind, User
 from kokin.accounts.permissions import Action
 from kokin.audit.actor import Actor
+from kokin.audit.models import AuditEntry
 from kokin.audit.services import record
 from kokin.exchange import malware, selectors
 from kokin.exchange.checks import Checked, check_file, debit_date_of
@@ -247,8 +248,10 @@ def _check_and_keep(
         "warnings": checked.report.warning_count,
     }
 
-    def entry(obj: str, sha256: str, result: str = "success", **more: Any) -> None:
-        record(action=log, actor=actor, role=role, object=obj, sha256=sha256, outcome=result, detail=detail | more)
+    def entry(obj: str, sha256: str, result: str = "success", **more: Any) -> AuditEntry:
+        return record(
+            action=log, actor=actor, role=role, object=obj, sha256=sha256, outcome=result, detail=detail | more
+        )
 
     def refused(reason: str, **extra: Any) -> Outcome:
         if taken is not None:
@@ -265,12 +268,16 @@ def _check_and_keep(
             assert scan.verdict is not None
             checked.summary["malware"] = scan.verdict.signature
             new_file = partial(_new_file, data_kind=data_kind, actor=actor, received=received, checked=checked)
+            found: list[AuditEntry] = []
             outcome.quarantined = keep(
                 received,
                 blob=blob,
                 new_file=partial(new_file, at=arrived, quarantined=True),
-                log=lambda file: entry(f"file:{file.id}", file.sha256, "denied", reason="malware", mailbox=where),
+                log=lambda file: found.append(
+                    entry(f"file:{file.id}", file.sha256, "denied", reason="malware", mailbox=where)
+                ),
             )
+            screening.open_incident(outcome.quarantined, scan.verdict.signature, actor=actor, evidence=found)
             return outcome
     if not checked.ok:
         first = [{"record": i.record, "field": i.field, "code": i.code} for i in checked.report.errors[:20]]

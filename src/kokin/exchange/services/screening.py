@@ -8,8 +8,13 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 
+from kokin.audit.actor import Actor
+from kokin.audit.models import AuditEntry
 from kokin.exchange import malware
+from kokin.exchange.models import ExchangeFile
 from kokin.exchange.services._common import Received
+from kokin.incidents.models import Severity
+from kokin.incidents.services import raise_incident
 
 if TYPE_CHECKING:
     from kokin.exchange.services.receiving import Outcome
@@ -33,6 +38,27 @@ def scanned(received: Received, blob: Blob | None) -> ScanOutcome | None:
         with vault.open_blob(blob) as reader:
             return scan_stream(reader, settings.CLAMD, timeout=settings.CLAMD_TIMEOUT)
     return ScanOutcome(verdict=None, failure=NotScanned("reply", "検査する本体がありません", "no body to scan"))
+
+
+def open_incident(file: ExchangeFile, signature: str, *, actor: Actor, evidence: list[AuditEntry]) -> None:
+    """A malware finding is an incident (別紙3 第15条): opened at once, shown to the administrator and
+    the auditor and mailed to them; the quarantined file and the log entry are its evidence."""
+    kind = file.data_kind
+    raise_incident(
+        rule="malware",
+        severity=Severity.HIGH,
+        subject=f"file:{file.id}",
+        title=f"ウイルス検出: {signature}",
+        summary=(
+            f"{kind.business.name} の「{kind.label}」に {actor.name} が送ったファイル「{file.original_name}」"
+            f"(SHA-256 {file.sha256}) からウイルス「{signature}」が検出され、隔離しました (取得不可)。"
+        ),
+        evidence=[e.seq for e in evidence],
+        personal_data=True,
+        businesses=[kind.business.code],
+        files=[{"id": str(file.id), "data_kind": kind.label, "records": file.total_count}],
+        actor=Actor.system(),
+    )
 
 
 def refusal(outcome: Outcome) -> tuple[str, str] | None:
