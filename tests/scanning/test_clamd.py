@@ -13,7 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kokin.scanning.clamd import CHUNK, NotScanned, StreamScan, Verdict, parse_reply, version
-from support.clamd import EICAR, EICAR_SIGNATURE, TEST_SIGNATURE, TEST_STRING, Clamd, running_clamd
+from kokin.scanning.daemon import EICAR, EICAR_SIGNATURE, TEST_SIGNATURE, TEST_STRING
+from support.clamd import Clamd, running_clamd
 
 
 @pytest.fixture(scope="module")

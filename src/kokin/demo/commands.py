@@ -3,9 +3,21 @@ the bank simulator under one supervisor."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import click
 
+from kokin.serve import supervisor
 from kokin.serve.commands import prepare_hub
+
+BANNER_OFF = """
+!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!
+!!  ウイルス検査は無効です: clamd (Debian の clamav-daemon) がありません。アップロードされた
+!!  ファイルは検査されずに課へ届きます。デモ専用の状態です (ホーム画面にも表示)。
+!!  MALWARE SCANNING IS OFF: no clamd here (apt-get install clamav-daemon). Demo only.
+!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!
+"""
 
 
 @click.command()
@@ -47,20 +59,22 @@ def demo(host: str, port: int, reset_logins: bool, no_serve: bool, hub_only: boo
     if no_serve:
         return
     if hub_only:
+        if not os.environ.get("KOKIN_CLAMD"):
+            click.echo(BANNER_OFF)
         from kokin.serve.server import serve
 
         serve(host, port)
         return
-    from kokin.serve import supervisor
-
     side = bankside.bank_side(home() / "bank", hub_url=f"https://{host}:{port}", ca_cert=files.ca_cert)
     logs = home() / "logs"
     click.echo(f"金融機関側 / bank side: {side.agent_config.parent}  (spool {side.spool})")
     click.echo(f"ログ / logs: {logs / 'demo.log'}  (アクセスログ / access log: {logs / 'access.log'})")
     click.echo("停止は Ctrl-C / Ctrl-C stops the hub, the agent and the simulator")
     kokin = supervisor.kokin_command()
+    scanner = malware_scan(home() / "clamav", home() / "demo")
     code = supervisor.run(
         [
+            *scanner,
             supervisor.Service(
                 "hub",
                 [kokin, "hub", "serve", "--host", host, "--port", str(port), "--access-log", str(logs / "access.log")],
@@ -75,3 +89,28 @@ def demo(host: str, port: int, reset_logins: bool, no_serve: bool, hub_only: boo
         log_file=logs / "demo.log",
     )
     raise SystemExit(code)
+
+
+def malware_scan(folder: Path, samples: Path) -> list[supervisor.Service]:
+    """The demo's own clamd when this machine has one (its socket becomes ``KOKIN_CLAMD`` for the hub),
+    with the test signatures and the official databases if freshclam put any here; a sample file that
+    the scan finds (``malware-test.dat``). Without clamd: a loud banner, and no scan."""
+    from kokin.scanning import daemon
+
+    if os.environ.get("KOKIN_CLAMD"):
+        click.echo(f"ウイルス検査 / malware scan: {os.environ['KOKIN_CLAMD']}")
+        return []
+    binary = daemon.clamd_binary()
+    if binary is None:
+        click.echo(BANNER_OFF)
+        return []
+    daemon.write_database(folder / "db")
+    official = daemon.link_official(folder / "db")
+    config = daemon.write_config(folder)
+    os.environ["KOKIN_CLAMD"] = daemon.socket_address(folder)
+    sample = samples / "malware-test.dat"
+    sample.write_bytes(b"this file carries the demo's test signature: " + daemon.TEST_STRING + b"\r\n")
+    databases = "テスト用シグネチャ" + (f" + 公式データベース {official} 件" if official else "")
+    click.echo(f"ウイルス検査 / malware scan: clamd ({folder}, {databases})")
+    click.echo(f"  試験用の検出ファイル / a file the scan finds: {sample}")
+    return [supervisor.Service("clamd", [binary, "-c", str(config)])]

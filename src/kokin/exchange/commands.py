@@ -119,6 +119,27 @@ def policy(
         click.echo(f"  {field.verbose_name}: {getattr(current, name)}")  # type: ignore[union-attr]
 
 
+@exchange.command("rescan")
+def rescan() -> None:
+    """Scan every waiting file again for malware (after a signature update); a finding is quarantined
+    and opens an incident. Exit 1 when something was found or could not be scanned."""
+    django_setup()
+    from kokin.audit.actor import Actor
+    from kokin.exchange import malware
+    from kokin.exchange.services import screening
+
+    if not malware.enabled():
+        raise click.ClickException("KOKIN_CLAMD が設定されていません / KOKIN_CLAMD is not set: nothing can be scanned")
+    count, found, unscanned = screening.rescan(actor=Actor.command())
+    click.echo(f"再検査 {count} 件 / rescanned {count} file(s)")
+    for file in found:
+        click.echo(f"  隔離 / quarantined: {file.id} {file.original_name} ({file.summary.get('malware', '')})")
+    for file in unscanned:
+        click.echo(f"  検査できず / not scanned: {file.id} {file.original_name}")
+    if found or unscanned:
+        raise SystemExit(1)
+
+
 @click.group()
 def retention() -> None:
     """Retention (保存期間): erase files whose time is up, with deletion certificates."""

@@ -11,7 +11,7 @@ from django.utils import timezone
 from kokin.accounts import grants
 from kokin.accounts.models import RoleAssignment
 from kokin.accounts.permissions import Action, can
-from kokin.exchange import space
+from kokin.exchange import malware, space
 from kokin.exchange.selectors import new_inbound_for
 from kokin.incidents.selectors import incidents
 
@@ -34,6 +34,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "may_approve_grants": can(request.user, Action.APPROVE_GRANTS),  # type: ignore[arg-type]
         # the hub's storage: the people who look after the hub see a shortage first
         "storage": space.warning() if (request.user.is_system_admin or request.user.is_auditor) else None,  # type: ignore[union-attr]
+        # the malware scan (別紙3 第6条3): off, unreachable or an old signature database is shown first
+        "scan": malware.status() if (request.user.is_system_admin or request.user.is_auditor) else None,  # type: ignore[union-attr]
     }
     if can(request.user, Action.VIEW_INCIDENTS):  # type: ignore[arg-type]
         context["open_incidents"] = incidents(state="open").count()

@@ -163,3 +163,19 @@ def test_the_demo_runs_the_checkpoint_process_beside_the_hub(demo: LiveDemo) -> 
         time.sleep(0.5)
     output = demo.run("audit", "verify")
     assert "the chain is intact" in output and "checkpoints signed and matching" in output, output
+
+
+def test_the_demo_scans_what_arrives_with_its_own_clamd(demo: LiveDemo) -> None:
+    """With Debian's clamd installed (CI installs it), the demo runs one under its supervisor and every
+    file from the bank link is scanned clean on the way in; the log names the engine."""
+    _wait(demo, lambda fs: any(f["state"] == "available" for f in fs), "a collection file")
+    output = demo.python(
+        """
+from kokin.audit.models import AuditEntry
+for e in AuditEntry.objects.filter(action="exchange_place", outcome="success"):
+    print("SCAN", e.detail.get("scan"), e.detail.get("scan_engine", ""))
+"""
+    )
+    scans = [line.split(" ", 2)[1:] for line in output.splitlines() if line.startswith("SCAN ")]
+    assert scans and all(scan == "clean" and engine.startswith("ClamAV") for scan, engine in scans), output
+    assert "ウイルス検査 / malware scan: clamd" in demo.log()

@@ -7,12 +7,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.utils import timezone
 
+from kokin.accounts.actors import role_on
 from kokin.audit.actor import Actor
 from kokin.audit.models import AuditEntry
+from kokin.audit.services import record
 from kokin.exchange import malware
 from kokin.exchange.models import ExchangeFile
-from kokin.exchange.services._common import Received
+from kokin.exchange.services._common import Received, changing, move
+from kokin.exchange.states import State
 from kokin.incidents.models import Severity
 from kokin.incidents.services import raise_incident
 
@@ -59,6 +63,50 @@ def open_incident(file: ExchangeFile, signature: str, *, actor: Actor, evidence:
         files=[{"id": str(file.id), "data_kind": kind.label, "records": file.total_count}],
         actor=Actor.system(),
     )
+
+
+#: files that wait for someone and are rescanned after a signature update: for a department, for an
+#: approver, for the bank
+WAITING = (State.AVAILABLE, State.AWAITING_APPROVAL, State.APPROVED)
+
+
+def rescan(*, actor: Actor) -> tuple[int, list[ExchangeFile], list[ExchangeFile]]:
+    """Scan every waiting file again (after a signature update): how many were scanned, those found
+    now (quarantined, an incident each) and those that could not be scanned (left as they are, to be
+    rescanned; a finding needs a verdict)."""
+    found: list[ExchangeFile] = []
+    unscanned: list[ExchangeFile] = []
+    files = ExchangeFile.objects.filter(state__in=WAITING).select_related("data_kind__business").order_by("received_at")
+    count = 0
+    for file in files.iterator(chunk_size=200):
+        count += 1
+        with vault.open_blob(file.blob_id) as reader:
+            scan = scan_stream(reader, settings.CLAMD, timeout=settings.CLAMD_TIMEOUT)
+        if scan.verdict is None:
+            unscanned.append(file)
+        elif scan.infected:
+            found.append(_quarantine_waiting(file, scan, actor=actor))
+    return count, found, unscanned
+
+
+def _quarantine_waiting(file: ExchangeFile, scan: ScanOutcome, *, actor: Actor) -> ExchangeFile:
+    assert scan.verdict is not None
+    signature = scan.verdict.signature
+    with changing(file, log="exchange_rescan", actor=actor) as locked:
+        move(locked, State.QUARANTINED, by=actor.name, at=timezone.now(), was=locked.state, signature=signature)
+        locked.summary = {**locked.summary, "malware": signature}
+        locked.save()
+        entry = record(
+            action="exchange_rescan",
+            actor=actor,
+            role=role_on(actor, locked.data_kind.business),
+            object=f"file:{locked.id}",
+            sha256=locked.sha256,
+            outcome="denied",
+            detail={"reason": "malware", **malware.log_detail(scan)},
+        )
+        open_incident(locked, signature, actor=actor, evidence=[entry])
+    return locked
 
 
 def refusal(outcome: Outcome) -> tuple[str, str] | None:
