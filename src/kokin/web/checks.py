@@ -38,7 +38,6 @@ from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.http.request import validate_host
 from django.utils.module_loading import import_string
 
 from kokin.errors import KokinError
@@ -50,7 +49,7 @@ _HOST = re.compile(
 )
 _KEY_PROVIDERS = ("auto", "file", "env")
 #: mail backends that deliver nothing to anyone
-_UNDELIVERED = tuple(
+UNDELIVERED = tuple(
     f"django.core.mail.backends.{name}.EmailBackend" for name in ("console", "locmem", "dummy", "filebased")
 )
 
@@ -59,7 +58,7 @@ def _error(id: str, variable: str, value: object, ja: str, en: str) -> checks.Er
     return checks.Error(_text(variable, value, ja, en), id=id)
 
 
-def _warning(id: str, variable: str, value: object, ja: str, en: str) -> checks.Warning:
+def warning(id: str, variable: str, value: object, ja: str, en: str) -> checks.Warning:
     return checks.Warning(_text(variable, value, ja, en), id=id)
 
 
@@ -297,7 +296,7 @@ def _webauthn_faults() -> Iterator[tuple[str, object, str, str]]:
     if not _HOST.match(rp_id) or rp_id.startswith((".", "*", "[")):
         yield ("KOKIN_WEBAUTHN_RP_ID", rp_id, "ホスト名ではありません", "not a host name")
         return
-    for origin in _origins():
+    for origin in origins():
         parts = urlsplit(origin)
         local = parts.hostname in ("localhost", "127.0.0.1", "::1")
         if not parts.hostname or parts.scheme not in ("https", "http") or (parts.scheme == "http" and not local):
@@ -323,7 +322,7 @@ def _webauthn_faults() -> Iterator[tuple[str, object, str, str]]:
             )
 
 
-def _origins() -> list[str]:
+def origins() -> list[str]:
     origin = settings.WEBAUTHN_ORIGIN
     return [origin] if isinstance(origin, str) else list(origin)
 
@@ -355,55 +354,3 @@ def usable_master_key(**kwargs: Any) -> list[checks.CheckMessage]:
         # the key itself is a secret: the message names the variable, never the value
         return [checks.Error(f"KOKIN_MASTER_KEY: {exc.message_ja} / {exc.message_en}", id="kokin.E007")]
     return []
-
-
-# --- deployment warnings ----------------------------------------------------------------------------
-
-
-@checks.register("kokin", deploy=True)
-def deployment(**kwargs: Any) -> list[checks.CheckMessage]:
-    found: list[checks.CheckMessage] = []
-    backend = settings.EMAIL_BACKEND
-    if backend in _UNDELIVERED:
-        found.append(
-            _warning(
-                "kokin.W001",
-                "KOKIN_EMAIL_BACKEND",
-                backend,
-                "メールは配信されません。登録リンクや到着の通知が利用者に届かず、リンクがログに残ります",
-                "mail is not delivered: enrolment links and notices to operators are lost, links end up in logs",
-            )
-        )
-    if not settings.CLAMD:
-        found.append(
-            _warning(
-                "kokin.W004",
-                "KOKIN_CLAMD",
-                "",
-                "ウイルス検査が無効です。アップロードされたファイルが検査されずに課へ届きます (別紙3 第6条3)",
-                "no malware scan: uploaded files reach the departments unscanned",
-            )
-        )
-    if not settings.SECURE:
-        found.append(
-            _warning(
-                "kokin.W002",
-                "KOKIN_SECURE",
-                0,
-                "Cookie とリダイレクトが平文 HTTP 向けです (テスト専用)",
-                "cookies and redirects are for plain HTTP (for tests only)",
-            )
-        )
-    for origin in _origins():
-        host = urlsplit(origin).hostname or ""
-        if host and not validate_host(host, settings.ALLOWED_HOSTS):
-            found.append(
-                _warning(
-                    "kokin.W003",
-                    "KOKIN_WEBAUTHN_ORIGIN",
-                    origin,
-                    "このホストは KOKIN_ALLOWED_HOSTS にありません (パスキーとメールのリンクが使えません)",
-                    "its host is not in KOKIN_ALLOWED_HOSTS (passkeys and links in mail would fail)",
-                )
-            )
-    return found

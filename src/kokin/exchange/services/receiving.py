@@ -264,20 +264,16 @@ def _check_and_keep(
         if scan.failure is not None:
             outcome.held = scan.failure
             return refused("not_scanned")
-        if scan.infected:
-            assert scan.verdict is not None
+        if scan.verdict is not None and not scan.verdict.clean:
             checked.summary["malware"] = scan.verdict.signature
-            new_file = partial(_new_file, data_kind=data_kind, actor=actor, received=received, checked=checked)
-            found: list[AuditEntry] = []
-            outcome.quarantined = keep(
+            outcome.quarantined = screening.quarantine(
                 received,
                 blob=blob,
-                new_file=partial(new_file, at=arrived, quarantined=True),
-                log=lambda file: found.append(
-                    entry(f"file:{file.id}", file.sha256, "denied", reason="malware", mailbox=where)
-                ),
+                new_file=partial(_new_file, data_kind=data_kind, actor=actor, received=received, checked=checked),
+                log=lambda file: entry(f"file:{file.id}", file.sha256, "denied", reason="malware", mailbox=where),
+                at=arrived,
+                actor=actor,
             )
-            screening.open_incident(outcome.quarantined, scan.verdict.signature, actor=actor, evidence=found)
             return outcome
     if not checked.ok:
         first = [{"record": i.record, "field": i.field, "code": i.code} for i in checked.report.errors[:20]]

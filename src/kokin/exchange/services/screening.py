@@ -4,6 +4,8 @@ or its encrypted blob. With scanning on, a file that has no clean verdict is nev
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -16,6 +18,7 @@ from kokin.audit.services import record
 from kokin.exchange import malware
 from kokin.exchange.models import ExchangeFile
 from kokin.exchange.services._common import Received, changing, move
+from kokin.exchange.services.keeping import keep
 from kokin.exchange.states import State
 from kokin.incidents.models import Severity
 from kokin.incidents.services import raise_incident
@@ -42,6 +45,28 @@ def scanned(received: Received, blob: Blob | None) -> ScanOutcome | None:
         with vault.open_blob(blob) as reader:
             return scan_stream(reader, settings.CLAMD, timeout=settings.CLAMD_TIMEOUT)
     return ScanOutcome(verdict=None, failure=NotScanned("reply", "検査する本体がありません", "no body to scan"))
+
+
+def quarantine(
+    received: Received,
+    *,
+    blob: Blob | None,
+    new_file: Callable[..., ExchangeFile],
+    log: Callable[[ExchangeFile], AuditEntry],
+    at: dt.datetime,
+    actor: Actor,
+) -> ExchangeFile:
+    """Keep a file malware was found in, as ``quarantined`` (encrypted, never handed out), with its log
+    entry (``log``), and open the incident whose evidence they are."""
+    entries: list[AuditEntry] = []
+    file = keep(
+        received,
+        blob=blob,
+        new_file=lambda kept: new_file(kept, at=at, quarantined=True),
+        log=lambda kept: entries.append(log(kept)),
+    )
+    open_incident(file, file.summary.get("malware", ""), actor=actor, evidence=entries)
+    return file
 
 
 def open_incident(file: ExchangeFile, signature: str, *, actor: Actor, evidence: list[AuditEntry]) -> None:
