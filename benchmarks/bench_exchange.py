@@ -16,8 +16,9 @@ suite; needs Debian's ``nginx`` and ``curl``: ``apt-get install -y nginx curl``)
    answered 201 only after the whole file was validated, hashed, encrypted and fsynced) twice: as the
    request body (``application/octet-stream``, the row the bar applies to) and as a multipart form
    (as the web page sends it, shown beside it); curl PUTs it to nginx, curl downloads the stored file
-   from the hub (``GET /api/files/{id}/original``, decrypted and SHA-256-checked while streaming) and the
-   same file from nginx. Every downloaded copy is checked against the original's SHA-256 after timing;
+   from the hub (``POST /api/files/{id}/original``, a POST since a download changes the file's state;
+   decrypted and SHA-256-checked while streaming) and the same file from nginx. Every downloaded copy
+   is checked against the original's SHA-256 after timing;
    before each transfer the page cache is flushed (``sync``) so that no transfer pays for an earlier one's
    writes;
 5. prints the best MB/s of each (MB = 10⁶ bytes), the ratios hub ÷ nginx, the hub workers' peak RSS
@@ -367,6 +368,8 @@ def main() -> int:
                     *common,
                     "-H",
                     f"Authorization: Bearer {get}",
+                    "-X",
+                    "POST",
                     "-o",
                     str(out),
                     f"{hub_url}/api/files/{stored['id']}/original",
