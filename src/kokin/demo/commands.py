@@ -34,10 +34,13 @@ BANNER_OFF = """
 def demo(host: str, port: int, reset_logins: bool, no_serve: bool, hub_only: bool, seed: int) -> None:
     """The whole service on one machine: the hub with the demo ward (SQLite, local CA, demo logins) on
     https://localhost:8443, the bank agent and the bank simulator, under one supervisor (Ctrl-C stops all)."""
+    from kokin.paths import home
+
+    # before the settings are read (and checked): the hub and this process see the demo's clamd
+    scanner = [] if hub_only or no_serve else malware_scan(home() / "clamav", home() / "demo")
     prepare_hub()
     from kokin.accounts.pki import ensure
     from kokin.demo import bankside, ward
-    from kokin.paths import home
 
     files = ensure()
     logins = ward.load(reset_logins=reset_logins)
@@ -71,7 +74,6 @@ def demo(host: str, port: int, reset_logins: bool, no_serve: bool, hub_only: boo
     click.echo(f"ログ / logs: {logs / 'demo.log'}  (アクセスログ / access log: {logs / 'access.log'})")
     click.echo("停止は Ctrl-C / Ctrl-C stops the hub, the agent and the simulator")
     kokin = supervisor.kokin_command()
-    scanner = malware_scan(home() / "clamav", home() / "demo")
     code = supervisor.run(
         [
             *scanner,
@@ -108,6 +110,7 @@ def malware_scan(folder: Path, samples: Path) -> list[supervisor.Service]:
     official = daemon.link_official(folder / "db")
     config = daemon.write_config(folder)
     os.environ["KOKIN_CLAMD"] = daemon.socket_address(folder)
+    samples.mkdir(parents=True, exist_ok=True)
     sample = samples / "malware-test.dat"
     sample.write_bytes(b"this file carries the demo's test signature: " + daemon.TEST_STRING + b"\r\n")
     databases = "テスト用シグネチャ" + (f" + 公式データベース {official} 件" if official else "")
