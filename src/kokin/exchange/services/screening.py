@@ -8,7 +8,6 @@ import datetime as dt
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from django.conf import settings
 from django.utils import timezone
 
 from kokin.accounts.actors import role_on
@@ -25,7 +24,7 @@ from kokin.incidents.services import raise_incident
 
 if TYPE_CHECKING:
     from kokin.exchange.services.receiving import Outcome
-from kokin.scanning.clamd import NotScanned, ScanOutcome, scan_stream
+from kokin.scanning.clamd import NotScanned, ScanOutcome
 from kokin.vault import services as vault
 from kokin.vault.models import Blob
 
@@ -43,7 +42,7 @@ def scanned(received: Received, blob: Blob | None) -> ScanOutcome | None:
         return malware.scan_path(received.path)
     if blob is not None:
         with vault.open_blob(blob) as reader:
-            return scan_stream(reader, settings.CLAMD, timeout=settings.CLAMD_TIMEOUT)
+            return malware.scan(reader)
     return ScanOutcome(verdict=None, failure=NotScanned("reply", "検査する本体がありません", "no body to scan"))
 
 
@@ -106,7 +105,7 @@ def rescan(*, actor: Actor) -> tuple[int, list[ExchangeFile], list[ExchangeFile]
     for file in files.iterator(chunk_size=200):
         count += 1
         with vault.open_blob(file.blob_id) as reader:
-            scan = scan_stream(reader, settings.CLAMD, timeout=settings.CLAMD_TIMEOUT)
+            scan = malware.scan(reader)
         if scan.verdict is None:
             unscanned.append(file)
         elif scan.infected:
