@@ -22,7 +22,7 @@ from django.db import connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from kokin.audit import checkpoints
+from kokin.audit import checkpoints, events
 from kokin.audit.actor import Actor
 from kokin.audit.models import AuditEntry
 
@@ -110,6 +110,7 @@ def record(
         # anchored outside the database once committed; a failure to write the checkpoint is logged,
         # never turned into a failure of the operation that is already done
         transaction.on_commit(functools.partial(checkpoints.after_commit, entry), robust=True)
+        transaction.on_commit(functools.partial(events.announce, entry))
     return entry
 
 

@@ -27,18 +27,49 @@ start instead of quietly running on a default. ::
     megabytes = 200
     factor = 3.0
     baseline_days = 28
+
+    [rare_role]                     # a download or export by a role that rarely does it
+    enabled = true
+    baseline_days = 90
+    min_total = 50
+    min_times = 2
+
+    [working_hours]                 # a login outside the department's working hours (off by default)
+    enabled = false
+    start = "08:00"                 # "HH:MM", local time; end not included ("24:00": the day's end)
+    end = "19:00"
+    weekdays = [1, 2, 3, 4, 5]      # ISO: 1 Monday ... 7 Sunday
+    closed_on_holidays = true       # national holidays and 12/29-1/3
+
+    [working_hours.departments.zeimu]   # a department (by its code) whose hours differ
+    start = "07:30"
+    end = "21:00"
+
+    [terminal]                      # a login refused at a terminal that is not allowed or registered
+    enabled = true
+    [audit_verify]                  # a failed check of the operation log or its checkpoints
+    enabled = true
+    [vault]                         # a failure of the vault or its keys
+    enabled = true
+    [retention]                     # an erasure before the retention schedule's date
+    enabled = true
+
+A department's table starts from the ward-wide hours and changes only what it names.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kokin.incidents.rules import DefenderRule, MassDownloadRule, Rules
+from kokin.incidents.hours import Hours
+from kokin.incidents.rules import DefenderRule, MassDownloadRule, RareRoleRule, Rules, Switch, WorkingHoursRule
 
 #: check ids: the file cannot be read or parsed; a name that is no rule or setting; a value of the
 #: wrong type or out of range
@@ -62,11 +93,20 @@ BOUNDS: dict[str, tuple[float, float | None]] = {
     "megabytes": (1, None),
     "factor": (1, 1000),
     "baseline_days": (1, 366),
+    "min_total": (1, None),
+    "min_times": (1, None),
 }
-SECTIONS: dict[str, type[DefenderRule] | type[MassDownloadRule]] = {
+SECTIONS: dict[str, type[Any]] = {
     "login_defender": DefenderRule,
     "mass_download": MassDownloadRule,
+    "rare_role": RareRoleRule,
+    "working_hours": WorkingHoursRule,
+    "terminal": Switch,
+    "audit_verify": Switch,
+    "vault": Switch,
+    "retention": Switch,
 }
+HOURS_KEYS = ("start", "end", "weekdays", "closed_on_holidays")
 
 
 @dataclass(frozen=True)
@@ -101,7 +141,9 @@ def parse(data: Mapping[str, Any], *, where: str = "") -> tuple[Rules, list[Prob
     problems: list[Problem] = []
     top: dict[str, Any] = {}
     for name, value in data.items():
-        if name in SECTIONS and isinstance(value, Mapping):
+        if name == "working_hours" and isinstance(value, Mapping):
+            top[name] = _working_hours(value, f"{where}[{name}]", problems)
+        elif name in SECTIONS and isinstance(value, Mapping):
             top[name] = _section(SECTIONS[name](), value, f"{where}[{name}]", problems)
         elif name in SECTIONS:
             problems.append(Problem(OUT_OF_RANGE, f"{where}[{name}]", "表 (テーブル) で書きます", "must be a table"))
@@ -158,3 +200,94 @@ def _value(name: str, value: Any, default: Any, where: str, problems: list[Probl
 def _unknown(where: str, known: list[str]) -> Problem:
     names = ", ".join(known)
     return Problem(UNKNOWN, where, f"知らない名前です (使えるのは {names})", f"unknown name (known: {names})")
+
+
+def _working_hours(values: Mapping[str, Any], where: str, problems: list[Problem]) -> WorkingHoursRule:
+    default = WorkingHoursRule()
+    enabled = default.enabled
+    if "enabled" in values:
+        enabled = _value("enabled", values["enabled"], default.enabled, f"{where} enabled", problems)
+    hours = _hours(default.hours, values, where, problems)
+    departments: dict[str, Hours] = {}
+    for name in values:
+        if name not in (*HOURS_KEYS, "enabled", "departments"):
+            problems.append(_unknown(f"{where} {name}", [*HOURS_KEYS, "enabled", "departments"]))
+    tables = values.get("departments", {})
+    if not isinstance(tables, Mapping):
+        problems.append(Problem(OUT_OF_RANGE, f"{where} departments", "表 (テーブル) で書きます", "must be a table"))
+        tables = {}
+    for code, table in tables.items():
+        here = f"{where}.departments.{code}"
+        if not isinstance(table, Mapping):
+            problems.append(Problem(OUT_OF_RANGE, here, "表 (テーブル) で書きます", "must be a table"))
+            continue
+        for name in table:
+            if name not in HOURS_KEYS:
+                problems.append(_unknown(f"{here} {name}", list(HOURS_KEYS)))
+        departments[str(code)] = _hours(hours, table, here, problems)
+    return WorkingHoursRule(enabled=enabled, hours=hours, departments=departments)
+
+
+def _hours(base: Hours, values: Mapping[str, Any], where: str, problems: list[Problem]) -> Hours:
+    """``base`` with the hours ``values`` names; a wrong value keeps ``base``'s (noted)."""
+    taken: dict[str, Any] = {}
+    for name in ("start", "end"):
+        if name in values:
+            moment = _clock(values[name])
+            if moment is None:
+                problems.append(
+                    Problem(
+                        OUT_OF_RANGE,
+                        f"{where} {name}",
+                        f'時刻は "HH:MM" で書きます ({values[name]!r})',
+                        'must be a time "HH:MM"',
+                    )
+                )
+            else:
+                taken[name] = moment
+    if "weekdays" in values:
+        days = values["weekdays"]
+        if isinstance(days, list) and days and all(type(d) is int and 1 <= d <= 7 for d in days):
+            taken["weekdays"] = tuple(sorted(set(days)))
+        else:
+            problems.append(
+                Problem(
+                    OUT_OF_RANGE,
+                    f"{where} weekdays",
+                    f"1 (月) から 7 (日) の数の並びで書きます ({days!r})",
+                    "must be a non-empty list of ISO weekdays 1 (Monday) to 7 (Sunday)",
+                )
+            )
+    if "closed_on_holidays" in values:
+        taken["closed_on_holidays"] = _value(
+            "closed_on_holidays",
+            values["closed_on_holidays"],
+            base.closed_on_holidays,
+            f"{where} closed_on_holidays",
+            problems,
+        )
+    hours = dataclasses.replace(base, **taken)
+    if hours.start >= hours.end:
+        problems.append(
+            Problem(
+                OUT_OF_RANGE,
+                f"{where} end",
+                f"終了 ({hours.end:%H:%M}) は開始 ({hours.start:%H:%M}) より後にします",
+                f"end ({hours.end:%H:%M}) must be after start ({hours.start:%H:%M})",
+            )
+        )
+        hours = dataclasses.replace(hours, start=base.start, end=base.end)
+    return hours
+
+
+def _clock(value: Any) -> dt.time | None:
+    """A time of day written "HH:MM" (or a TOML local time), None when it is not one."""
+    if isinstance(value, dt.time):
+        return value.replace(tzinfo=None)
+    if isinstance(value, str) and (m := re.fullmatch(r"(\d{1,2}):(\d{2})", value.strip())):
+        hour, minute = int(m[1]), int(m[2])
+        if (hour, minute) == (24, 0):
+            return dt.time.max  # the end of the day
+        if hour < 24 and minute < 60:
+            return dt.time(hour, minute)
+    return None

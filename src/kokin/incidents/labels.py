@@ -12,6 +12,8 @@ RULE_LABELS: dict[str, str] = {
     "mass_download": "大量のダウンロード (業務の通常の水準との比較)",
     "malware": "マルウェアの検出",
     "terminal": "許可されていない端末からの接続",
+    "working_hours": "執務時間外の利用",
+    "rare_role": "普段は行わない役割による取得・出力",
     "audit_verify": "操作ログの検証の失敗",
     "vault": "保管庫・鍵の誤り",
     "retention": "保存期間によらない消去",
@@ -27,6 +29,7 @@ ACTION_LABELS: dict[str, str] = {
     "incident_report_save": "漏えい等報告の案の保存",
     "incident_report_export": "漏えい等報告の案の出力",
     "defender_ban": "ログインの一時停止 (失敗の多発)",
+    "defender_refused": "一時停止中のログインの拒否",
 }
 
 

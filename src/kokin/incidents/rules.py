@@ -38,10 +38,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TypeVar
+
+from kokin.incidents.hours import Hours
 
 MB = 1024 * 1024
 Moment = TypeVar("Moment", dt.datetime, float)
@@ -124,6 +126,47 @@ def usual_level(events: Iterable[tuple[float, int]], *, width: float) -> tuple[i
 
 
 @dataclass(frozen=True)
+class Switch:
+    """A rule whose only setting is on or off (it fires on one kind of operation-log entry)."""
+
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class RareRoleRule:
+    """A download or export by a role that rarely does it: within ``baseline_days``, the action was done
+    at least ``min_total`` times by anyone (it is usual work, so the baseline means something), and fewer
+    than ``min_times`` times by this role.
+
+    >>> RareRoleRule().rare(total=200, by_role=0), RareRoleRule().rare(total=10, by_role=0)
+    (True, False)
+    """
+
+    enabled: bool = True
+    baseline_days: int = 90
+    min_total: int = 50
+    min_times: int = 2
+
+    def rare(self, *, total: int, by_role: int) -> bool:
+        return total >= self.min_total and by_role < self.min_times
+
+
+@dataclass(frozen=True)
+class WorkingHoursRule:
+    """A login outside the department's working hours (:class:`~kokin.incidents.hours.Hours`): ``hours``
+    for every department, ``departments`` (by department code) where one differs. Off unless the ward
+    turns it on: its hours are the ward's to set, and a guess would raise an incident at every
+    Saturday duty."""
+
+    enabled: bool = False
+    hours: Hours = field(default_factory=Hours)
+    departments: Mapping[str, Hours] = field(default_factory=dict)
+
+    def outside(self, moment: dt.datetime, department: str) -> str:
+        return self.departments.get(department, self.hours).outside(moment)
+
+
+@dataclass(frozen=True)
 class Rules:
     """Every rule's settings; a raise for the same rule and subject within ``dedup_hours`` of the last
     one joins the open incident."""
@@ -131,3 +174,9 @@ class Rules:
     dedup_hours: int = 24
     login_defender: DefenderRule = DefenderRule()
     mass_download: MassDownloadRule = MassDownloadRule()
+    rare_role: RareRoleRule = RareRoleRule()
+    working_hours: WorkingHoursRule = WorkingHoursRule()
+    terminal: Switch = Switch()
+    audit_verify: Switch = Switch()
+    vault: Switch = Switch()
+    retention: Switch = Switch()

@@ -114,6 +114,7 @@ MIDDLEWARE = [
     "kokin.accounts.middleware.OperatorMiddleware",
     "kokin.accounts.middleware.ActorMiddleware",
     "kokin.accounts.middleware.PageViewLogMiddleware",
+    "kokin.incidents.middleware.DefenderMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",

@@ -185,8 +185,9 @@ def _receiving(hub: LiveHub) -> bool:
 
 
 async def _upload_and_kill(hub: LiveHub, uploads: list[Upload], token: str) -> tuple[int, list[Upload]]:
-    """Start every upload at once; SIGKILL the server's whole process group as soon as
-    ``KILL_AFTER`` are answered and (with the local store) a body is being received. Returns how many were answered then and the ones still open."""
+    """Start every upload at once; SIGKILL the server's whole process group as soon as ``KILL_AFTER``
+    are answered and (with the local store) a body is being received. Returns how many were answered
+    then and the ones still open."""
     answered: list[Upload] = []
     local = hub.environ().get("KOKIN_BLOB_STORE", "local") == "local"
     limits = httpx.Limits(max_connections=UPLOADS, max_keepalive_connections=0)

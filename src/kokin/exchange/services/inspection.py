@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 
 from kokin.accounts.actors import role_on
@@ -15,6 +17,7 @@ from kokin.exchange.errors import Quarantined, Refused
 from kokin.exchange.models import ExchangeFile
 from kokin.exchange.services._common import changing, log_file, move, require, set_due
 from kokin.exchange.states import State
+from kokin.incidents import detection
 
 #: how many downloads the file row lists (all are counted and logged)
 KEEP_DOWNLOADS = 50
@@ -43,18 +46,29 @@ def record_download(
         locked.download_count += 1
         locked.first_downloaded_at = locked.first_downloaded_at or now
         locked.last_downloaded_at = now
-        entry = {"at": now.isoformat(), "by": user.username, "as": what, "sha256": sha256}
+        event = {"at": now.isoformat(), "by": user.username, "as": what, "sha256": sha256}
         downloads = [h for h in locked.history if h.get("state") == "download"][-(KEEP_DOWNLOADS - 1) :]
         locked.history = [h for h in locked.history if h.get("state") != "download"] + downloads
-        locked.history.append({"state": "download", **entry})
+        locked.history.append({"state": "download", **event})
         locked.save()
-        record(
+        entry = record(
             action="exchange_download",
             actor=actor,
             role=role_on(actor, business),
             object=f"file:{locked.id}",
             sha256=sha256,
             detail={"as": what, "original_sha256": locked.sha256, "count": locked.download_count, **(detail or {})},
+        )
+        # counted for the mass-download rule once the download is on record (outside this row's lock)
+        transaction.on_commit(
+            functools.partial(
+                detection.download_event,
+                business=business.code,
+                file={"id": str(locked.id), "data_kind": locked.data_kind_id, "records": locked.total_count},
+                size=locked.size,
+                evidence=entry.seq,
+            ),
+            robust=True,
         )
     return file
 

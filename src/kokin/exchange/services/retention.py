@@ -69,13 +69,17 @@ def approver_of(file: ExchangeFile) -> str:
     return "業務の保存方針 (最長保存期間の満了による消去)"
 
 
-def erase(*, file: ExchangeFile, reason: str, actor: Actor) -> DeletionCertificate:
-    """Crypto-shred the file (its data key, then its body) and issue its deletion certificate."""
+def erase(*, file: ExchangeFile, reason: str, actor: Actor, scheduled: bool = False) -> DeletionCertificate:
+    """Crypto-shred the file (its data key, then its body) and issue its deletion certificate.
+
+    ``scheduled``: the retention run found it due. Any other erasure before the schedule's date is
+    logged with that date, and the retention rule (:mod:`kokin.incidents.watch`) raises an incident."""
     now = timezone.now()
     business = file.data_kind.business
     with transaction.atomic():
         locked = locked_row(file)
         states.check(locked.state, State.ERASED)
+        due = retention(locked, ExchangePolicy.for_business(business))[0]
         cert = DeletionCertificate(
             number=f"{timezone.localtime(now):%Y%m%d}-{locked.id.hex[:8].upper()}",
             file=locked,
@@ -117,6 +121,9 @@ def erase(*, file: ExchangeFile, reason: str, actor: Actor) -> DeletionCertifica
                 "reason": reason,
                 "method": "crypto-shredding",
                 "blob": str(locked.blob_id),
+                # the retention schedule's date: an erasure before it is an incident (kokin.incidents.watch)
+                "due": due.isoformat(),
+                "scheduled": scheduled,
             },
         )
     return cert
@@ -130,7 +137,7 @@ def run_retention(*, actor: Actor, dry_run: bool = False, now: dt.datetime | Non
         return found
     for due in found:
         try:
-            due.certificate = erase(file=due.file, reason=due.reason, actor=actor)
+            due.certificate = erase(file=due.file, reason=due.reason, actor=actor, scheduled=True)
         except ExchangeError as exc:
             due.error = str(exc)
     return found
