@@ -107,6 +107,7 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("files/upload/<slug:business>/", "page", Action.UPLOAD_FILE, {"business": "business"}),
     Endpoint("files/certificates/", "page", Access.AUTHENTICATED),  # only the caller's businesses
     Endpoint("files/certificates/<slug:number>/", "page", Action.VIEW_FILES, {"number": "certificate"}),
+    Endpoint("files/quarantine/", "page", Action.VIEW_INCIDENTS),
     Endpoint("files/<uuid:file_id>/", "page", Action.VIEW_FILES, {"file_id": "file"}),
     Endpoint("files/<uuid:file_id>/approve/", "page", Action.APPROVE_FILE, {"file_id": "pending_file"}),
     Endpoint("files/<uuid:file_id>/withdraw/", "page", Action.UPLOAD_FILE, {"file_id": "pending_file"}),

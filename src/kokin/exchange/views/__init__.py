@@ -8,7 +8,8 @@ URL) shows the choices on GET and serves every download on POST (field ``as``): 
 ``csv`` (with ``encoding``), ``zip`` (makes the password ZIP, shows its password) and ``package``
 (with ``token``: fetches that ZIP once). A download is counted, and a new file becomes 取得済, only then.
 
-One module per kind of page: :mod:`.lists` (lists, a file's page, certificates), :mod:`.uploading`,
+One module per kind of page: :mod:`.lists` (lists, a file's page, certificates), :mod:`.quarantine`
+(the files a malware scan found, for those who see incidents), :mod:`.uploading`,
 :mod:`.changes` (approve, withdraw, inspect) and :mod:`.downloading`; :mod:`._common` holds the context
 of a file's page they share.
 """
@@ -16,6 +17,7 @@ of a file's page they share.
 from kokin.exchange.views.changes import approve, inspect, withdraw
 from kokin.exchange.views.downloading import download
 from kokin.exchange.views.lists import certificate_list, certificate_pdf, detail, file_list
+from kokin.exchange.views.quarantine import quarantine_list
 from kokin.exchange.views.uploading import upload
 
 __all__ = [
@@ -26,6 +28,7 @@ __all__ = [
     "download",
     "file_list",
     "inspect",
+    "quarantine_list",
     "upload",
     "withdraw",
 ]
