@@ -27,6 +27,7 @@ ACTION_LABELS: dict[str, str] = {
     "incident_report_save": "漏えい等報告の案の保存",
     "incident_report_export": "漏えい等報告の案の出力",
     "defender_ban": "ログインの一時停止 (失敗の多発)",
+    "incident_expire": "インシデントの保存期間の満了 (アーカイブして削除)",
 }
 
 
