@@ -23,7 +23,9 @@ writes again (same name, same range); a file without a boundary row is only ever
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +45,8 @@ log = logging.getLogger(__name__)
 ACTION = "log_archive"
 #: entries written to one file at most; a run writes as many files as it needs
 BATCH = 200_000
+#: the file in the archive folder that one run at a time holds locked
+LOCK = ".lock"
 
 
 class ArchiveError(KokinError):
@@ -116,11 +120,40 @@ def file_name(first_seq: int, last_seq: int) -> str:
 
 def archive(*, actor: Actor, before: dt.datetime | None = None) -> list[Archived]:
     """Archive every entry due, a file per :data:`BATCH`; ``ArchiveError`` on the first that fails
-    (the ones before it stay archived)."""
-    made: list[Archived] = []
-    while (batch := due(before=before, limit=BATCH)) is not None:
-        made.append(archive_batch(batch, actor=actor))
-    return made
+    (the ones before it stay archived).
+
+    One run at a time per archive folder (an exclusive ``flock`` on its :data:`LOCK` file): a second
+    run that had planned the same range would rewrite the file the first has just recorded."""
+    first = due(before=before, limit=BATCH)
+    if first is None:
+        return []
+    folder = retention.archive_dir("audit")
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(folder / LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise _failed(
+            first,
+            actor,
+            folder / file_name(first.first_seq, first.last_seq),
+            f"アーカイブファイルを {folder} に書けません ({exc.strerror or exc})。"
+            "データベースからは何も削除していません",
+            f"cannot write archive files in {folder} ({exc.strerror or exc}); nothing was removed from the database",
+        ) from exc
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise ArchiveError(
+                "別の操作ログのアーカイブ (kokin audit archive または kokin retention run) が実行中です",
+                "another archive of the operation log (kokin audit archive or kokin retention run) is running",
+            ) from exc
+        made: list[Archived] = []
+        while (batch := due(before=before, limit=BATCH)) is not None:  # again, now that this run is alone
+            made.append(archive_batch(batch, actor=actor))
+        return made
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def archive_batch(batch: Due, *, actor: Actor) -> Archived:

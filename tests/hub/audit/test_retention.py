@@ -9,6 +9,7 @@ triggers; SQLite and (with ``DATABASE_URL``) PostgreSQL.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import gzip
 import hashlib
 import json
@@ -197,7 +198,7 @@ def test_running_again_archives_nothing_more(archived: Path) -> None:
     assert again.exit_code == 0, again.output
     assert "アーカイブする記録はありません" in again.output and "nothing to archive" in again.output
     assert AuditArchive.objects.count() == 1 and AuditEntry.objects.filter(action="log_archive").count() == 1
-    assert sorted(p.name for p in archived.parent.iterdir()) == [archived.name]
+    assert sorted(p.name for p in archived.parent.iterdir()) == [archiving.LOCK, archived.name]
     retention = kokin("retention", "run")
     assert retention.exit_code == 0, retention.output
     assert AuditArchive.objects.count() == 1 and kokin("audit", "verify").exit_code == 0
@@ -357,7 +358,9 @@ def test_an_archive_folder_that_cannot_be_written_removes_nothing(db: None, sett
     settings.ARCHIVE_DIR = tmp_path / "a-file" / "archive"
     outcome = kokin("audit", "archive")
     assert outcome.exit_code == 1
-    assert "ERROR アーカイブファイル" in outcome.output and "を書けません" in outcome.output
+    assert (
+        f"ERROR アーカイブファイルを {settings.ARCHIVE_DIR / 'audit'} に書けません (Not a directory)" in outcome.output
+    )
     assert "データベースからは何も削除していません" in outcome.output
     assert "nothing was removed from the database" in outcome.output
     assert AuditEntry.objects.filter(seq__lte=10).count() == 10 and not AuditArchive.objects.exists()
@@ -368,6 +371,18 @@ def test_an_archive_folder_that_cannot_be_written_removes_nothing(db: None, sett
     settings.ARCHIVE_DIR = tmp_path / "archive"
     assert kokin("audit", "archive").exit_code == 0
     assert AuditArchive.objects.get().last_seq == 10 and kokin("audit", "verify").exit_code == 0
+
+
+def test_a_second_run_while_one_is_running_removes_nothing(db: None, archive_dir: Path) -> None:
+    old_and_new(4, 1)
+    (archive_dir / "audit").mkdir(parents=True)
+    with open(archive_dir / "audit" / archiving.LOCK, "w") as running:
+        fcntl.flock(running, fcntl.LOCK_EX)  # as a run in another process holds it
+        outcome = kokin("audit", "archive")
+    assert outcome.exit_code == 1
+    assert "別の操作ログのアーカイブ" in outcome.output and "is running" in outcome.output
+    assert AuditEntry.objects.filter(seq__lte=4).count() == 4 and not AuditArchive.objects.exists()
+    assert kokin("audit", "archive").exit_code == 0 and AuditArchive.objects.get().count == 4
 
 
 @pytest.fixture
@@ -399,7 +414,7 @@ def test_a_full_disk_while_the_archive_is_written_removes_nothing(
     outcome = kokin("audit", "archive")
     assert outcome.exit_code == 1, outcome.output
     assert "No space left on device" in outcome.output and "nothing was removed" in outcome.output
-    assert os.listdir(tiny_disk / "audit") == []  # the partial file is gone
+    assert os.listdir(tiny_disk / "audit") == [archiving.LOCK]  # the partial file is gone
     assert AuditEntry.objects.filter(seq__lte=700).count() == 700 and not AuditArchive.objects.exists()
     settings.ARCHIVE_DIR = tmp_path / "archive"
     assert kokin("audit", "archive").exit_code == 0 and AuditArchive.objects.get().count == 700
