@@ -1,10 +1,11 @@
 """``kokin audit``: check the operation log's hash chain and signed checkpoints, take a checkpoint,
-export the log as CSV.
+export the log as CSV, archive the entries past the retention and check an archive file.
 
 Exit status: 0 done (the chain is intact and matches its checkpoints), 1 the chain is broken or does
-not match them, 2 the command was used wrongly. The commands are logged themselves (actions
-``audit_verify``, ``audit_checkpoint`` and ``audit_export``), with the operating-system account that
-ran them as the operator; the ``--every`` loop is not (it would move the head it anchors).
+not match them (or an archive failed), 2 the command was used wrongly. The commands are logged
+themselves (actions ``audit_verify``, ``audit_checkpoint``, ``audit_export``, ``log_archive`` and
+``audit_verify_archive``), with the operating-system account that ran them as the operator; the
+``--every`` loop is not (it would move the head it anchors).
 """
 
 from __future__ import annotations
