@@ -3,7 +3,8 @@
 :func:`check` compares the database with every checkpoint in the hub's file, :func:`check_kept` with
 checkpoints kept elsewhere (a copy on paper or on another machine): a checkpointed entry missing from
 the database or with another MAC, a line whose signature, key or hub does not match, and a log that
-says a file was started while the file is gone are problems; ``kokin audit verify`` fails on them.
+says a file was started while the file is gone are problems; ``kokin audit verify`` fails on them. A
+checkpoint of an entry since archived (:mod:`kokin.audit.archiving`) is not looked for in the database.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from kokin.audit.checkpoints import (
     read,
     started,
 )
-from kokin.audit.models import AuditEntry
+from kokin.audit.models import AuditArchive, AuditEntry
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,8 @@ class Report:
     latest: Checkpoint | None = None
     #: entries in the database after the latest checkpoint
     after: int = 0
+    #: checkpoints of entries since moved to archive files (checked there, not in the database)
+    archived: int = 0
 
     @property
     def ok(self) -> bool:
@@ -132,9 +135,19 @@ def compare(good: list[Checkpoint], report: Report) -> None:
             f"the log ends at entry {head}, but the checkpoint of {latest.when} covers entries up to {latest.seq}: "
             f"the newest {gone} entries were deleted, or the database was restored from an older copy",
         )
+    # entries moved to archive files are checked there; an archive's last entry is also on its row
+    archived = dict(AuditArchive.objects.values_list("last_seq", "last_mac"))
+    floor = max(archived, default=0)
     by_seq: dict[int, list[Checkpoint]] = {}
     for cp in good:
-        if cp.seq <= head and cp.mac not in {c.mac for c in by_seq.get(cp.seq, [])}:
+        if cp.seq <= floor:
+            report.archived += 1
+            if cp.seq in archived and not hmac.compare_digest(archived[cp.seq], cp.mac):
+                report.problem(
+                    f"アーカイブ済みの連番 {cp.seq} は {cp.when} のチェックポイントが署名した記録と違います",
+                    f"the archived entry {cp.seq} is not the one the checkpoint of {cp.when} signed",
+                )
+        elif cp.seq <= head and cp.mac not in {c.mac for c in by_seq.get(cp.seq, [])}:
             by_seq.setdefault(cp.seq, []).append(cp)
     seqs = sorted(by_seq)
     for start in range(0, len(seqs), 1000):

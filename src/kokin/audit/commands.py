@@ -1,10 +1,11 @@
 """``kokin audit``: check the operation log's hash chain and signed checkpoints, take a checkpoint,
-export the log as CSV.
+export the log as CSV, archive the entries past the retention and check an archive file.
 
 Exit status: 0 done (the chain is intact and matches its checkpoints), 1 the chain is broken or does
-not match them, 2 the command was used wrongly. The commands are logged themselves (actions
-``audit_verify``, ``audit_checkpoint`` and ``audit_export``), with the operating-system account that
-ran them as the operator; the ``--every`` loop is not (it would move the head it anchors).
+not match them (or an archive failed), 2 the command was used wrongly. The commands are logged
+themselves (actions ``audit_verify``, ``audit_checkpoint``, ``audit_export``, ``log_archive`` and
+``audit_verify_archive``), with the operating-system account that ran them as the operator; the
+``--every`` loop is not (it would move the head it anchors).
 """
 
 from __future__ import annotations
@@ -77,10 +78,11 @@ def verify(kept: str | None, public_key: str | None) -> None:
             "--public-key は --checkpoint と一緒に使います / goes with --checkpoint", param_hint="--public-key"
         )
     django_setup()
-    from kokin.audit import anchors, signing
+    from kokin.audit import anchors, preceding, signing
     from kokin.audit.services import check, record
 
     anchored = anchors.check()
+    archives = preceding.check()
     external = None
     if kept is not None:
         text = kept if "{" in kept else Path(kept).read_text(encoding="utf-8")
@@ -88,7 +90,7 @@ def verify(kept: str | None, public_key: str | None) -> None:
         external = anchors.check_kept(text, key)
     result = check(keep=SHOW_BREAKS)
     problems = len(anchored.problems) + (len(external.problems) if external else 0)
-    ok = result.ok and problems == 0
+    ok = result.ok and problems == 0 and archives.ok
     record(
         action="audit_verify",
         actor=Actor.command(),
@@ -99,8 +101,18 @@ def verify(kept: str | None, public_key: str | None) -> None:
             "breaks": result.break_count,
             "checkpoint_problems": problems,
             "checkpoint": anchored.latest.seq if anchored.latest else None,
+            **(
+                {
+                    "start": result.start_seq,
+                    "archives": len(archives.archives),
+                    "archive_problems": len(archives.problems),
+                }
+                if archives.archives
+                else {}
+            ),
         },
     )
+    _show_archives(archives, result.start_seq)
     if result.ok:
         click.echo(
             f"OK {result.count} entries: 操作ログは連結しており改ざんはありません / the chain is intact "
@@ -128,7 +140,31 @@ def verify(kept: str | None, public_key: str | None) -> None:
             f"the log disagrees with its signed checkpoints at {problems} places (deleted, rolled back or forged?)",
             err=True,
         )
+    if not archives.ok:
+        click.echo(
+            f"NG: 先行するアーカイブに {len(archives.problems)} 件の問題があります / "
+            f"{len(archives.problems)} problems with the archives before the database's chain",
+            err=True,
+        )
     sys.exit(1)
+
+
+def _show_archives(report: Any, start_seq: int) -> None:
+    """The archives the database's chain follows (``verify``)."""
+    for archive in report.archives:
+        click.echo(
+            f"アーカイブ / archive {archive.name}: 連番 / entries {archive.first_seq}-{archive.last_seq} "
+            f"({archive.count} 件), SHA-256 {archive.sha256}"
+        )
+    for warning in report.warnings:
+        click.echo(f"WARNING {warning}", err=True)
+    for problem in report.problems:
+        click.echo(f"BROKEN {problem}")
+    if report.archives:
+        click.echo(
+            f"データベースの操作ログは連番 {start_seq} から、直前のアーカイブの最後の MAC に続けて確かめます / "
+            f"the database's chain is checked from entry {start_seq}, chained to the last MAC of the archive before it"
+        )
 
 
 @audit.command("checkpoint")
@@ -275,3 +311,105 @@ def export(since: dt.datetime | None, until: dt.datetime | None, encoding: str, 
             err=True,
         )
     click.echo(f"{output}: {written.rows} 件 / entries, SHA-256 {digest}")
+
+
+@audit.command("archive")
+@click.option(
+    "--before",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="この日 (0 時、現地時刻) より前の記録だけ (保存期間より前に限る) / only entries before this day "
+    "(local midnight; never within the retention)",
+)
+@click.option("--dry-run", is_flag=True, help="アーカイブせず、対象を表示する / list what would be archived")
+def archive(before: dt.datetime | None, dry_run: bool) -> None:
+    """Move the entries older than the retention (KOKIN_RETAIN_OPERATION_LOG_DAYS and _ACCESS_LOG_DAYS,
+    the longer) to an archive file under KOKIN_ARCHIVE_DIR/audit, checked before they leave the database.
+
+    Also part of ``kokin retention run``. Exit status: 0 done (or nothing due), 1 an archive failed
+    (nothing of it was removed), 2 the command was used wrongly."""
+    django_setup()
+    from django.utils import timezone
+
+    from kokin.audit import archiving, retention
+
+    when = timezone.make_aware(before) if before is not None else None
+    try:
+        archiving.cut(when)
+    except archiving.ArchiveError as exc:
+        raise click.BadParameter(str(exc), param_hint="--before") from exc
+    for cls in retention.CLASSES[:2]:
+        click.echo(f"保存期間 / retention {cls.label} ({cls.variable}): {cls.days} 日 / days")
+    if dry_run:
+        due = archiving.due(before=when, limit=None)
+        click.echo(archiving.describe_due(due, archiving.cut(when)))
+        return
+    try:
+        made = archiving.archive(actor=Actor.command(), before=when)
+    except archiving.ArchiveError as exc:
+        click.echo(f"ERROR {exc}", err=True)
+        sys.exit(1)
+    for done in made:
+        click.echo(archiving.describe(done))
+    if not made:
+        click.echo(archiving.describe_due(None, archiving.cut(when)))
+
+
+@audit.command("verify-archive")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--public-key",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="署名の確認に使う公開鍵 (PEM、既定はこのハブの鍵) / the checkpoint key's public key (PEM; default: the hub's)",
+)
+def verify_archive(file: str, public_key: str | None) -> None:
+    """Check an archive file on its own, without the database: the chain inside it from its first entry's
+    prev_mac, its signed checkpoint and seal. Exit status 0 intact, 1 not."""
+    django_setup()
+    from django.db import DatabaseError
+
+    from kokin.audit import archive_file, signing
+    from kokin.audit.models import AuditArchive
+    from kokin.audit.services import record
+
+    key = signing.load_public_key(Path(public_key).read_text(encoding="ascii")) if public_key else None
+    path = Path(file)
+    report = archive_file.check(path, public_key=key, keep=SHOW_BREAKS)
+    try:  # the file is checked without the database; it says more when the database is there
+        row = AuditArchive.objects.filter(name=path.name).first()
+        if row is not None and row.sha256 != report.sha256:
+            report.problem(
+                f"このハブが記録した {row.name} の SHA-256 ({row.sha256}) と違います",
+                f"not the {row.name} this hub recorded (SHA-256 {row.sha256})",
+            )
+        record(
+            action="audit_verify_archive",
+            actor=Actor.command(),
+            object=path.name,
+            sha256=report.sha256,
+            outcome="success" if report.ok else "failure",
+            detail={"entries": report.count, "first_seq": report.first_seq, "last_seq": report.last_seq},
+        )
+    except DatabaseError as exc:
+        click.echo(f"WARNING データベースなしで確認しました / checked without the database ({exc})", err=True)
+    for problem in report.problems:
+        click.echo(f"BROKEN {problem}")
+    if report.break_count > SHOW_BREAKS:
+        more = report.break_count - SHOW_BREAKS
+        click.echo(f"... ほか {more} か所 / {more} more")
+    if report.ok:
+        assert report.checkpoint is not None
+        click.echo(
+            f"OK {path}: 連番 {report.first_seq}～{report.last_seq} の {report.count} 件は連結しており、"
+            f"最後の記録のチェックポイント ({report.checkpoint.when}、鍵 {report.checkpoint.key}) と署名が一致します / "
+            f"entries {report.first_seq}-{report.last_seq} ({report.count}) chain intact, the checkpoint of the "
+            f"last entry and the seal verify (SHA-256 {report.sha256})"
+        )
+        return
+    click.echo(
+        f"NG: アーカイブ {path} は検証に失敗しました ({len(report.problems)} 件の問題、改ざん・破損の疑い) / "
+        f"the archive failed verification ({len(report.problems)} problems: changed or damaged?)",
+        err=True,
+    )
+    sys.exit(1)

@@ -39,6 +39,9 @@ ACTION_LABELS: dict[str, str] = {
     # signed checkpoints of the log's head (kokin.audit.checkpoints)
     "audit_checkpoint": "操作ログのチェックポイント (控えの作成)",
     "audit_checkpoint_start": "チェックポイントファイルの開始",
+    # retention (kokin.audit.archiving)
+    "log_archive": "操作ログのアーカイブ (保存期間の満了)",
+    "audit_verify_archive": "操作ログのアーカイブの検証",
 }
 
 OUTCOME_LABELS: dict[str, str] = {

@@ -34,3 +34,35 @@ class AuditEntry(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise PermissionError("operation-log entries cannot be deleted")
+
+
+class AuditArchive(models.Model):
+    """One archive file of the log's oldest entries (操作ログのアーカイブ), and the boundary it leaves.
+
+    The entries ``first_seq``–``last_seq`` were written to ``name`` (its SHA-256 ``sha256``) and then
+    removed from the database; the chain left in the database continues from ``last_mac``. The database
+    lets an entry be deleted only when a row here covers it (migration ``0003``).
+    """
+
+    name = models.CharField("ファイル名", max_length=255, unique=True)
+    sha256 = models.CharField("ファイルSHA-256", max_length=64)
+    first_seq = models.BigIntegerField("最初の連番", unique=True)
+    first_prev_mac = models.CharField("最初の記録の直前のMAC", max_length=64)
+    last_seq = models.BigIntegerField("最後の連番", unique=True)
+    last_mac = models.CharField("最後の記録のMAC", max_length=64)
+    count = models.BigIntegerField("件数")
+    #: entries older than this were due (the retention's cut)
+    before = models.DateTimeField("対象 (この日時より前)")
+    archived_at = models.DateTimeField("作成日時")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "操作ログのアーカイブ"
+        ordering = ["first_seq"]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise PermissionError("an archive boundary cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise PermissionError("an archive boundary cannot be deleted")

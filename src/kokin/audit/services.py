@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from kokin.audit import checkpoints, events
 from kokin.audit.actor import Actor
-from kokin.audit.models import AuditEntry
+from kokin.audit.models import AuditArchive, AuditEntry
 
 GENESIS = "0" * 64
 #: the PostgreSQL advisory lock that serialises writers of the chain (any fixed 64-bit number)
@@ -132,11 +132,16 @@ class Break:
         return f"entry {self.seq}: {self.message_en} / 連番 {self.seq}: {self.message_ja}"
 
 
-def verify(entries: Iterable[AuditEntry] | None = None) -> Iterator[Break]:
-    """Yield every break in the chain: edited, deleted, inserted or reordered entries."""
+def verify(
+    entries: Iterable[AuditEntry] | None = None, *, start_seq: int = 1, start_mac: str = GENESIS
+) -> Iterator[Break]:
+    """Yield every break in the chain: edited, deleted, inserted or reordered entries.
+
+    The chain starts at entry ``start_seq`` chained to ``start_mac``: the genesis, or where the archived
+    entries end (:class:`~kokin.audit.models.AuditArchive`, an archive file's first entry)."""
     rows = entries if entries is not None else AuditEntry.objects.order_by("seq").iterator(chunk_size=2000)
-    prev_mac = GENESIS
-    expected_seq = 1
+    prev_mac = start_mac
+    expected_seq = start_seq
     for entry in rows:
         if entry.seq != expected_seq:
             if entry.seq == expected_seq + 1:
@@ -180,6 +185,8 @@ class Verification:
     count: int = 0
     head_seq: int = 0
     head_mac: str = GENESIS
+    #: the first entry the database should hold: 1, or the one after the newest archive
+    start_seq: int = 1
     breaks: list[Break] = field(default_factory=list)
     #: all the breaks found, also those past the ones kept in :attr:`breaks`
     break_count: int = 0
@@ -190,8 +197,13 @@ class Verification:
 
 
 def check(*, keep: int = 1000) -> Verification:
-    """Verify the whole log in one read-only pass; keeps the first ``keep`` breaks (all are counted)."""
-    result = Verification()
+    """Verify the whole log in one read-only pass; keeps the first ``keep`` breaks (all are counted).
+
+    The entries moved to archive files are checked there (``kokin audit verify-archive``); the database's
+    chain starts where the newest archive ends."""
+    newest = AuditArchive.objects.order_by("-last_seq").only("last_seq", "last_mac").first()
+    start_seq, start_mac = (newest.last_seq + 1, newest.last_mac) if newest else (1, GENESIS)
+    result = Verification(start_seq=start_seq, head_seq=start_seq - 1, head_mac=start_mac)
 
     def counted() -> Iterator[AuditEntry]:
         for entry in AuditEntry.objects.order_by("seq").iterator(chunk_size=2000):
@@ -199,7 +211,7 @@ def check(*, keep: int = 1000) -> Verification:
             result.head_seq, result.head_mac = entry.seq, entry.mac
             yield entry
 
-    for found in verify(counted()):
+    for found in verify(counted(), start_seq=start_seq, start_mac=start_mac):
         result.break_count += 1
         if len(result.breaks) < keep:
             result.breaks.append(found)

@@ -1,5 +1,6 @@
 """``kokin exchange`` (place a file from the bank in an inbox, show or set a business's policy) and
-``kokin retention run`` (erase files whose retention has run out, issuing deletion certificates).
+``kokin retention run`` (erase files whose retention has run out, issuing deletion certificates; archive
+the operation log's oldest entries and done incidents past their retention).
 
 Exit status: 0 done, 1 the file was refused or an erasure failed, 2 the command was used wrongly.
 Every run is logged with the operating-system account as the operator.
@@ -181,5 +182,35 @@ def run(dry_run: bool) -> None:
         removed = sweep() + reports.sweep() + uploads.sweep()
         if removed:
             click.echo(f"一時ファイル等の掃除 / swept {removed} leftovers")
+    failed += _archive_expired(dry_run)
     if failed:
         sys.exit(1)
+
+
+def _archive_expired(dry_run: bool) -> int:
+    """The other retention classes: the operation log's oldest entries and done incidents go to their
+    archive files (docs/audit.md); returns how many failed (each stops its own class, not the other)."""
+    from kokin.audit import archiving
+    from kokin.audit.actor import Actor
+    from kokin.incidents import expiry
+    from kokin.incidents.errors import IncidentError
+
+    if dry_run:
+        click.echo(archiving.describe_due(archiving.due(limit=None), archiving.cut()))
+        for number in expiry.due().values_list("number", flat=True):
+            click.echo(f"アーカイブして削除予定 / would archive and remove: インシデント / incident {number}")
+        return 0
+    failed = 0
+    try:
+        for done in archiving.archive(actor=Actor.command()):
+            click.echo(archiving.describe(done))
+    except archiving.ArchiveError as exc:
+        failed += 1
+        click.echo(f"FAILED {exc}", err=True)
+    try:
+        for expired in expiry.expire(actor=Actor.command()):
+            click.echo(expiry.describe(expired))
+    except IncidentError as exc:
+        failed += 1
+        click.echo(f"FAILED {exc}", err=True)
+    return failed

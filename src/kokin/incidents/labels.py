@@ -30,6 +30,7 @@ ACTION_LABELS: dict[str, str] = {
     "incident_report_export": "漏えい等報告の案の出力",
     "defender_ban": "ログインの一時停止 (失敗の多発)",
     "defender_refused": "一時停止中のログインの拒否",
+    "incident_expire": "インシデントの保存期間の満了 (アーカイブして削除)",
 }
 
 

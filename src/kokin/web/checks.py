@@ -9,7 +9,7 @@ kokin.E001  a value the settings could not read (not a number, not a yes/no flag
             level); they used the default instead (:mod:`kokin.web.env`)
 kokin.E002  a number out of range
 kokin.E003  an unknown choice: blob store, master-key provider, mail backend
-kokin.E004  a folder that is not absolute, or cannot be created or written
+kokin.E004  a folder that is not absolute, or cannot be created or written (home, checkpoints, archives)
 kokin.E005  a malformed list: host names (``KOKIN_ALLOWED_HOSTS``), addresses (``KOKIN_TRUSTED_PROXIES``)
 kokin.E006  a malformed address: syslog, mail sender, SMTP host, WebAuthn origin and relying party
 kokin.E007  a master key in the environment that cannot be used
@@ -195,6 +195,7 @@ def writable_folders(**kwargs: Any) -> list[checks.CheckMessage]:
     for variable, folder in (
         ("KOKIN_HOME", settings.HOME),
         ("KOKIN_AUDIT_CHECKPOINT_DIR", settings.AUDIT_CHECKPOINT_DIR),
+        ("KOKIN_ARCHIVE_DIR", settings.ARCHIVE_DIR),
     ):
         reason = _folder_fault(Path(folder))
         if reason:

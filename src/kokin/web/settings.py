@@ -19,6 +19,10 @@ KOKIN_AUDIT_CHECKPOINT_DIR      the operation log's signed checkpoints and their
 KOKIN_AUDIT_CHECKPOINT_EVERY    a checkpoint after every N-th entry (default 100; 0: only by time)
 KOKIN_AUDIT_CHECKPOINT_SECONDS  and when the last one is older than this (default 60)
 KOKIN_AUDIT_SYSLOG              also send each checkpoint to syslog: /dev/log or host:port (UDP)
+KOKIN_RETAIN_OPERATION_LOG_DAYS days the operation log stays in the database before it is archived (default 1827)
+KOKIN_RETAIN_ACCESS_LOG_DAYS    the same for page views (default 365; one chain: the longer of the two applies)
+KOKIN_RETAIN_INCIDENTS_DAYS     days a done incident is kept before it is archived and removed (default 1827)
+KOKIN_ARCHIVE_DIR               where archives of expired records are written (default KOKIN_HOME/archive)
 KOKIN_EMAIL_BACKEND   Django mail backend (default: console; smtp: django.core.mail.backends.smtp.EmailBackend)
 KOKIN_EMAIL_HOST, KOKIN_EMAIL_PORT, KOKIN_EMAIL_USE_TLS, KOKIN_EMAIL_FROM  the SMTP relay (default localhost:25)
 KOKIN_ENROLMENT_HOURS how long a one-time enrolment link works (default 24)
@@ -79,6 +83,11 @@ AUDIT_CHECKPOINT_DIR = Path(_env.text("KOKIN_AUDIT_CHECKPOINT_DIR", str(HOME / "
 AUDIT_CHECKPOINT_EVERY = _env.integer("KOKIN_AUDIT_CHECKPOINT_EVERY", 100)
 AUDIT_CHECKPOINT_SECONDS = _env.integer("KOKIN_AUDIT_CHECKPOINT_SECONDS", 60)
 AUDIT_CHECKPOINT_SYSLOG = _env.text("KOKIN_AUDIT_SYSLOG", "")
+# retention classes (kokin.audit.retention, docs/audit.md): days in the database, at least 365 (kokin.E201)
+RETAIN_OPERATION_LOG_DAYS = _env.integer("KOKIN_RETAIN_OPERATION_LOG_DAYS", 1827)
+RETAIN_ACCESS_LOG_DAYS = _env.integer("KOKIN_RETAIN_ACCESS_LOG_DAYS", 365)
+RETAIN_INCIDENTS_DAYS = _env.integer("KOKIN_RETAIN_INCIDENTS_DAYS", 1827)
+ARCHIVE_DIR = Path(_env.text("KOKIN_ARCHIVE_DIR", str(HOME / "archive")))
 
 INSTALLED_APPS = [
     "django.contrib.admin",
