@@ -191,7 +191,7 @@ def rare_role(entry: AuditEntry) -> None:
 # --- the hub's own integrity ---------------------------------------------------------------------
 
 
-@on("audit_verify", "audit_checkpoint")
+@on("audit_verify", "audit_checkpoint", "audit_verify_archive")
 def audit_verify(entry: AuditEntry) -> None:
     if entry.outcome not in BROKEN or not configured.rules().audit_verify.enabled:
         return
