@@ -15,7 +15,8 @@ from django.utils import timezone
 
 from kokin.audit.models import AuditEntry
 from kokin.compliance.models import ComplianceReport
-from support.compliance import pdf_text
+from kokin.vault.stores import get_store
+from support.compliance import pdf_text, sample_report
 
 Login = Callable[..., Client]
 
@@ -80,8 +81,6 @@ def test_a_bad_month_or_period_is_refused_in_japanese(login_as: Login, data: dic
 
 @pytest.mark.parametrize("username", ["zeimu-get", "zeimu-manage", "kokuho-send"])
 def test_operators_of_businesses_may_neither_list_make_nor_download(login_as: Login, username: str, ward: Any) -> None:
-    from support.compliance import sample_report
-
     kept = sample_report("zeimu-shuno")
     client = login_as(username)
     assert client.get("/compliance/").status_code == 403
@@ -99,3 +98,16 @@ def test_the_navigation_links_the_page_for_the_auditor(login_as: Login) -> None:
 
 def test_an_unknown_report_is_404(login_as: Login) -> None:
     assert login_as("auditor").get("/compliance/999/report.pdf").status_code == 404
+
+
+def test_a_report_whose_body_is_gone_is_not_handed_out_and_the_failure_is_logged(login_as: Login) -> None:
+    client = login_as("auditor")
+    kept = ComplianceReport.objects.get(pk=sample_report("zeimu-shuno"))
+    assert get_store(kept.blob.backend).delete(kept.blob.id)
+    response = client.get(f"/compliance/{kept.pk}/report.pdf", follow=True)
+    assert response.redirect_chain == [("/compliance/", 302)]
+    page = response.content.decode()
+    assert f"報告 {kept.pk} の PDF を読み出せません: 保管ファイル {kept.blob.id} の完全性を確認できません" in page
+    assert "暗号化された本体が見つかりません" in page
+    failed = AuditEntry.objects.get(action="compliance_report_download")
+    assert failed.outcome == "error" and failed.actor == "auditor" and "missing" in failed.detail["reason"]

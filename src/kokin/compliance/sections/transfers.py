@@ -79,8 +79,8 @@ def _figures(context: Context) -> tuple[dict[int, Figures], Counter[str]]:
         else:
             per_kind[kind].refused += 1
     downloads = [
-        (found, seq)
-        for obj, seq in oplog.entries(period, ["exchange_download"]).values_list("object", "seq").iterator()
+        found
+        for obj in oplog.entries(period, ["exchange_download"]).values_list("object", flat=True).iterator()
         if (found := oplog.file_id(obj)) is not None
     ]
     collected = [
@@ -88,8 +88,8 @@ def _figures(context: Context) -> tuple[dict[int, Figures], Counter[str]]:
         for obj in oplog.entries(period, ["exchange_collect"]).values_list("object", flat=True).iterator()
         if (found := oplog.file_id(obj)) is not None
     ]
-    kinds = oplog.kinds_of_files([f for f, _ in downloads] + collected)
-    for file, _ in downloads:
+    kinds = oplog.kinds_of_files(downloads + collected)
+    for file in downloads:
         if file in kinds:
             figures = per_kind[kinds[file]]
             figures.downloads += 1
