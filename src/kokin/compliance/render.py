@@ -44,6 +44,8 @@ def _table(pdf: FPDF, section: Section) -> None:
 
 
 def _section(pdf: FPDF, number: int, section: Section) -> None:
+    from fpdf.enums import WrapMode
+
     pdf.set_font(FONT, size=11)
     pdf.set_fill_color(*GREY)
     pdf.multi_cell(0, 7, f"{number}. {section.title}", fill=True, align="L", new_x="LMARGIN", new_y="NEXT")
@@ -52,12 +54,13 @@ def _section(pdf: FPDF, number: int, section: Section) -> None:
         _table(pdf, section)
     else:
         pdf.set_font(FONT, size=9)
-        pdf.multi_cell(0, 5, section.empty, align="L", new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 5, section.empty, align="L", wrapmode=WrapMode.CHAR, new_x="LMARGIN", new_y="NEXT")
     if section.notes:
         pdf.ln(1)
         pdf.set_font(FONT, size=8)
         for note in section.notes:
-            pdf.multi_cell(0, 4.2, f"※ {note}", align="L", new_x="LMARGIN", new_y="NEXT")
+            # Japanese has no spaces to break at: a line breaks where it is full
+            pdf.multi_cell(0, 4.2, f"※ {note}", align="L", wrapmode=WrapMode.CHAR, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(5)
 
 
