@@ -14,6 +14,7 @@ from kokin.api import commands as api_commands
 from kokin.audit import commands as audit_commands
 from kokin.bank import commands as bank_commands
 from kokin.banklink import commands as banklink_commands
+from kokin.compliance import commands as compliance_commands
 from kokin.demo import commands as demo_commands
 from kokin.exchange import commands as exchange_commands
 from kokin.formats import commands as formats_commands
@@ -48,6 +49,7 @@ main.add_command(exchange_commands.retention)  # kokin retention run [--dry-run]
 main.add_command(bank_commands.bank)  # kokin bank agent / history / simulate (kokin.bank.commands)
 main.add_command(banklink_commands.banklink)  # kokin banklink account … (kokin.banklink.commands)
 main.add_command(incidents_commands.incidents)  # kokin incidents mail [--retry] (kokin.incidents.commands)
+main.add_command(compliance_commands.compliance)  # kokin compliance report (kokin.compliance.commands)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ SAMPLES: dict[str, str] = {
     "pending_file": "support.exchange.pending_file",  # a debit request awaiting approval
     "certificate": "support.exchange.sample_certificate",  # the deletion certificate of an erased file
     "incident": "support.incidents.sample_incident",  # an incident about the business, with personal data
+    "compliance_report": "support.compliance.sample_report",  # a kept compliance report (the ward's)
 }
 #: a route parameter ``pk:<app_label.model>`` is the primary key of that model's first row (the demo
 #: ward has one of each): the admin site's change pages
@@ -130,6 +131,11 @@ ENDPOINTS: list[Endpoint] = [
         Endpoint(f"incidents/<int:number>/{tail}", "page", Action.HANDLE_INCIDENTS, {"number": "incident"}, "POST")
         for tail in ("advance/", "notes/", "report/")
     ],
+    # the compliance reports (kokin.compliance, docs/compliance-report.md): the system administrator and the
+    # auditor list them, make one (a POST without a month or period shows the page again, 200) and download them
+    Endpoint("compliance/", "page", Action.COMPLIANCE_REPORTS),
+    Endpoint("compliance/", "page", Action.COMPLIANCE_REPORTS, method="POST"),
+    Endpoint("compliance/<int:pk>/report.pdf", "page", Action.COMPLIANCE_REPORTS, {"pk": "compliance_report"}),
 ]
 
 

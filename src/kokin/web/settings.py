@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "kokin.exchange",
     "kokin.banklink",
     "kokin.incidents",
+    "kokin.compliance",
     "kokin.web",
 ]
 

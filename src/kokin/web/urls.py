@@ -10,6 +10,7 @@ urlpatterns = [
     path("audit/", include("kokin.audit.urls")),
     path("files/", include("kokin.exchange.urls")),
     path("incidents/", include("kokin.incidents.urls")),  # 事故・インシデント (docs/incidents.md)
+    path("compliance/", include("kokin.compliance.urls")),  # 遵守状況の報告 (docs/compliance-report.md)
     path("manage/", admin_site.urls),  # system administrators only; no file or log model
     path("api/", api.urls),
     path("banklink/", include("kokin.banklink.urls")),  # the bank link (docs/banklink.md)
