@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "kokin.exchange",
     "kokin.banklink",
     "kokin.incidents",
+    "kokin.registers",
     "kokin.web",
 ]
 

@@ -48,7 +48,8 @@ def register_on(settings: Any) -> None:
 
 
 def terminal(**values: Any) -> Terminal:
-    fields: dict[str, Any] = {"name": "窓口端末 9", "place": "本庁舎 2階", "department": Department.objects.get(code="zeimu")}
+    zeimu = Department.objects.get(code="zeimu")
+    fields: dict[str, Any] = {"name": "窓口端末 9", "place": "本庁舎 2階", "department": zeimu}
     made = Terminal(**(fields | values))
     made.full_clean()
     made.save()
@@ -145,10 +146,10 @@ def test_a_terminal_is_matched_by_address_range_or_fingerprint_only() -> None:
     ("values", "field", "message"),
     [
         ({}, "address", "IP アドレスかクライアント証明書の指紋の少なくとも一方を入力してください。"),
-        ({"address": "10.1.2.300"}, "address", "「10.1.2.300」は IP アドレスでも IP アドレス範囲 (CIDR) でもありません"),
+        ({"address": "10.1.2.300"}, "address", "「10.1.2.300」は IP アドレスでも IP アドレス範囲 (CIDR)"),
         ({"cert_fingerprint": "AB" * 31}, "cert_fingerprint", "は SHA-256 指紋ではありません (16 進数 64 桁"),
         ({"cert_fingerprint": "ZZ" * 32}, "cert_fingerprint", "は SHA-256 指紋ではありません"),
-        ({"address": "10.1.2.3", "department": None}, "owner", "管理者 (氏名) か管理する課のどちらかを入力してください。"),
+        ({"address": "10.1.2.3", "department": None}, "owner", "管理者 (氏名) か管理する課のどちらかを入力"),
         ({"address": "10.1.2.3", "name": ""}, "name", "このフィールドは空ではいけません。"),
     ],
 )
@@ -232,7 +233,8 @@ def test_a_settings_value_other_than_off_or_on_is_a_check_error_and_still_enforc
     assert found == [
         (
             "kokin.E003",
-            "KOKIN_TERMINAL_REGISTER=maybe: off か on です (on: 情報処理機器の台帳に登録された端末からだけログインできます)"
+            "KOKIN_TERMINAL_REGISTER=maybe: off か on です "
+            "(on: 情報処理機器の台帳に登録された端末からだけログインできます)"
             " / must be off or on (on: logins only from a terminal in the equipment register)",
         )
     ]
@@ -246,4 +248,5 @@ def test_kokin_manage_check_refuses_a_bad_value(tmp_path: Path) -> None:
         [kokin, "manage", "check"], capture_output=True, text=True, env=environ, timeout=120, check=False
     )
     assert result.returncode != 0
-    assert "kokin.E001" in result.stderr and "KOKIN_TERMINAL_REGISTER=maybe: off, on のいずれでもありません" in result.stderr
+    assert "kokin.E001" in result.stderr
+    assert "KOKIN_TERMINAL_REGISTER=maybe: off, on のいずれでもありません" in result.stderr
