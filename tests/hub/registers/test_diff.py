@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kokin.registers import snapshot
@@ -15,6 +15,8 @@ TEXT = st.text(alphabet="あいう課業務AB -", min_size=0, max_size=6)
 NAMES = st.text(alphabet="税務国保介護清掃 担当", min_size=1, max_size=6)
 USERNAMES = ["u-a", "u-b", "u-c", "u-d"]
 ROLES = ["view", "download", "upload", "approve", "manage"]
+#: the rule is pure and fast; on a busy shared machine drawing the nested snapshots can be slow
+PATIENT = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @st.composite
@@ -75,17 +77,20 @@ def equipments(draw: Any) -> dict[str, Any]:
     return {"terminals": [{"number": n, **draw(TERMINAL)} for n in numbers]}
 
 
+@PATIENT
 @given(rosters())
 def test_an_unchanged_roster_has_no_changes(roster: dict[str, Any]) -> None:
     assert roster_changes(roster, roster) == []
 
 
+@PATIENT
 @given(rosters(), rosters())
 def test_two_rosters_differ_exactly_when_there_are_changes(old: dict[str, Any], new: dict[str, Any]) -> None:
     differ = snapshot.canonical(old) != snapshot.canonical(new)
     assert bool(roster_changes(old, new)) == differ
 
 
+@PATIENT
 @given(rosters(), rosters())
 def test_every_operator_added_or_removed_is_named(old: dict[str, Any], new: dict[str, Any]) -> None:
     lines = "\n".join(roster_changes(old, new))
@@ -95,6 +100,7 @@ def test_every_operator_added_or_removed_is_named(old: dict[str, Any], new: dict
         assert f"({username})" in lines
 
 
+@PATIENT
 @given(equipments(), equipments())
 def test_two_equipment_registers_differ_exactly_when_there_are_changes(
     old: dict[str, Any], new: dict[str, Any]
@@ -107,6 +113,7 @@ def test_two_equipment_registers_differ_exactly_when_there_are_changes(
         assert any(line.startswith(f"機器を廃止: 管理番号 {number} ") for line in lines)
 
 
+@PATIENT
 @given(rosters())
 def test_the_first_version_lists_everything_as_added(roster: dict[str, Any]) -> None:
     lines = changes("roster", snapshot.EMPTY["roster"], roster)

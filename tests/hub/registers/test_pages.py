@@ -193,3 +193,29 @@ def test_an_older_version_says_which_is_current(
     assert f'現行は <a href="/registers/{current.pk}/">第 2 版</a> です' in page
     newer = login_as("sysadmin").get(f"/registers/{current.pk}/").content.decode()
     assert "前の版 (第1版) からの変更" in newer and "氏名を変更: zeimu-view 税務 閲覧担当 → 税務 閲覧担当者" in newer
+
+
+def test_the_administrator_appoints_a_new_responsible_person_on_the_admin_site(
+    ward: Any, login_as: LoginAs, django_capture_on_commit_callbacks: Any
+) -> None:
+    from kokin.registers.models import ResponsiblePerson
+
+    client = login_as("sysadmin")
+    form = client.get("/manage/registers/responsibleperson/add/").content.decode()
+    assert 'value="デモ 管理責任者"' in form  # a change starts from the current record
+    new = {"name": "後任 管理責任者", "title": "総務部長", "contact": "03-1111-2222", "since": "2026-04-01"}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/manage/registers/responsibleperson/add/", new)
+    assert response.status_code == 302, response.content.decode()
+    current = ResponsiblePerson.current()
+    assert current is not None and current.name == "後任 管理責任者" and current.recorded_by is not None
+    assert ResponsiblePerson.objects.count() == 2  # the one before is kept
+    old = ResponsiblePerson.objects.exclude(pk=current.pk).get()
+    assert client.post(f"/manage/registers/responsibleperson/{old.pk}/delete/").status_code == 403
+    assert selectors.version("roster").changes == [
+        "個人情報保護管理責任者を変更: デモ 管理責任者 (情報システム部長) → 後任 管理責任者 (総務部長)"
+    ]
+    entry = AuditEntry.objects.filter(action="responsible_person").latest("seq")
+    assert entry.actor == "sysadmin"
+    # (the version's actor is the request's when the hub commits inside it: test_versions.py checks that)
+    assert AuditEntry.objects.filter(action="register_version", object="register:roster:2").exists()
