@@ -19,6 +19,7 @@ from kokin.demo import commands as demo_commands
 from kokin.exchange import commands as exchange_commands
 from kokin.formats import commands as formats_commands
 from kokin.incidents import commands as incidents_commands
+from kokin.registers import commands as registers_commands
 from kokin.serve import commands as serve_commands
 from kokin.vault import commands as vault_commands
 
@@ -50,6 +51,7 @@ main.add_command(bank_commands.bank)  # kokin bank agent / history / simulate (k
 main.add_command(banklink_commands.banklink)  # kokin banklink account … (kokin.banklink.commands)
 main.add_command(incidents_commands.incidents)  # kokin incidents mail [--retry] (kokin.incidents.commands)
 main.add_command(compliance_commands.compliance)  # kokin compliance report (kokin.compliance.commands)
+main.add_command(registers_commands.registers)  # kokin registers show / export / refresh (kokin.registers.commands)
 
 
 if __name__ == "__main__":

@@ -136,6 +136,23 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("compliance/", "page", Action.COMPLIANCE_REPORTS),
     Endpoint("compliance/", "page", Action.COMPLIANCE_REPORTS, method="POST"),
     Endpoint("compliance/<int:pk>/report.pdf", "page", Action.COMPLIANCE_REPORTS, {"pk": "compliance_report"}),
+    # the operator roster and the equipment register (kokin.registers, docs/registers.md): the system
+    # administrator and the auditor read them, the administrator signs a version off; a POST without the
+    # version's SHA-256 shows the page again (200) with the reason
+    Endpoint("registers/", "page", Action.VIEW_REGISTERS),
+    *[
+        Endpoint(
+            f"registers/<int:pk>/{tail}", "page", Action.VIEW_REGISTERS, {"pk": f"{OBJECT}registers.registerversion"}
+        )
+        for tail in ("", "pdf/", "csv/")
+    ],
+    Endpoint(
+        "registers/<int:pk>/signoff/",
+        "page",
+        Action.SIGN_OFF_REGISTERS,
+        {"pk": f"{OBJECT}registers.registerversion"},
+        "POST",
+    ),
 ]
 
 

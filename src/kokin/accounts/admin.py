@@ -1,8 +1,10 @@
-"""The system administrator's pages (``/manage/``): departments, businesses, data kinds, accounts, roles.
+"""The system administrator's pages (``/manage/``): departments, businesses, data kinds, accounts, roles,
+and the equipment register (情報処理機器).
 
 Only a system administrator (``User.is_system_admin``) past the second factor may use them
 (:meth:`KokinAdminSite.has_permission`); Django's own staff and model permissions play no part. The
-site registers these five models and nothing else, so no file and no operation-log entry is reachable
+site registers these models (and the responsible person of :mod:`kokin.registers.admin`) and
+nothing else, so no file and no operation-log entry is reachable
 from it. Every addition, change and deletion is written to the operation log, as are the actions
 「パスワードと第2要素をリセット」 and 「ロック解除」.
 
@@ -27,9 +29,9 @@ from django.utils.html import format_html
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from kokin.accounts import enrolment, grants, services
+from kokin.accounts import enrolment, grants, services, terminals
 from kokin.accounts.actors import actor_of
-from kokin.accounts.models import Business, DataKind, Department, RoleAssignment, User, WebAuthnDevice
+from kokin.accounts.models import Business, DataKind, Department, RoleAssignment, Terminal, User, WebAuthnDevice
 from kokin.audit.services import record
 
 
@@ -365,3 +367,37 @@ class UserAdmin(AuditedAdmin):
         for user in queryset:
             services.unlock(actor=actor, user=user)
         self.message_user(request, f"{queryset.count()} 人のロックを解除しました。", messages.SUCCESS)
+
+
+@admin.register(Terminal, site=site)
+class TerminalAdmin(AuditedAdmin):
+    """The equipment register (別紙3 第6条1): a device is added, changed or retired, never deleted, so the
+    register's versions (:mod:`kokin.registers`) keep what was in use when."""
+
+    list_display = ["name", "kind", "place", "address", "cert_fingerprint", "keeper", "registered_at", "retired_at"]
+    list_filter = ["kind", "department", ("retired_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "place", "address", "cert_fingerprint", "owner"]
+    fields = [
+        "name",
+        "kind",
+        "place",
+        "address",
+        "cert_fingerprint",
+        "owner",
+        "department",
+        "registered_at",
+        "retired_at",
+    ]
+    actions = ["retire"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # retired instead: the register keeps every device that was in use
+
+    @admin.display(description="管理者")
+    def keeper(self, obj: Terminal) -> str:
+        return obj.keeper
+
+    @admin.action(description="選択した機器を廃止する")
+    def retire(self, request: HttpRequest, queryset: QuerySet[Terminal]) -> None:
+        retired = [terminals.retire(terminal) for terminal in queryset if terminal.retired_at is None]
+        self.message_user(request, f"{len(retired)} 台の機器を廃止しました。", messages.SUCCESS)

@@ -6,6 +6,7 @@ ACTION_LABELS = {
     "role_grant_decide": "役割付与の申請の決定 (承認・却下)",
     "enrolment_link_issue": "登録用リンクの発行 (パスワード・第2要素のリセット)",
     "enrolment_link_use": "登録用リンクの使用",
+    "terminal_change": "情報処理機器 (台帳) の登録・変更・廃止",
 }
 
 

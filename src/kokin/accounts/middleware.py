@@ -19,7 +19,7 @@ from django.urls import reverse
 
 from kokin.accounts import services
 from kokin.accounts.actors import actor_of, role_on
-from kokin.accounts.network import terminal_allowed
+from kokin.accounts.network import terminal_refusal
 from kokin.audit.actor import current_actor
 from kokin.audit.services import record
 
@@ -45,12 +45,14 @@ class OperatorMiddleware:
                 logout(request)
                 # this middleware runs before the messages middleware, so the login page says why
                 return redirect(reverse("accounts:login") + "?reason=superseded")
-            if not terminal_allowed(user, request):
+            refusal = terminal_refusal(user, request)
+            if refusal is not None:
                 record(
                     action="terminal_denied",
                     actor=actor_of(request),
                     object=f"user:{user.get_username()}",
                     outcome="denied",
+                    detail={"reason": refusal},
                 )
                 logout(request)
                 return render(request, "kokin/terminal_denied.html", status=403)

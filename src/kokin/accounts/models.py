@@ -10,6 +10,7 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils import timezone
 from django_otp.models import Device, TimestampMixin
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -26,6 +27,25 @@ def validate_networks(value: str) -> None:
             ipaddress.ip_network(line, strict=False)
         except ValueError as exc:
             raise ValidationError(f"「{line}」は IP アドレス範囲 (CIDR) ではありません") from exc
+
+
+def validate_terminal_address(value: str) -> None:
+    """One IP address or one CIDR range (a terminal's address, or the range its addresses come from)."""
+    try:
+        ipaddress.ip_network(value.strip(), strict=False)
+    except ValueError as exc:
+        raise ValidationError(f"「{value}」は IP アドレスでも IP アドレス範囲 (CIDR) でもありません") from exc
+
+
+def normalise_fingerprint(value: str) -> str:
+    """A SHA-256 fingerprint as the hub compares it: hex, upper case, no colons or spaces."""
+    return value.replace(":", "").replace(" ", "").strip().upper()
+
+
+def validate_fingerprint(value: str) -> None:
+    digits = normalise_fingerprint(value)
+    if len(digits) != 64 or any(c not in "0123456789ABCDEF" for c in digits):
+        raise ValidationError(f"「{value}」は SHA-256 指紋ではありません (16 進数 64 桁。コロン区切りも可)")
 
 
 class Department(models.Model):
@@ -297,3 +317,86 @@ class WebAuthnDevice(TimestampMixin, Device):  # type: ignore[misc]  # django-ot
 
     def verify_token(self, token: object) -> bool:
         return False
+
+
+class Terminal(models.Model):
+    """An information-processing device (情報処理機器) that handles the ward's data: the equipment
+    register of 別紙3 第6条1, which the ward is told of before use and on every change.
+
+    A terminal is known by its address (one IP address or a CIDR range), by the SHA-256 fingerprint of
+    its client certificate, or both; with ``KOKIN_TERMINAL_REGISTER=on`` a login must come from a
+    registered terminal that is not retired (:mod:`kokin.accounts.terminals`). A terminal is retired,
+    never deleted, so the register's history keeps it.
+    """
+
+    class Kind(models.TextChoices):
+        TERMINAL = "terminal", "端末"
+        SERVER = "server", "サーバ"
+
+    name = models.CharField("機器名", max_length=100)
+    kind = models.CharField("種別", max_length=10, choices=Kind.choices, default=Kind.TERMINAL)
+    place = models.CharField("設置場所", max_length=200)
+    address = models.CharField(
+        "IP アドレス・範囲 (CIDR)",
+        max_length=49,
+        blank=True,
+        validators=[validate_terminal_address],
+        help_text="例: 10.1.2.3 または 10.1.2.0/24",
+    )
+    cert_fingerprint = models.CharField(
+        "クライアント証明書 SHA-256 指紋",
+        max_length=95,
+        blank=True,
+        validators=[validate_fingerprint],
+        help_text="16 進数 64 桁 (コロン区切りも可)。IP アドレスか指紋の少なくとも一方が必要です",
+    )
+    owner = models.CharField("管理者", max_length=100, blank=True, help_text="空欄のときは管理する課が管理者です")
+    department = models.ForeignKey(
+        Department,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="terminals",
+        verbose_name="管理する課",
+    )
+    registered_at = models.DateTimeField("登録日時", default=timezone.now)
+    retired_at = models.DateTimeField("廃止日時", null=True, blank=True, help_text="廃止した機器は台帳から外れます")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "情報処理機器 (台帳)"
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(address="", cert_fingerprint=""),
+                name="terminal_address_or_fingerprint",
+                violation_error_message="IP アドレスかクライアント証明書の指紋の少なくとも一方を入力してください。",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()}, {self.place})"
+
+    @property
+    def keeper(self) -> str:
+        """The register's 管理者 column: the person named, else the department."""
+        return self.owner or (self.department.name if self.department is not None else "")
+
+    def clean(self) -> None:
+        super().clean()
+        self.address = self.address.strip()
+        self.cert_fingerprint = normalise_fingerprint(self.cert_fingerprint)
+        errors: dict[str, str] = {}
+        if not self.address and not self.cert_fingerprint:
+            message = "IP アドレスかクライアント証明書の指紋の少なくとも一方を入力してください。"
+            errors["address"] = errors["cert_fingerprint"] = message
+        if not self.owner.strip() and self.department_id is None:
+            errors["owner"] = "管理者 (氏名) か管理する課のどちらかを入力してください。"
+        if self.retired_at is not None and self.registered_at is not None and self.retired_at < self.registered_at:
+            errors["retired_at"] = "廃止日時が登録日時より前です。"
+        if errors:
+            raise ValidationError(errors)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.address = self.address.strip()
+        self.cert_fingerprint = normalise_fingerprint(self.cert_fingerprint)
+        super().save(*args, **kwargs)

@@ -8,6 +8,7 @@ from urllib.parse import unquote
 from django.conf import settings
 from django.http import HttpRequest
 
+from kokin.accounts import terminals
 from kokin.accounts.models import User
 
 CERT_HEADER = "HTTP_X_CLIENT_CERT_FINGERPRINT"
@@ -51,15 +52,32 @@ def client_cert_fingerprint(request: HttpRequest) -> str:
     return value.replace(":", "").upper()
 
 
-def terminal_allowed(user: User, request: HttpRequest) -> bool:
-    """The department's IP ranges and the operator's bound client certificate, if set."""
+#: why a terminal is refused (``detail["reason"]`` of the ``terminal_denied`` entry)
+DEPARTMENT_NETWORK = "department_network"
+BOUND_CERTIFICATE = "bound_certificate"
+UNREGISTERED_TERMINAL = "unregistered_terminal"
+
+
+def terminal_refusal(user: User, request: HttpRequest) -> str | None:
+    """Why ``user`` may not work from the request's terminal, or ``None`` if they may: outside the
+    department's IP ranges, not the operator's bound client certificate, or (with
+    ``KOKIN_TERMINAL_REGISTER=on``) no terminal of the equipment register (:mod:`kokin.accounts.terminals`)."""
     department = user.department
     if department is not None and department.allowed_networks.strip():
         try:
             address = ipaddress.ip_address(client_ip(request))
         except ValueError:
-            return False
+            return DEPARTMENT_NETWORK
         if not any(address in net for net in department.networks()):
-            return False
+            return DEPARTMENT_NETWORK
     bound = user.client_cert_fingerprint.replace(":", "").upper()
-    return not bound or bound == client_cert_fingerprint(request)
+    if bound and bound != client_cert_fingerprint(request):
+        return BOUND_CERTIFICATE
+    if terminals.enforced() and terminals.registered(client_ip(request), client_cert_fingerprint(request)) is None:
+        return UNREGISTERED_TERMINAL
+    return None
+
+
+def terminal_allowed(user: User, request: HttpRequest) -> bool:
+    """The department's IP ranges, the operator's bound client certificate and the equipment register."""
+    return terminal_refusal(user, request) is None

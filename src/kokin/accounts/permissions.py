@@ -2,9 +2,10 @@
 
 Business roles grant actions on that business only. The system administrator manages accounts and
 cannot read or download any file; the auditor reads the operation log (and both see the incidents and
-make the compliance reports, which hold no payer's data). An account flagged
-system administrator or auditor gets no business action even if a role row exists for it (the model
-and the database refuse such rows; this is the last of three locks). A role takes effect only once a
+make the compliance reports, which hold no payer's data, and read the registers, whose versions the
+administrator signs off). An account flagged system administrator or auditor gets no business action
+even if a role row exists for it (the model and the database refuse such rows; this is the last of
+three locks). A role takes effect only once a
 second person approved its grant request (:mod:`kokin.accounts.grants`): the business's 業務管理 or
 another system administrator (:data:`Action.APPROVE_GRANTS`). ``docs/security.md``
 publishes :data:`ROLE_ACTIONS` and the role × endpoint test is generated from it.
@@ -36,6 +37,8 @@ class Action(StrEnum):
     VIEW_INCIDENTS = "view_incidents"  # incidents and their report drafts (別紙3 第15条)
     HANDLE_INCIDENTS = "handle_incidents"  # move an incident on, write its notes and report draft
     COMPLIANCE_REPORTS = "compliance_reports"  # make and read the compliance reports (別紙3 第16条)
+    VIEW_REGISTERS = "view_registers"  # the operator roster and the equipment register (別紙3 第4条, 第6条)
+    SIGN_OFF_REGISTERS = "sign_off_registers"  # confirm a version of them as the one reported to the ward
 
 
 ACTION_LABELS = {
@@ -50,6 +53,8 @@ ACTION_LABELS = {
     Action.VIEW_INCIDENTS: "インシデントと漏えい等報告の案の閲覧",
     Action.HANDLE_INCIDENTS: "インシデントの状態の変更・経過の記入・漏えい等報告の案の編集",
     Action.COMPLIANCE_REPORTS: "遵守状況の報告 (別紙3 第16条) の作成・取得",
+    Action.VIEW_REGISTERS: "従事者名簿・情報処理機器届出台帳の閲覧・出力",
+    Action.SIGN_OFF_REGISTERS: "従事者名簿・情報処理機器届出台帳の版の確認 (承認)",
 }
 
 ROLE_ACTIONS: dict[str, frozenset[Action]] = {
@@ -65,9 +70,11 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
             Action.VIEW_INCIDENTS,
             Action.HANDLE_INCIDENTS,
             Action.COMPLIANCE_REPORTS,
+            Action.VIEW_REGISTERS,
+            Action.SIGN_OFF_REGISTERS,
         }
     ),
-    "auditor": frozenset({Action.READ_AUDIT, Action.VIEW_INCIDENTS, Action.COMPLIANCE_REPORTS}),
+    "auditor": frozenset({Action.READ_AUDIT, Action.VIEW_INCIDENTS, Action.COMPLIANCE_REPORTS, Action.VIEW_REGISTERS}),
 }
 BUSINESS_ACTIONS = frozenset(
     {Action.VIEW_FILES, Action.DOWNLOAD_FILE, Action.UPLOAD_FILE, Action.APPROVE_FILE, Action.MANAGE_OPERATORS}
@@ -102,6 +109,10 @@ def can(user: User, action: Action, business: Business | None = None) -> bool:
         return bool(user.is_system_admin)
     if action == Action.COMPLIANCE_REPORTS:
         return bool(user.is_system_admin or user.is_auditor)
+    if action == Action.VIEW_REGISTERS:
+        return bool(user.is_system_admin or user.is_auditor)
+    if action == Action.SIGN_OFF_REGISTERS:
+        return bool(user.is_system_admin)
     return False
 
 

@@ -5,7 +5,8 @@ for these events; everything that logs a user in or out goes through Django's si
 says when an ID is locked.
 
 Account changes (users, departments, businesses) and role changes are logged from the models' own
-signals, so a change is logged whether it comes from the system administrator's pages, a ``kokin``
+signals, as are changes to the equipment register (:class:`Terminal`, action ``terminal_change``),
+so a change is logged whether it comes from the system administrator's pages, a ``kokin``
 command or a shell: by the actor of the request being served (:data:`kokin.audit.actor.current_actor`),
 else by whoever runs the command. The entry names what changed, old and new value, never a password hash.
 """
@@ -25,7 +26,7 @@ from django.db.models.signals import post_delete, post_save, pre_delete, pre_sav
 from django.http import HttpRequest
 
 from kokin.accounts.actors import actor_of, user_actor
-from kokin.accounts.models import Business, Department, RoleAssignment, User
+from kokin.accounts.models import Business, Department, RoleAssignment, Terminal, User
 from kokin.audit.actor import Actor, current_actor
 from kokin.audit.services import record
 
@@ -108,7 +109,17 @@ def _label(instance: Model) -> str:
         return f"business:{instance.code}"
     if isinstance(instance, RoleAssignment):
         return f"user:{_show(instance, 'user', instance.user_id)}"
+    if isinstance(instance, Terminal):
+        return f"terminal:{instance.pk}"
     return f"{instance._meta.label_lower}:{instance.pk}"
+
+
+def _action(instance: Model) -> str:
+    if isinstance(instance, RoleAssignment):
+        return "role_change"
+    if isinstance(instance, Terminal):
+        return "terminal_change"
+    return "account_change"
 
 
 def _name_of(row: Model) -> str:
@@ -164,7 +175,7 @@ def after_save(sender: type[Model], instance: Model, created: bool, raw: bool = 
     if raw:
         return
     attnames = _attnames(instance)
-    action = "role_change" if isinstance(instance, RoleAssignment) else "account_change"
+    action = _action(instance)
     detail: dict[str, Any] = {"model": instance._meta.model_name}
     if created:
         new = _values(instance, attnames)
@@ -201,8 +212,7 @@ def before_delete(sender: type[Model], instance: Model, **kwargs: Any) -> None:
 
 def after_delete(sender: type[Model], instance: Model, **kwargs: Any) -> None:
     label, detail = getattr(instance, "_kokin_audit_deleted", (_label(instance), {"op": "delete"}))
-    action = "role_change" if isinstance(instance, RoleAssignment) else "account_change"
-    record(action=action, actor=_who(), object=label, detail=detail)
+    record(action=_action(instance), actor=_who(), object=label, detail=detail)
 
 
 def connect() -> None:
@@ -214,7 +224,7 @@ def connect() -> None:
     user_logged_in.connect(logged_in, dispatch_uid="kokin.accounts.logged_in")
     user_logged_out.connect(logged_out, dispatch_uid="kokin.accounts.logged_out")
     user_locked_out.connect(locked_out, dispatch_uid="kokin.accounts.locked_out")
-    for model in (User, Department, Business, RoleAssignment):
+    for model in (User, Department, Business, RoleAssignment, Terminal):
         uid = f"kokin.accounts.{model._meta.model_name}"
         pre_save.connect(before_save, sender=model, dispatch_uid=f"{uid}.pre_save")
         post_save.connect(after_save, sender=model, dispatch_uid=f"{uid}.post_save")

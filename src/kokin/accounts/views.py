@@ -31,7 +31,7 @@ from kokin.accounts import login_flow, services, throttle
 from kokin.accounts.actors import actor_of
 from kokin.accounts.forms import LoginForm, ReauthForm, RecoveryCodeForm, TokenForm
 from kokin.accounts.models import User, WebAuthnDevice
-from kokin.accounts.network import client_ip, terminal_allowed
+from kokin.accounts.network import client_ip, terminal_refusal
 from kokin.audit.services import mark_recorded, record
 
 SESSION_PENDING_TOTP = "kokin_pending_totp"
@@ -138,12 +138,14 @@ def login_view(request: HttpRequest) -> HttpResponse:
     form = LoginForm(request, data=request.POST or None)
     if request.method == "POST" and form.is_valid():
         user: User = form.get_user()
-        if not terminal_allowed(user, request):
+        refusal = terminal_refusal(user, request)
+        if refusal is not None:
             record(
                 action="terminal_denied",
                 actor=actor_of(request, user),
                 object=f"user:{user.username}",
                 outcome="denied",
+                detail={"reason": refusal},
             )
             return render(request, "kokin/terminal_denied.html", status=403)
         login(request, user)

@@ -1,4 +1,6 @@
-"""The demo ward, built from the seed (別紙1): four departments, their businesses and data kinds.
+"""The demo ward, built from the seed (別紙1): four departments, their businesses and data kinds, the
+operators, the responsible person and the equipment register (so the registers have content; the
+terminal rule ``KOKIN_TERMINAL_REGISTER`` stays off, so the demo logins work from any machine).
 
 Idempotent: running it again changes nothing. Demo logins are created with a random initial password
 (to be changed at first login) and a TOTP secret; both are returned once, on creation (or on reset).
@@ -6,6 +8,8 @@ Idempotent: running it again changes nothing. Demo logins are created with a ran
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +17,7 @@ from pathlib import Path
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from kokin.accounts.models import Business, DataKind, Department, Role, RoleAssignment, User
+from kokin.accounts.models import Business, DataKind, Department, Role, RoleAssignment, Terminal, User
 
 IN, OUT = DataKind.Direction.INBOUND, DataKind.Direction.OUTBOUND
 
@@ -78,6 +82,25 @@ OPERATORS: list[tuple[str, str, str | None, dict[str, list[str]], bool, bool]] =
     ("sysadmin", "システム管理者", None, {}, True, False),
     ("auditor", "監査担当", None, {}, False, True),
 ]  # fmt: skip
+
+
+#: the responsible person (個人情報保護管理責任者): name, title, contact, since
+RESPONSIBLE = ("デモ 管理責任者", "情報システム部長", "03-0000-0000 / privacy@example.jp", dt.date(2025, 4, 1))
+TERMINAL, SERVER = Terminal.Kind.TERMINAL, Terminal.Kind.SERVER
+#: the equipment register: name, kind, place, address, department (or None), owner; the last is known
+#: by its client certificate (:func:`demo_fingerprint`) instead of an address
+TERMINALS: list[tuple[str, str, str, str, str | None, str]] = [
+    ("公金収納ハブ サーバ", SERVER, "データセンター ラック A-3", "10.20.0.10", None, "システム管理者"),
+    ("税務課 窓口端末 1", TERMINAL, "本庁舎 2階 税務課", "10.10.2.11", "zeimu", ""),
+    ("税務課 事務端末群", TERMINAL, "本庁舎 2階 税務課", "10.10.2.32/28", "zeimu", ""),
+    ("国保年金課 業務端末", TERMINAL, "本庁舎 3階 国保年金課", "10.10.3.0/28", "kokuho", ""),
+    ("介護保険課 業務端末 (証明書)", TERMINAL, "本庁舎 3階 介護保険課", "", "kaigo", ""),
+]  # fmt: skip
+
+
+def demo_fingerprint(name: str) -> str:
+    """A stand-in SHA-256 fingerprint for a demo terminal known by its certificate."""
+    return hashlib.sha256(f"kokin demo terminal {name}".encode()).hexdigest().upper()
 
 
 #: how a transfer ID names the format (HULFT-style file IDs: upper case, digits, hyphens)
@@ -166,7 +189,34 @@ def load(*, reset_logins: bool = False) -> list[Login]:
         TOTPDevice.objects.filter(user=user).delete()
         device = TOTPDevice.objects.create(user=user, name="認証アプリ (デモ)", confirmed=True)
         created.append(Login(username, display, password, _base32(device)))
+    _registers()
     return created
+
+
+def _registers() -> None:
+    """The responsible person and the terminals, then the registers' versions at once: inside this
+    transaction, so they exist when :func:`load` returns (the versions made on commit find no change)."""
+    from kokin.audit.actor import Actor
+    from kokin.registers import services
+    from kokin.registers.models import ResponsiblePerson
+
+    actor = Actor.command()
+    if ResponsiblePerson.current() is None:
+        name, title, contact, since = RESPONSIBLE
+        services.appoint(name=name, title=title, contact=contact, since=since, actor=actor)
+    for name, kind, place, address, department, owner in TERMINALS:
+        Terminal.objects.get_or_create(
+            name=name,
+            defaults={
+                "kind": kind,
+                "place": place,
+                "address": address,
+                "cert_fingerprint": "" if address else demo_fingerprint(name),
+                "department": Department.objects.get(code=department) if department else None,
+                "owner": owner,
+            },
+        )
+    services.refresh_all(actor=actor)
 
 
 def seed_files(folder: Path, *, place_inbound: bool = True) -> list[str]:

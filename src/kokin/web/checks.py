@@ -8,7 +8,7 @@ start; each message names the variable and its value and says why, in Japanese a
 kokin.E001  a value the settings could not read (not a number, not a yes/no flag, an unknown log
             level); they used the default instead (:mod:`kokin.web.env`)
 kokin.E002  a number out of range
-kokin.E003  an unknown choice: blob store, master-key provider, mail backend
+kokin.E003  an unknown choice: blob store, master-key provider, mail backend, terminal register
 kokin.E004  a folder that is not absolute, or cannot be created or written (home, checkpoints, archives)
 kokin.E005  a malformed list: host names (``KOKIN_ALLOWED_HOSTS``), addresses (``KOKIN_TRUSTED_PROXIES``)
 kokin.E006  a malformed address: syslog, mail sender, SMTP host, WebAuthn origin and relying party
@@ -164,6 +164,16 @@ def known_choices(**kwargs: Any) -> list[checks.CheckMessage]:
                 provider,
                 "auto・file・env、または読み込めるマスター鍵提供元のドット区切りパスです",
                 "must be auto, file, env or the dotted path of a master-key provider that can be imported",
+            )
+        )
+    if settings.TERMINAL_REGISTER not in ("off", "on"):
+        found.append(
+            _error(
+                "kokin.E003",
+                "KOKIN_TERMINAL_REGISTER",
+                settings.TERMINAL_REGISTER,
+                "off か on です (on: 情報処理機器の台帳に登録された端末からだけログインできます)",
+                "must be off or on (on: logins only from a terminal in the equipment register)",
             )
         )
     if not _importable(settings.EMAIL_BACKEND):

@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "kokin.banklink",
     "kokin.incidents",
     "kokin.compliance",
+    "kokin.registers",
     "kokin.web",
 ]
 
@@ -281,6 +282,9 @@ INCIDENT_RULES = _env.text("KOKIN_INCIDENT_RULES", "")
 CLAMD = _env.text("KOKIN_CLAMD", "")
 CLAMD_TIMEOUT = _env.number("KOKIN_CLAMD_TIMEOUT", 60.0)
 CLAMD_MAX_AGE_DAYS = _env.integer("KOKIN_CLAMD_MAX_AGE_DAYS", 3)
+# the equipment register (kokin.accounts.terminals, docs/registers.md): "on" lets operators log in only from a
+# registered, not retired terminal (別紙3 第6条1); checked at start (kokin.E001, kokin.E003)
+TERMINAL_REGISTER = _env.choice("KOKIN_TERMINAL_REGISTER", "off", ("off", "on"))
 
 LOGGING = {
     "version": 1,
