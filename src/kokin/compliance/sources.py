@@ -2,8 +2,10 @@
 changes (操作担当者の名簿), training and acknowledgement (研修・誓約), and the equipment register (機器の台帳).
 
 This is the seam between the report and those parts: three functions, each taking the report's period
-and returning a plain dataclass — or ``None`` while the part that keeps the records is not installed,
-and the section then says 「未導入」. Wiring a part in means replacing the body of one function here
+and returning a plain dataclass — or ``None`` while the part keeps no records yet (before a register's
+first version), and the section then says 「未導入」. The roster and the equipment register come from
+:mod:`kokin.registers` (the version in force at the end of the period, the changes of the versions made
+in it). Wiring a part in means replacing the body of one function here
 with a call into it (its versions in force at the end of the period, its changes in the period); the
 section builders (:mod:`.sections.roster`, :mod:`.sections.training`, :mod:`.sections.equipment`) and
 the PDF stay as they are. The dataclasses carry only what the report prints, as text the ward reads.
@@ -14,7 +16,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.utils import timezone
+
+from kokin.accounts.models import Role, Terminal
 from kokin.compliance.period import Period
+from kokin.registers.models import RegisterVersion
+from kokin.registers.selectors import in_force_at, versions_between
 
 #: what a section says while its source is not installed
 NOT_INSTALLED = "未導入"
@@ -91,9 +98,44 @@ class Equipment:
     changes: list[EquipmentChange] = field(default_factory=list)
 
 
+def _version_label(version: RegisterVersion) -> str:
+    state = f"確認済 {timezone.localtime(version.signed_off_at):%Y-%m-%d}" if version.signed_off_at else "未確認"
+    return f"第{version.number}版 ({state})"
+
+
+def _changes(kind: str, period: Period) -> list[tuple[dt.datetime, str]]:
+    """Each change line of the versions of ``kind`` made in ``period``, with when its version was made."""
+    return [(v.made_at, line) for v in versions_between(kind, period.since, period.until) for line in v.changes]
+
+
 def roster(period: Period) -> Roster | None:
-    """The operator roster for ``period`` (kokin.registers); ``None``: not installed yet."""
-    return None
+    """The operator roster in force at the end of ``period`` and its changes in it (kokin.registers);
+    ``None`` before the roster's first version."""
+    version = in_force_at("roster", period.until)
+    if version is None:
+        return None
+    labels = dict(Role.choices)
+    entries: dict[str, list[str]] = {}
+    departments: dict[str, str] = {}
+    for business in version.snapshot.get("businesses", []):
+        for operator in business.get("operators", []):
+            who = f"{operator['name']} ({operator['username']})"
+            roles = "・".join(labels.get(code, code) for code in operator.get("roles", []))
+            entries.setdefault(who, []).append(f"{business['name']}: {roles}")
+            departments.setdefault(who, business.get("department", ""))
+    hub = {"system_admin": "システム管理者", "auditor": "監査担当"}
+    for account in version.snapshot.get("hub", []):
+        who = f"{account['name']} ({account['username']})"
+        entries.setdefault(who, []).append(hub.get(account["role"], account["role"]))
+        departments.setdefault(who, "")
+    person = version.snapshot.get("responsible")
+    rows = [RosterEntry(operator=who, department=departments[who], roles="、".join(r)) for who, r in entries.items()]
+    if person:
+        rows.insert(
+            0, RosterEntry(operator=person["name"], department=person.get("title", ""), roles="個人情報保護管理責任者")
+        )
+    changes = [RosterChange(at=at, operator="", change=line) for at, line in _changes("roster", period)]
+    return Roster(version=_version_label(version), as_of=version.made_at, entries=rows, changes=changes)
 
 
 def training(period: Period) -> Training | None:
@@ -102,5 +144,20 @@ def training(period: Period) -> Training | None:
 
 
 def equipment(period: Period) -> Equipment | None:
-    """The equipment register for ``period`` (kokin.registers); ``None``: not installed yet."""
-    return None
+    """The equipment register in force at the end of ``period`` and its changes in it (kokin.registers);
+    ``None`` before the register's first version."""
+    version = in_force_at("equipment", period.until)
+    if version is None:
+        return None
+    kinds = dict(Terminal.Kind.choices)
+    items = [
+        EquipmentItem(
+            ident=f"{t['number']} {t['name']}",
+            kind=kinds.get(t["kind"], t["kind"]),
+            location=t.get("place", ""),
+            status=f"使用中 (登録 {t.get('registered', '')})",
+        )
+        for t in version.snapshot.get("terminals", [])
+    ]
+    changes = [EquipmentChange(at=at, ident="", change=line) for at, line in _changes("equipment", period)]
+    return Equipment(version=_version_label(version), as_of=version.made_at, items=items, changes=changes)

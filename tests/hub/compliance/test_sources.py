@@ -1,5 +1,5 @@
-"""The seam to the records kept elsewhere (kokin.compliance.sources): today each of the three sections says
-「未導入」; once a source returns its dataclass, the section prints it without any other change."""
+"""The seam to the records kept elsewhere (kokin.compliance.sources): a section whose source keeps no records
+yet says 「未導入」; once a source returns its dataclass, the section prints it without any other change."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def context(db: None) -> Context:
     return Context(period=month(2026, 11), made_at=timezone.now(), made_by="auditor (監査者)")
 
 
-def test_until_the_sources_are_wired_each_section_says_not_installed(context: Context) -> None:
+def test_a_source_without_records_yet_makes_its_section_say_not_installed(context: Context) -> None:
     for build in (roster.build, training.build, equipment.build):
         section = build(context)
         assert not section.rows and section.empty.startswith("未導入 (")

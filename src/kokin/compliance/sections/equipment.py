@@ -18,5 +18,8 @@ def build(context: Context) -> Section:
     rows = [(i.ident, i.kind, i.location, i.status) for i in register.items]
     notes = [f"台帳の版 {register.version} ({when_label(register.as_of)})、{count(len(rows))} 台。"]
     notes.append(f"期間中の変更 {count(len(register.changes))} 件" + ("。" if not register.changes else ":"))
-    notes += [f"{when_label(c.at)} {c.ident}: {c.change}" + (f" ({c.by})" if c.by else "") for c in register.changes]
+    notes += [
+        f"{when_label(c.at)} " + (f"{c.ident}: " if c.ident else "") + f"{c.change}" + (f" ({c.by})" if c.by else "")
+        for c in register.changes
+    ]
     return Section(TITLE, COLUMNS, rows, notes, facts={"equipment": len(rows)})

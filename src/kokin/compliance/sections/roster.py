@@ -18,5 +18,11 @@ def build(context: Context) -> Section:
     rows = [(e.operator, e.department, e.roles, day_label(e.since) if e.since else "—") for e in roster.entries]
     notes = [f"名簿の版 {roster.version} ({when_label(roster.as_of)})、{count(len(rows))} 名。"]
     notes.append(f"期間中の変更 {count(len(roster.changes))} 件" + ("。" if not roster.changes else ":"))
-    notes += [f"{when_label(c.at)} {c.operator}: {c.change}" + (f" ({c.by})" if c.by else "") for c in roster.changes]
+    notes += [
+        f"{when_label(c.at)} "
+        + (f"{c.operator}: " if c.operator else "")
+        + f"{c.change}"
+        + (f" ({c.by})" if c.by else "")
+        for c in roster.changes
+    ]
     return Section(TITLE, COLUMNS, rows, notes, facts={"roster": len(rows), "roster_changes": len(roster.changes)})
