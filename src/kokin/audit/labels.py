@@ -17,6 +17,7 @@ ACTION_LABELS: dict[str, str] = {
     "session_superseded": "別端末のログインによるセッション終了",
     "terminal_denied": "許可されていない端末",
     "reauth": "再認証",
+    "password_change": "パスワードの変更",
     "password_reset": "パスワードの再設定",
     "factor_add": "認証要素の追加",
     "factor_enrol": "認証要素の登録",
@@ -58,3 +59,20 @@ def action_label(code: str) -> str:
 
 def outcome_label(code: str) -> str:
     return OUTCOME_LABELS.get(code, code)
+
+
+#: the actors that are no person (:mod:`kokin.audit.actor`, the hub's own services)
+SYSTEM_ACTORS: dict[str, str] = {"system": "システム (自動処理)", "kokin": "システム (自動処理)", "": "(未ログイン)"}
+
+
+def actor_label(name: str) -> str:
+    """Who an actor name is, in words: ``bank:<account>`` is a bank system account, ``os:<account>``
+    the operating-system account that ran a ``kokin`` command; an operator's user ID stays as it is."""
+    if name in SYSTEM_ACTORS:
+        return SYSTEM_ACTORS[name]
+    kind, _, rest = name.partition(":")
+    if rest and kind == "bank":
+        return f"金融機関「{rest}」"
+    if rest and kind == "os":
+        return f"コマンド (OS アカウント「{rest}」)"
+    return name

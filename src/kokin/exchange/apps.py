@@ -15,6 +15,7 @@ ACTION_LABELS = {
     "exchange_notify": "受信の通知メール",
     "exchange_policy": "保存方針の変更",
     "storage_low": "保存領域の不足",
+    "exchange_rescan": "保管中のファイルの再検査 (ウイルス)",
 }
 
 

@@ -186,6 +186,7 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Strict"
 CSRF_COOKIE_SAMESITE = "Strict"
 CSRF_COOKIE_HTTPONLY = True
+CSRF_FAILURE_VIEW = "kokin.web.error_pages.csrf_failure"  # a Japanese page with a way back
 SESSION_COOKIE_SECURE = SECURE
 CSRF_COOKIE_SECURE = SECURE
 SESSION_COOKIE_NAME = "__Host-kokin-session" if SECURE else "kokin-session"
@@ -290,6 +291,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # a refused request (403) is one line, without a traceback (kokin.web.log_filters)
+    "filters": {"refusal": {"()": "kokin.web.log_filters.RefusalWithoutTraceback"}},
+    "loggers": {"django.request": {"filters": ["refusal"]}},
     "root": {
         "handlers": ["console"],
         "level": _env.choice("KOKIN_LOG_LEVEL", "WARNING", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")),

@@ -19,3 +19,7 @@ urlpatterns = [
 
 # a full disk or a database that cannot be written is named on the error page (507 / 503)
 handler500 = "kokin.web.errors.server_error"
+# Japanese pages (JSON under /api/ and /banklink/v1/) for a bad, refused or unknown request
+handler400 = "kokin.web.error_pages.bad_request"
+handler403 = "kokin.web.error_pages.permission_denied"
+handler404 = "kokin.web.error_pages.page_not_found"
