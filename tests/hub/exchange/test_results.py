@@ -283,3 +283,20 @@ def test_a_viewer_without_download_may_read_the_list_but_not_download_it(ward: A
     assert viewer.post(f"/files/{result.id}/download/", {"as": "failures_csv"}).status_code == 403
     result.refresh_from_db()
     assert result.download_count == 0
+
+
+def test_a_holder_name_that_looks_like_a_formula_stays_text_in_both_files(ward: Any, login_as: Login) -> None:
+    day = debit_day()
+    header = {**DEBIT_HEADER, "debit_date": f"{day:%m%d}"}
+    rows = [payer(0, holder_name="-ﾔﾏﾀﾞ ﾀﾛｳ"), payer(1)]
+    request_raw = bytes(zengin_debit.build([{"header": header, "records": rows}], result=False))
+    collected_request(request_raw)
+    rows[0]["result_code"] = "1"
+    result = place_result(bytes(zengin_debit.build([{"header": header, "records": rows}], result=True)))
+    client = login_as("zeimu-get")
+    text = _download(client, result, "failures_csv").decode("utf-8-sig")
+    assert list(csv.reader(io.StringIO(text, newline="")))[1][2] == "'-ﾔﾏﾀﾞ ﾀﾛｳ"
+    sheet = openpyxl.load_workbook(io.BytesIO(_download(client, result, "failures_xlsx"))).active
+    assert sheet is not None
+    cell = sheet.cell(row=2, column=3)
+    assert cell.value == "-ﾔﾏﾀﾞ ﾀﾛｳ" and cell.data_type == "s"
