@@ -12,6 +12,7 @@ ACTION_LABELS = {
     "exchange_inspect": "検収",
     "exchange_erase": "ファイルの消去 (消去証明書の発行)",
     "exchange_certificate": "消去証明書の取得",
+    "exchange_view_failures": "振替不能の明細の閲覧",
     "exchange_notify": "受信の通知メール",
     "exchange_policy": "保存方針の変更",
     "storage_low": "保存領域の不足",

@@ -246,17 +246,17 @@ def check_debit_dates(checked: Checked, *, today: dt.date, lead_business_days: i
 
 
 def debit_date_of(checked: Checked, today: dt.date) -> dt.date | None:
-    """The (first batch's) debit date of a debit file; a result's is the last one before today."""
+    """The (first batch's) debit date of a debit file.
+
+    A request's is the next such MMDD from today. A result's is never guessed from an MMDD: it is its
+    matched request's debit date (``summary["request_debit_date"]``, set by matching), else unknown."""
+    if checked.data_kind.direction == DataKind.Direction.INBOUND:
+        known = checked.summary.get("request_debit_date")
+        return dt.date.fromisoformat(str(known)) if known else None
     raw = checked.first_batch_value("debit_date")
     if len(raw) != 4 or not raw.isdigit():
         return None
     try:
-        date = bankdays.next_occurrence(raw, today=today)
+        return bankdays.next_occurrence(raw, today=today)
     except ValueError:
         return None
-    if checked.data_kind.direction == DataKind.Direction.INBOUND and date > today:
-        try:
-            date = date.replace(year=date.year - 1)
-        except ValueError:
-            return None
-    return date

@@ -3,11 +3,14 @@ only loop and print."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from kokin.exchange.models import ExchangeFile
 from kokin.formats import FORMATS
 from kokin.formats.bankmaster import master
+from kokin.formats.dates import wareki_text
 from kokin.formats.items import ITEMS
 from kokin.formats.kinds.zengin_debit import RESULT_CODES
 
@@ -77,14 +80,38 @@ def issue_rows(issues: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
+UNMATCHED_YEAR = "請求と未照合のため年は不明"
+
+
+def debit_date_text(mmdd: str, resolved: Any, *, result: bool) -> str:
+    """引落日 as a batch row shows it: the resolved date with 和暦 (a request's from today, a result's
+    from its matched request); a result that matched no request shows its MMDD with why the year is
+    unknown — never a guessed year."""
+    if resolved:
+        date = dt.date.fromisoformat(str(resolved))
+        return f"引落日 {date:%Y-%m-%d} ({wareki_text(date)})"
+    if result:
+        return f"引落日 {mmdd[:2]}月{mmdd[2:]}日 ({UNMATCHED_YEAR})"
+    return f"引落日 {mmdd}"
+
+
+def unmatched_debit_date(file: ExchangeFile) -> str:
+    """引落日 of a debit result that matched no request: its MMDD with why there is no year."""
+    if file.debit_date is not None or file.mode != "result":
+        return ""
+    batches = (file.summary or {}).get("batch_list") or [{}]
+    mmdd = str(batches[0].get("debit_date", ""))
+    return debit_date_text(mmdd, None, result=True).removeprefix("引落日 ") if mmdd else ""
+
+
 def batch_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
     """Per batch: its header record number, who made it (consignor, ward or collector), its date."""
     rows = []
+    result = summary.get("mode") == "result"
     for b in summary.get("batch_list", []):
         party = b.get("consignor_code") or b.get("municipality_code") or b.get("collector_number") or ""
         if b.get("debit_date"):
-            resolved = f" ({b['debit_date_resolved']})" if b.get("debit_date_resolved") else ""
-            date = f"引落日 {b['debit_date']}{resolved}"
+            date = debit_date_text(str(b["debit_date"]), b.get("debit_date_resolved"), result=result)
         elif b.get("creation_date"):
             date = f"作成日 {b['creation_date']}"
         else:

@@ -235,8 +235,8 @@ def _check_and_keep(
     today = timezone.localdate()
     checked = _checked(received, data_kind, checked, today=today)
     scan = screening.scanned(received, blob)
-    if require_request and checked.ok and checked.format == "zengin-debit":
-        _match_request(checked, received)
+    if checked.ok and checked.format == "zengin-debit" and data_kind.direction == DataKind.Direction.INBOUND:
+        _match_request(checked, received, required=require_request)
     outcome = Outcome(checked)
     role = role_on(actor, business)
     where = f"mailbox:{business.code}/{data_kind.pk}"
@@ -316,11 +316,15 @@ def _checked(received: Received, data_kind: DataKind, checked: Checked | None, *
     return check_file(received.path, data_kind=data_kind, today=today, lead_business_days=lead)
 
 
-def _match_request(checked: Checked, received: Received) -> None:
-    """A debit result that answers no collected request gets an error naming why (so it is rejected)."""
+def _match_request(checked: Checked, received: Received, *, required: bool) -> None:
+    """Find the collected request a debit result answers: the result takes its debit date from it (the
+    year is never guessed from the MMDD). A result that answers none gets an error naming why when a
+    request is ``required`` (so it is rejected); otherwise it is kept with its date unknown."""
     from kokin.exchange import matching
 
     if received.path is None:
+        if not required:
+            return
         raise ValueError("matching a debit result needs its plaintext on disk (Received.path)")
     found = matching.match_result(
         received.path,
@@ -333,7 +337,13 @@ def _match_request(checked: Checked, received: Received) -> None:
     if found.ok:
         assert found.request is not None
         checked.summary["request_file"] = str(found.request.id)
-    else:
+        date = found.request.debit_date
+        if date is not None:
+            checked.summary["request_debit_date"] = date.isoformat()
+            for batch in checked.summary.get("batch_list", []):
+                if str(batch.get("debit_date", "")) == f"{date:%m%d}":
+                    batch["debit_date_resolved"] = date.isoformat()
+    elif required:
         checked.report.add(found.issue())
 
 

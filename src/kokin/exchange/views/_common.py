@@ -56,4 +56,5 @@ def file_context(user: User, file: ExchangeFile) -> dict[str, Any]:
         "downloads": list(reversed(downloads_done)),
         "actions": _actions(user, file),
         "certificate": getattr(file, "certificate", None) if file.state == State.ERASED else None,
+        "unmatched_debit_date": present.unmatched_debit_date(file),
     }

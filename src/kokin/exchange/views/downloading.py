@@ -1,8 +1,11 @@
 """The download page: GET shows the choices; each download is a POST (``as``): the original, CSV,
-or a password ZIP that is made, its password shown once, and then fetched once."""
+or a password ZIP that is made, its password shown once, and then fetched once; for a debit result
+with records not debited, also those records only (``failures_csv``, ``failures_xlsx``)."""
 
 from __future__ import annotations
 
+import hashlib
+import io
 import secrets
 from pathlib import Path
 from uuid import UUID
@@ -15,7 +18,7 @@ from django.views.decorators.http import require_http_methods
 from kokin.accounts.actors import actor_of, role_on
 from kokin.accounts.permissions import Action
 from kokin.audit.services import mark_recorded, record
-from kokin.exchange import downloads, selectors, services
+from kokin.exchange import downloads, failures, selectors, services
 from kokin.exchange.forms import CsvForm, PackageForm
 from kokin.exchange.models import ExchangeFile
 from kokin.exchange.states import State
@@ -23,6 +26,11 @@ from kokin.exchange.views._common import file_context, user_of
 from kokin.vault.errors import VaultError
 
 SESSION_PACKAGES = "exchange_packages"
+#: ``as`` of the 「振替不能分のみ」 downloads of a debit result: (suffix, content type)
+FAILURE_FORMATS = {
+    "failures_csv": (".csv", "text/csv; charset=utf-8"),
+    "failures_xlsx": (".xlsx", failures.XLSX_TYPE),
+}
 
 
 def _broken(request: HttpRequest, file: ExchangeFile, exc: VaultError) -> HttpResponse:
@@ -67,10 +75,16 @@ def download(request: HttpRequest, file_id: UUID) -> HttpResponseBase:
                     return _make_package(request, file, package_form.cleaned_data["password"])
             elif what == "package":
                 return _send_package(request, file, request.POST.get("token", ""))
+            elif what in FAILURE_FORMATS and failures.has_failures(file):
+                return _send_failures(request, file, what)
         except VaultError as exc:
             return _broken(request, file, exc)
         status = 400
-    context = file_context(user, file) | {"csv_form": csv_form, "package_form": package_form}
+    context = file_context(user, file) | {
+        "csv_form": csv_form,
+        "package_form": package_form,
+        "has_failures": failures.has_failures(file),
+    }
     return render(request, "exchange/download.html", context, status=status)
 
 
@@ -88,6 +102,24 @@ def _send_csv(request: HttpRequest, file: ExchangeFile, encoding: str) -> HttpRe
     )
     mark_recorded(request)
     return downloads.csv_response(file, spool, encoding=encoding, size=size, sha256=digest)
+
+
+def _send_failures(request: HttpRequest, file: ExchangeFile, what: str) -> HttpResponseBase:
+    """Only the records not debited, as CSV (UTF-8 with BOM) or Excel; counted and logged as a download."""
+    rows = list(failures.iter_failures(file))
+    data = failures.as_csv(rows) if what == "failures_csv" else failures.as_xlsx(rows)
+    digest = hashlib.sha256(data).hexdigest()
+    actor = actor_of(request)
+    services.record_download(file=file, actor=actor, what=what, sha256=digest, detail={"records": len(rows)})
+    mark_recorded(request)
+    suffix, content_type = FAILURE_FORMATS[what]
+    return downloads.file_response(
+        io.BytesIO(data),
+        name=failures.file_stem(file) + suffix,
+        size=len(data),
+        sha256=digest,
+        content_type=content_type,
+    )
 
 
 def _make_package(request: HttpRequest, file: ExchangeFile, password: str | None) -> HttpResponse:

@@ -3,6 +3,7 @@ PDF)."""
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from django.contrib.auth.decorators import login_required
@@ -14,9 +15,13 @@ from django.views.decorators.http import require_safe
 from kokin.accounts.actors import actor_of, role_on
 from kokin.accounts.permissions import Action
 from kokin.audit.services import mark_recorded, record
-from kokin.exchange import selectors
+from kokin.exchange import failures, selectors
 from kokin.exchange.forms import FilterForm
+from kokin.exchange.models import ExchangeFile
 from kokin.exchange.views._common import PAGE_SIZE, file_context, user_of
+
+#: at most this many 振替不能 records on the page; the downloads have them all
+FAILURES_SHOWN = 1000
 
 
 @require_safe
@@ -44,7 +49,28 @@ def file_list(request: HttpRequest) -> HttpResponse:
 def detail(request: HttpRequest, file_id: UUID) -> HttpResponse:
     user = user_of(request)
     file = selectors.file_for(user, file_id, Action.VIEW_FILES)
-    return render(request, "exchange/detail.html", file_context(user, file))
+    context = file_context(user, file)
+    if failures.has_failures(file):
+        context |= _failures_shown(request, file)
+    return render(request, "exchange/detail.html", context)
+
+
+def _failures_shown(request: HttpRequest, file: ExchangeFile) -> dict[str, Any]:
+    """The 振替不能の明細 of a debit result (payers' names and accounts): this read of personal data is
+    logged as its own entry (``exchange_view_failures``, with how many records were shown)."""
+    rows = list(failures.iter_failures(file))
+    shown = rows[:FAILURES_SHOWN]
+    actor = actor_of(request)
+    record(
+        action="exchange_view_failures",
+        actor=actor,
+        role=role_on(actor, file.data_kind.business),
+        object=f"file:{file.id}",
+        sha256=file.sha256,
+        detail={"records": len(shown), "failed": len(rows)},
+    )
+    mark_recorded(request)
+    return {"failures": shown, "failures_total": len(rows)}
 
 
 @require_safe
