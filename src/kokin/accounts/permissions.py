@@ -34,6 +34,8 @@ class Action(StrEnum):
     APPROVE_GRANTS = "approve_grants"  # decide grant requests: 業務管理 of that business, or a system admin
     VIEW_INCIDENTS = "view_incidents"  # incidents and their report drafts (別紙3 第15条)
     HANDLE_INCIDENTS = "handle_incidents"  # move an incident on, write its notes and report draft
+    VIEW_TRAINING = "view_training"  # training records and acknowledgements, the 研修実施報告 (別紙3 第9条)
+    RECORD_TRAINING = "record_training"  # record completed training
 
 
 ACTION_LABELS = {
@@ -47,6 +49,8 @@ ACTION_LABELS = {
     Action.APPROVE_GRANTS: "役割付与の申請の承認・却下 (自分への付与・自分の申請は不可)",
     Action.VIEW_INCIDENTS: "インシデントと漏えい等報告の案の閲覧",
     Action.HANDLE_INCIDENTS: "インシデントの状態の変更・経過の記入・漏えい等報告の案の編集",
+    Action.VIEW_TRAINING: "研修の記録・取扱規程の確認状況・研修実施報告の閲覧",
+    Action.RECORD_TRAINING: "研修の受講の記録",
 }
 
 ROLE_ACTIONS: dict[str, frozenset[Action]] = {
@@ -56,9 +60,16 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
     Role.APPROVE: frozenset({Action.VIEW_FILES, Action.APPROVE_FILE}),
     Role.MANAGE: frozenset({Action.MANAGE_OPERATORS, Action.APPROVE_GRANTS}),
     "system_admin": frozenset(
-        {Action.ADMIN_ACCOUNTS, Action.APPROVE_GRANTS, Action.VIEW_INCIDENTS, Action.HANDLE_INCIDENTS}
+        {
+            Action.ADMIN_ACCOUNTS,
+            Action.APPROVE_GRANTS,
+            Action.VIEW_INCIDENTS,
+            Action.HANDLE_INCIDENTS,
+            Action.VIEW_TRAINING,
+            Action.RECORD_TRAINING,
+        }
     ),
-    "auditor": frozenset({Action.READ_AUDIT, Action.VIEW_INCIDENTS}),
+    "auditor": frozenset({Action.READ_AUDIT, Action.VIEW_INCIDENTS, Action.VIEW_TRAINING}),
 }
 BUSINESS_ACTIONS = frozenset(
     {Action.VIEW_FILES, Action.DOWNLOAD_FILE, Action.UPLOAD_FILE, Action.APPROVE_FILE, Action.MANAGE_OPERATORS}
@@ -90,6 +101,10 @@ def can(user: User, action: Action, business: Business | None = None) -> bool:
     if action == Action.VIEW_INCIDENTS:
         return bool(user.is_system_admin or user.is_auditor)
     if action == Action.HANDLE_INCIDENTS:
+        return bool(user.is_system_admin)
+    if action == Action.VIEW_TRAINING:
+        return bool(user.is_system_admin or user.is_auditor)
+    if action == Action.RECORD_TRAINING:
         return bool(user.is_system_admin)
     return False
 
