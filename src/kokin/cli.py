@@ -19,6 +19,7 @@ from kokin.exchange import commands as exchange_commands
 from kokin.formats import commands as formats_commands
 from kokin.incidents import commands as incidents_commands
 from kokin.serve import commands as serve_commands
+from kokin.training import commands as training_commands
 from kokin.vault import commands as vault_commands
 
 
@@ -48,6 +49,7 @@ main.add_command(exchange_commands.retention)  # kokin retention run [--dry-run]
 main.add_command(bank_commands.bank)  # kokin bank agent / history / simulate (kokin.bank.commands)
 main.add_command(banklink_commands.banklink)  # kokin banklink account … (kokin.banklink.commands)
 main.add_command(incidents_commands.incidents)  # kokin incidents mail [--retry] (kokin.incidents.commands)
+main.add_command(training_commands.training)  # kokin training report / record / status (kokin.training.commands)
 
 
 if __name__ == "__main__":

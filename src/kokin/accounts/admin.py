@@ -2,8 +2,9 @@
 
 Only a system administrator (``User.is_system_admin``) past the second factor may use them
 (:meth:`KokinAdminSite.has_permission`); Django's own staff and model permissions play no part. The
-site registers these five models and nothing else, so no file and no operation-log entry is reachable
-from it. Every addition, change and deletion is written to the operation log, as are the actions
+site registers these five models (and, from :mod:`kokin.training.admin`, the training courses and the
+handling rules) and nothing else, so no file and no operation-log entry is reachable from it. Every
+addition, change and deletion is written to the operation log, as are the actions
 「パスワードと第2要素をリセット」 and 「ロック解除」.
 
 What the administrator cannot do alone (docs/security.md): a role added here is only a grant request

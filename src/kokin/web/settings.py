@@ -32,6 +32,7 @@ KOKIN_CLAMD           ClamAV's daemon for the malware scan of every upload: unix
                       (unset: no scan — only for the demo without clamd; a deployment check warns)
 KOKIN_CLAMD_TIMEOUT   seconds to wait for clamd (default 60); no answer holds the upload, never passes it
 KOKIN_CLAMD_MAX_AGE_DAYS  signature database age that warns the administrator (default 3)
+KOKIN_ACKNOWLEDGEMENT_DAYS  an operator acknowledges the handling rules again after this many days (default 365)
 
 An empty variable counts as unset. Every value is checked at start (Django's system checks,
 :mod:`kokin.web.checks`): ``kokin hub serve``, ``kokin demo`` and ``kokin manage check`` stop on a
@@ -98,6 +99,7 @@ INSTALLED_APPS = [
     "kokin.exchange",
     "kokin.banklink",
     "kokin.incidents",
+    "kokin.training",
     "kokin.web",
 ]
 
@@ -114,6 +116,7 @@ MIDDLEWARE = [
     "kokin.accounts.middleware.OperatorMiddleware",
     "kokin.accounts.middleware.ActorMiddleware",
     "kokin.accounts.middleware.PageViewLogMiddleware",
+    "kokin.training.gate.AcknowledgementGateMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -270,6 +273,8 @@ INCIDENT_RULES = _env.text("KOKIN_INCIDENT_RULES", "")
 CLAMD = _env.text("KOKIN_CLAMD", "")
 CLAMD_TIMEOUT = _env.number("KOKIN_CLAMD_TIMEOUT", 60.0)
 CLAMD_MAX_AGE_DAYS = _env.integer("KOKIN_CLAMD_MAX_AGE_DAYS", 3)
+# the acknowledgement of the handling rules (kokin.training, docs/training.md): it holds this many days
+ACKNOWLEDGEMENT_DAYS = _env.integer("KOKIN_ACKNOWLEDGEMENT_DAYS", 365)
 
 LOGGING = {
     "version": 1,

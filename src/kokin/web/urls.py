@@ -10,6 +10,7 @@ urlpatterns = [
     path("audit/", include("kokin.audit.urls")),
     path("files/", include("kokin.exchange.urls")),
     path("incidents/", include("kokin.incidents.urls")),  # 事故・インシデント (docs/incidents.md)
+    path("training/", include("kokin.training.urls")),  # 研修・取扱規程の確認 (docs/training.md)
     path("manage/", admin_site.urls),  # system administrators only; no file or log model
     path("api/", api.urls),
     path("banklink/", include("kokin.banklink.urls")),  # the bank link (docs/banklink.md)
