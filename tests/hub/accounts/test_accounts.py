@@ -25,6 +25,7 @@ from kokin.accounts.admin import site as admin_site
 from kokin.accounts.models import Business, DataKind, Department, RoleAssignment, User, WebAuthnDevice
 from kokin.audit.models import AuditEntry
 from kokin.demo import ward as demo
+from kokin.training.models import Course, HandlingRules
 from support.otp import code_from_secret, current_code
 
 Ward = dict[str, demo.Login]
@@ -485,7 +486,8 @@ def test_manage_is_open_only_to_a_verified_system_administrator(login_as: LoginA
 
 
 def test_manage_offers_the_account_models_and_no_file_or_log(login_as: LoginAs) -> None:
-    assert set(admin_site._registry) == {Department, Business, DataKind, User, RoleAssignment}
+    # and the training courses and handling rules (kokin.training.admin); no record, no acknowledgement
+    assert set(admin_site._registry) == {Department, Business, DataKind, User, RoleAssignment, Course, HandlingRules}
     client = login_as("sysadmin")
     page = client.get("/manage/").content.decode()
     assert "利用者" in page and "操作ログ" not in page
