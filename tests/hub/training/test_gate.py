@@ -187,6 +187,9 @@ def test_the_administrator_and_the_auditor_are_not_gated(login_as: Login) -> Non
         for page in pages:
             assert client.get(page).status_code == 200, page
     assert not selectors.must_acknowledge(user("sysadmin")) and not selectors.must_acknowledge(user("auditor"))
+    # both find the training page from every page; everyone finds the rules
+    assert 'href="/training/"' in admin.get("/").content.decode()
+    assert f'href="{ACK}"' in auditor.get("/").content.decode()
     # they may still read and acknowledge the rules
     assert admin.post(ACK, {"agree": "on", "version": "1"}).status_code == 303
     assert Acknowledgement.objects.filter(user__username="sysadmin").count() == 1
