@@ -21,6 +21,7 @@ from kokin.formats import commands as formats_commands
 from kokin.incidents import commands as incidents_commands
 from kokin.registers import commands as registers_commands
 from kokin.serve import commands as serve_commands
+from kokin.training import commands as training_commands
 from kokin.vault import commands as vault_commands
 
 
@@ -52,6 +53,7 @@ main.add_command(banklink_commands.banklink)  # kokin banklink account … (koki
 main.add_command(incidents_commands.incidents)  # kokin incidents mail [--retry] (kokin.incidents.commands)
 main.add_command(compliance_commands.compliance)  # kokin compliance report (kokin.compliance.commands)
 main.add_command(registers_commands.registers)  # kokin registers show / export / refresh (kokin.registers.commands)
+main.add_command(training_commands.training)  # kokin training report / record / status (kokin.training.commands)
 
 
 if __name__ == "__main__":

@@ -153,6 +153,14 @@ ENDPOINTS: list[Endpoint] = [
         {"pk": f"{OBJECT}registers.registerversion"},
         "POST",
     ),
+    # training and the handling rules (kokin.training, docs/training.md): the administrator and the auditor see
+    # them, the administrator records training (a POST without its fields shows the page again, 200); everyone
+    # logged in may read and acknowledge the rules
+    Endpoint("training/", "page", Action.VIEW_TRAINING),
+    Endpoint("training/", "page", Action.RECORD_TRAINING, method="POST"),
+    Endpoint("training/report.pdf", "page", Action.VIEW_TRAINING),
+    Endpoint("training/report.csv", "page", Action.VIEW_TRAINING),
+    Endpoint("training/acknowledge/", "page", Access.AUTHENTICATED),
 ]
 
 

@@ -3,9 +3,10 @@ and the equipment register (情報処理機器).
 
 Only a system administrator (``User.is_system_admin``) past the second factor may use them
 (:meth:`KokinAdminSite.has_permission`); Django's own staff and model permissions play no part. The
-site registers these models (and the responsible person of :mod:`kokin.registers.admin`) and
-nothing else, so no file and no operation-log entry is reachable
-from it. Every addition, change and deletion is written to the operation log, as are the actions
+site registers these models (and the responsible person of :mod:`kokin.registers.admin`, the training
+courses and the handling rules of :mod:`kokin.training.admin`) and nothing else, so no file and no
+operation-log entry is reachable from it. Every addition, change and deletion is written to the
+operation log, as are the actions
 「パスワードと第2要素をリセット」 and 「ロック解除」.
 
 What the administrator cannot do alone (docs/security.md): a role added here is only a grant request

@@ -39,6 +39,8 @@ class Action(StrEnum):
     COMPLIANCE_REPORTS = "compliance_reports"  # make and read the compliance reports (別紙3 第16条)
     VIEW_REGISTERS = "view_registers"  # the operator roster and the equipment register (別紙3 第4条, 第6条)
     SIGN_OFF_REGISTERS = "sign_off_registers"  # confirm a version of them as the one reported to the ward
+    VIEW_TRAINING = "view_training"  # training records and acknowledgements, the 研修実施報告 (別紙3 第9条)
+    RECORD_TRAINING = "record_training"  # record completed training
 
 
 ACTION_LABELS = {
@@ -55,6 +57,8 @@ ACTION_LABELS = {
     Action.COMPLIANCE_REPORTS: "遵守状況の報告 (別紙3 第16条) の作成・取得",
     Action.VIEW_REGISTERS: "従事者名簿・情報処理機器届出台帳の閲覧・出力",
     Action.SIGN_OFF_REGISTERS: "従事者名簿・情報処理機器届出台帳の版の確認 (承認)",
+    Action.VIEW_TRAINING: "研修の記録・取扱規程の確認状況・研修実施報告の閲覧",
+    Action.RECORD_TRAINING: "研修の受講の記録",
 }
 
 ROLE_ACTIONS: dict[str, frozenset[Action]] = {
@@ -72,9 +76,19 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
             Action.COMPLIANCE_REPORTS,
             Action.VIEW_REGISTERS,
             Action.SIGN_OFF_REGISTERS,
+            Action.VIEW_TRAINING,
+            Action.RECORD_TRAINING,
         }
     ),
-    "auditor": frozenset({Action.READ_AUDIT, Action.VIEW_INCIDENTS, Action.COMPLIANCE_REPORTS, Action.VIEW_REGISTERS}),
+    "auditor": frozenset(
+        {
+            Action.READ_AUDIT,
+            Action.VIEW_INCIDENTS,
+            Action.COMPLIANCE_REPORTS,
+            Action.VIEW_REGISTERS,
+            Action.VIEW_TRAINING,
+        }
+    ),
 }
 BUSINESS_ACTIONS = frozenset(
     {Action.VIEW_FILES, Action.DOWNLOAD_FILE, Action.UPLOAD_FILE, Action.APPROVE_FILE, Action.MANAGE_OPERATORS}
@@ -112,6 +126,10 @@ def can(user: User, action: Action, business: Business | None = None) -> bool:
     if action == Action.VIEW_REGISTERS:
         return bool(user.is_system_admin or user.is_auditor)
     if action == Action.SIGN_OFF_REGISTERS:
+        return bool(user.is_system_admin)
+    if action == Action.VIEW_TRAINING:
+        return bool(user.is_system_admin or user.is_auditor)
+    if action == Action.RECORD_TRAINING:
         return bool(user.is_system_admin)
     return False
 

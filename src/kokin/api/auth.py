@@ -3,7 +3,9 @@ caller as an :class:`~kokin.audit.actor.Actor` (:func:`api_actor`) and the refus
 not make (:func:`deny`).
 
 The API accepts tokens only (no session cookie), so it needs no CSRF token. The operator's terminal
-rule (department IP ranges, bound client certificate) applies to API calls as it does to pages.
+rule (department IP ranges, bound client certificate) applies to API calls as it does to pages, and so
+does the acknowledgement of the handling rules: an operator whose acknowledgement is missing or has
+lapsed gets 403 with :data:`kokin.training.gate.API_MESSAGE` (the page gate cannot see a token).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from kokin.accounts.models import Business, User
 from kokin.accounts.network import terminal_allowed
 from kokin.api import services
 from kokin.audit.actor import Actor
+from kokin.training.gate import API_MESSAGE
+from kokin.training.selectors import must_acknowledge
 
 DENIED = "この操作の権限がありません / You are not allowed to do this"
 
@@ -28,6 +32,11 @@ class TokenAuth(HttpBearer):
             services.record_auth_failure(request, token)
             return None
         request.user = found.user
+        if must_acknowledge(found.user):
+            services.record_api_call(
+                request, actor_of(request, found.user), outcome="denied", detail={"reason": "acknowledgement_lapsed"}
+            )
+            raise HttpError(403, API_MESSAGE)
         return found.user
 
 

@@ -4,6 +4,9 @@ terminal rule ``KOKIN_TERMINAL_REGISTER`` stays off, so the demo logins work fro
 
 Idempotent: running it again changes nothing. Demo logins are created with a random initial password
 (to be changed at first login) and a TOTP secret; both are returned once, on creation (or on reset).
+The demo's handling rules and training course come with them, and each demo operator created (or
+reset) is recorded as trained and as having acknowledged the rules (by the command, as the operation
+log says), so the demo logins reach their pages at once (docs/training.md).
 """
 
 from __future__ import annotations
@@ -15,9 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.db import transaction
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kokin.accounts.models import Business, DataKind, Department, Role, RoleAssignment, Terminal, User
+from kokin.audit.actor import Actor
+from kokin.training import selectors as training
+from kokin.training import services as training_services
+from kokin.training.models import Course, HandlingRules
 
 IN, OUT = DataKind.Direction.INBOUND, DataKind.Direction.OUTBOUND
 
@@ -166,6 +174,7 @@ def load(*, reset_logins: bool = False) -> list[Login]:
                     requests[n].reply_kind = kind
                     requests[n].save(update_fields=["reply_kind"])
     created: list[Login] = []
+    users: list[User] = []
     for username, display, department_code, roles, admin, auditor in OPERATORS:
         user = User.objects.filter(username=username).first()
         if user is not None and not reset_logins:
@@ -189,6 +198,8 @@ def load(*, reset_logins: bool = False) -> list[Login]:
         TOTPDevice.objects.filter(user=user).delete()
         device = TOTPDevice.objects.create(user=user, name="認証アプリ (デモ)", confirmed=True)
         created.append(Login(username, display, password, _base32(device)))
+        users.append(user)
+    seed_training(users)
     _registers()
     return created
 
@@ -219,6 +230,49 @@ def _registers() -> None:
     services.refresh_all(actor=actor)
 
 
+#: the demo's training course: code, title, version, description
+COURSE = (
+    "privacy-basics",
+    "個人情報の取扱いに関する研修",
+    "デモ版",
+    "特記仕様書 (別紙3) の遵守事項、関係法令の罰則と民事上の責任、事故の際の報告の流れ。",
+)
+RULES_TITLE = "個人情報の取扱規程 (デモ)"
+RULES_TEXT = """\
+第1条 (目的) この規程は、公金収納ネットワークサービスの運用において取り扱う個人情報を、区との契約及び
+個人情報の保護に関する特記仕様書に従って適正に管理するため、従事者が守るべき事項を定める。
+第2条 (秘密の保持) 従事者は、業務で知り得た個人情報を第三者に漏らしてはならない。従事しなくなった後も同様とする。
+第3条 (目的外使用の禁止) 従事者は、個人情報を委託された業務以外に使用せず、複写・複製・加工をしない。
+第4条 (持出しの禁止) 従事者は、個人情報を記録した資料・媒体を履行場所の外へ持ち出さない。
+第5条 (操作) 従事者は、自分に与えられた ID・パスワード・第2要素だけを使い、他人に使わせない。
+第6条 (事故の報告) 従事者は、個人情報の紛失・漏えい・滅失・毀損・改ざん又はそのおそれを知ったときは、
+直ちに個人情報保護管理責任者に報告し、その指示に従う。
+第7条 (罰則等) 従事者は、関係法令に基づく罰則及び民事上の責任があることを理解し、研修を受講する。
+"""
+
+
+def seed_training(users: list[User]) -> None:
+    """The demo's handling rules and course (once), and for each of ``users`` who is an operator a record of
+    the course today and an acknowledgement of the rules in effect, unless they have them already."""
+    today = timezone.localdate()
+    if not HandlingRules.objects.exists():
+        HandlingRules.objects.create(version=1, title=RULES_TITLE, text=RULES_TEXT, effective_from=today)
+    code, title, version, description = COURSE
+    course, _ = Course.objects.get_or_create(
+        code=code, defaults={"title": title, "version": version, "description": description}
+    )
+    operators = [u for u in users if training.is_operator(u)]
+    untrained = [u for u in operators if not u.training_records.filter(course=course).exists()]
+    if untrained and course.active:
+        training_services.record_training(
+            course=course, completed_on=today, users=untrained, actor=Actor.command(), note="デモ区の準備"
+        )
+    rules = training.current_rules(today)
+    for user in operators:
+        if rules is not None and training.must_acknowledge(user):
+            training_services.acknowledge(user=user, rules=rules, actor=Actor.command())
+
+
 def seed_files(folder: Path, *, place_inbound: bool = True) -> list[str]:
     """Today's collection data in every inbound mailbox (once) and a debit request ready to upload.
 
@@ -226,9 +280,6 @@ def seed_files(folder: Path, *, place_inbound: bool = True) -> list[str]:
     them (``place_inbound=False`` when the bank simulator delivers them over the bank link). Returns
     lines for the operator, in Japanese and English.
     """
-    from django.utils import timezone
-
-    from kokin.audit.actor import Actor
     from kokin.exchange import services
     from kokin.exchange.models import ExchangeFile
     from kokin.formats import bankdays

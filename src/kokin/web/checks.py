@@ -118,6 +118,7 @@ _RANGES = (
     _Range("KOKIN_SQLITE_TIMEOUT", _sqlite_timeout, 0),
     _Range("KOKIN_CLAMD_TIMEOUT", lambda s: s.CLAMD_TIMEOUT, 1),
     _Range("KOKIN_CLAMD_MAX_AGE_DAYS", lambda s: s.CLAMD_MAX_AGE_DAYS, 1),
+    _Range("KOKIN_ACKNOWLEDGEMENT_DAYS", lambda s: s.ACKNOWLEDGEMENT_DAYS, 1),
 )
 
 

@@ -36,6 +36,7 @@ KOKIN_CLAMD           ClamAV's daemon for the malware scan of every upload: unix
                       (unset: no scan — only for the demo without clamd; a deployment check warns)
 KOKIN_CLAMD_TIMEOUT   seconds to wait for clamd (default 60); no answer holds the upload, never passes it
 KOKIN_CLAMD_MAX_AGE_DAYS  signature database age that warns the administrator (default 3)
+KOKIN_ACKNOWLEDGEMENT_DAYS  an operator acknowledges the handling rules again after this many days (default 365)
 
 An empty variable counts as unset. Every value is checked at start (Django's system checks,
 :mod:`kokin.web.checks`): ``kokin hub serve``, ``kokin demo`` and ``kokin manage check`` stop on a
@@ -109,6 +110,7 @@ INSTALLED_APPS = [
     "kokin.incidents",
     "kokin.compliance",
     "kokin.registers",
+    "kokin.training",
     "kokin.web",
 ]
 
@@ -126,6 +128,7 @@ MIDDLEWARE = [
     "kokin.accounts.middleware.ActorMiddleware",
     "kokin.accounts.middleware.PageViewLogMiddleware",
     "kokin.incidents.middleware.DefenderMiddleware",
+    "kokin.training.gate.AcknowledgementGateMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -286,6 +289,8 @@ CLAMD_MAX_AGE_DAYS = _env.integer("KOKIN_CLAMD_MAX_AGE_DAYS", 3)
 # the equipment register (kokin.accounts.terminals, docs/registers.md): "on" lets operators log in only from a
 # registered, not retired terminal (別紙3 第6条1); checked at start (kokin.E001, kokin.E003)
 TERMINAL_REGISTER = _env.choice("KOKIN_TERMINAL_REGISTER", "off", ("off", "on"))
+# the acknowledgement of the handling rules (kokin.training, docs/training.md): it holds this many days
+ACKNOWLEDGEMENT_DAYS = _env.integer("KOKIN_ACKNOWLEDGEMENT_DAYS", 365)
 
 LOGGING = {
     "version": 1,

@@ -12,6 +12,7 @@ urlpatterns = [
     path("incidents/", include("kokin.incidents.urls")),  # 事故・インシデント (docs/incidents.md)
     path("compliance/", include("kokin.compliance.urls")),  # 遵守状況の報告 (docs/compliance-report.md)
     path("registers/", include("kokin.registers.urls")),  # 従事者名簿・情報処理機器届出台帳 (docs/registers.md)
+    path("training/", include("kokin.training.urls")),  # 研修・取扱規程の確認 (docs/training.md)
     path("manage/", admin_site.urls),  # system administrators only; no file or log model
     path("api/", api.urls),
     path("banklink/", include("kokin.banklink.urls")),  # the bank link (docs/banklink.md)

@@ -26,6 +26,7 @@ from kokin.accounts.models import Business, DataKind, Department, RoleAssignment
 from kokin.audit.models import AuditEntry
 from kokin.demo import ward as demo
 from kokin.registers.models import ResponsiblePerson
+from kokin.training.models import Course, HandlingRules
 from support.otp import code_from_secret, current_code
 
 Ward = dict[str, demo.Login]
@@ -486,8 +487,9 @@ def test_manage_is_open_only_to_a_verified_system_administrator(login_as: LoginA
 
 
 def test_manage_offers_the_account_models_and_no_file_or_log(login_as: LoginAs) -> None:
-    models = {Department, Business, DataKind, User, RoleAssignment, Terminal, ResponsiblePerson}
-    assert set(admin_site._registry) == models  # the equipment register and the responsible person too
+    models = {Department, Business, DataKind, User, RoleAssignment, Terminal, ResponsiblePerson, Course, HandlingRules}
+    # the equipment register, the responsible person, training courses and handling rules too
+    assert set(admin_site._registry) == models
     client = login_as("sysadmin")
     page = client.get("/manage/").content.decode()
     assert "利用者" in page and "操作ログ" not in page
