@@ -5,9 +5,9 @@ This is the seam between the report and those parts: three functions, each takin
 and returning a plain dataclass — or ``None`` while the part keeps no records yet (before a register's
 first version), and the section then says 「未導入」. The roster and the equipment register come from
 :mod:`kokin.registers` (the version in force at the end of the period, the changes of the versions made
-in it). Wiring a part in means replacing the body of one function here
-with a call into it (its versions in force at the end of the period, its changes in the period); the
-section builders (:mod:`.sections.roster`, :mod:`.sections.training`, :mod:`.sections.equipment`) and
+in it), training and the acknowledgements from :mod:`kokin.training`. Wiring a part in means replacing
+the body of one function here with a call into it (its versions in force at the end of the period, its
+changes in the period); the section builders (:mod:`.sections.roster`, :mod:`.sections.training`, :mod:`.sections.equipment`) and
 the PDF stay as they are. The dataclasses carry only what the report prints, as text the ward reads.
 """
 
@@ -22,6 +22,9 @@ from kokin.accounts.models import Role, Terminal
 from kokin.compliance.period import Period
 from kokin.registers.models import RegisterVersion
 from kokin.registers.selectors import in_force_at, versions_between
+from kokin.training import selectors as training_selectors
+from kokin.training.models import Course, HandlingRules
+from kokin.training.models import TrainingRecord as TrainingRecordRow
 
 #: what a section says while its source is not installed
 NOT_INSTALLED = "未導入"
@@ -139,8 +142,33 @@ def roster(period: Period) -> Roster | None:
 
 
 def training(period: Period) -> Training | None:
-    """Training and acknowledgement status for ``period`` (kokin.training); ``None``: not installed yet."""
-    return None
+    """Each operator's latest training up to the end of ``period`` and their acknowledgement of the
+    handling rules in effect that day (kokin.training); ``None`` while there are neither rules nor courses."""
+    if not (HandlingRules.objects.exists() or Course.objects.exists()):
+        return None
+    latest: dict[int, TrainingRecordRow] = {}
+    for done in training_selectors.records_between(None, period.end):
+        latest[done.user_id] = done  # oldest first: the last one stays
+    rows = []
+    for found in training_selectors.status(at=period.end):
+        user = found.user
+        record = latest.get(user.pk)
+        if found.rules is None:
+            state = "取扱規程なし"
+        elif found.acknowledged_at is None:
+            state = "取扱規程 未確認"
+        else:
+            state = "取扱規程 期限切れ" if found.lapsed else f"取扱規程 確認済 (期限 {found.due})"
+        rows.append(
+            TrainingRecord(
+                operator=f"{user.display_name} ({user.username})",
+                course=f"{record.course.title} ({record.course_version})" if record else "未受講",
+                completed_on=record.completed_on if record else None,
+                acknowledged_on=timezone.localtime(found.acknowledged_at).date() if found.acknowledged_at else None,
+                status=state,
+            )
+        )
+    return Training(as_of=period.until, records=rows)
 
 
 def equipment(period: Period) -> Equipment | None:
