@@ -3,12 +3,11 @@ changes (操作担当者の名簿), training and acknowledgement (研修・誓�
 
 This is the seam between the report and those parts: three functions, each taking the report's period
 and returning a plain dataclass — or ``None`` while the part keeps no records yet (before a register's
-first version), and the section then says 「未導入」. The roster and the equipment register come from
-:mod:`kokin.registers` (the version in force at the end of the period, the changes of the versions made
-in it), training and the acknowledgements from :mod:`kokin.training`. Wiring a part in means replacing
-the body of one function here with a call into it (its versions in force at the end of the period, its
-changes in the period); the section builders (:mod:`.sections.roster`, :mod:`.sections.training`, :mod:`.sections.equipment`) and
-the PDF stay as they are. The dataclasses carry only what the report prints, as text the ward reads.
+first version, before any course or rules), and the section then says 「未導入」. The roster and the
+equipment register come from :mod:`kokin.registers` (the version in force at the end of the period, the
+changes of the versions made in it), training and the acknowledgements from :mod:`kokin.training`. The
+section builders (:mod:`.sections.roster`, :mod:`.sections.training`, :mod:`.sections.equipment`) and
+the PDF take only these dataclasses, which carry what the report prints, as text the ward reads.
 """
 
 from __future__ import annotations
