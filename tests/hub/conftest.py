@@ -5,11 +5,13 @@ The suite runs on SQLite by default and on PostgreSQL when ``DATABASE_URL`` poin
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from kokin.accounts.models import User
@@ -77,3 +79,15 @@ def audit_checkpoints(settings: Any, tmp_path_factory: pytest.TempPathFactory) -
     folder = tmp_path_factory.mktemp("audit-checkpoints")
     settings.AUDIT_CHECKPOINT_DIR = folder
     return folder
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """On PostgreSQL, collect garbage before each test opens its transaction.
+
+    A ``QuerySet.iterator`` left unfinished in a reference cycle by an earlier test holds a server-side
+    cursor that died with that test's rollback; were the collector to close it inside this test's
+    transaction, PostgreSQL's "cursor does not exist" would abort the transaction and fail a test that
+    did nothing wrong. Collected here, the close happens outside any transaction and harms nothing."""
+    if connection.vendor == "postgresql":
+        gc.collect()
