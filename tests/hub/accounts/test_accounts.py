@@ -15,7 +15,9 @@ import pytest
 from axes.models import AccessAttempt
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.sessions.models import Session
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -23,6 +25,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from kokin.accounts import network, pki, services
 from kokin.accounts.admin import site as admin_site
 from kokin.accounts.models import Business, DataKind, Department, RoleAssignment, Terminal, User, WebAuthnDevice
+from kokin.accounts.renewal import SESSION_RENEWED_AT
 from kokin.audit.models import AuditEntry
 from kokin.demo import ward as demo
 from kokin.registers.models import ResponsiblePerson
@@ -611,3 +614,34 @@ def test_one_user_cannot_be_both_system_admin_and_auditor(ward) -> None:  # type
         user.full_clean()
     with pytest.raises(IntegrityError), transaction.atomic():
         user.save()
+
+
+def _session_writes(queries: list[dict[str, Any]]) -> list[str]:
+    return [
+        q["sql"] for q in queries if q["sql"].lstrip().upper().startswith("UPDATE") and "django_session" in q["sql"]
+    ]
+
+
+def test_pages_within_a_minute_do_not_rewrite_the_session(login_as: LoginAs) -> None:
+    client = login_as("zeimu-view")
+    assert client.get("/").status_code == 200
+    with CaptureQueriesContext(connection) as seen:
+        for _ in range(3):
+            assert client.get("/").status_code == 200
+            assert client.get("/files/").status_code == 200
+    assert _session_writes(seen.captured_queries) == []
+
+
+def test_a_session_last_renewed_over_a_minute_ago_is_renewed_by_the_next_page(login_as: LoginAs) -> None:
+    client = login_as("zeimu-view")
+    key = client.session.session_key
+    session = client.session
+    session[SESSION_RENEWED_AT] = int(time.time()) - 61
+    session.save()
+    Session.objects.filter(session_key=key).update(expire_date=timezone.now() + timedelta(minutes=3))
+    before = timezone.now()
+    with CaptureQueriesContext(connection) as seen:
+        assert client.get("/").status_code == 200
+    assert len(_session_writes(seen.captured_queries)) == 1
+    expiry = Session.objects.get(session_key=key).expire_date
+    assert timedelta(minutes=14) < expiry - before <= timedelta(minutes=15, seconds=5)
