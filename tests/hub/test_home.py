@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import os
 import re
 from collections.abc import Callable
 from typing import Any
@@ -15,6 +16,8 @@ from django.test import Client
 
 from kokin.accounts.models import DataKind, User
 from kokin.audit.models import AuditEntry
+from kokin.demo import ward as demo
+from kokin.demo.commands import demo_mail
 from kokin.exchange import services
 from kokin.exchange.home import arrivals_for, awaiting_approval_for, sender_desk
 from kokin.exchange.states import State
@@ -183,3 +186,25 @@ def test_a_business_without_files_shows_empty_sections_in_words(login_as: Login)
     shown = text(login_as("zeimu-send").get("/"))
     assert "まだ送信したファイルはありません。" in shown and "未取得の受信ファイルはありません。" in shown
     assert State.AWAITING_APPROVAL.label not in shown
+
+
+FILEBASED = "django.core.mail.backends.filebased.EmailBackend"
+
+
+def test_the_demo_writes_mail_to_var_mail_unless_a_backend_is_chosen(tmp_path: Any, monkeypatch: Any) -> None:
+    monkeypatch.setenv("KOKIN_EMAIL_BACKEND", "")  # empty counts as unset; restored after the test
+    monkeypatch.setenv("KOKIN_EMAIL_FILE_PATH", "")
+    assert demo_mail(tmp_path) == str(tmp_path / "var" / "mail")
+    assert os.environ["KOKIN_EMAIL_BACKEND"] == FILEBASED and (tmp_path / "var" / "mail").is_dir()
+    smtp = "django.core.mail.backends.smtp.EmailBackend"
+    monkeypatch.setenv("KOKIN_EMAIL_BACKEND", smtp)
+    assert demo_mail(tmp_path / "other") == f"{smtp} (KOKIN_EMAIL_BACKEND)"
+    assert os.environ["KOKIN_EMAIL_BACKEND"] == smtp and not (tmp_path / "other").exists()
+
+
+def test_demo_logins_get_an_example_address_once(ward: Any) -> None:
+    User.objects.filter(username="zeimu-get").update(email="kept@ward.example.jp")
+    assert demo.give_addresses() == len(demo.OPERATORS) - 1
+    assert User.objects.get(username="zeimu-approve").email == "zeimu-approve@demo.example.jp"
+    assert User.objects.get(username="zeimu-get").email == "kept@ward.example.jp"
+    assert demo.give_addresses() == 0

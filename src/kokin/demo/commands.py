@@ -105,7 +105,8 @@ def demo_mail(folder: Path) -> str:
     path = folder / "var" / "mail"
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.environ["KOKIN_EMAIL_BACKEND"] = "django.core.mail.backends.filebased.EmailBackend"
-    os.environ.setdefault("KOKIN_EMAIL_FILE_PATH", str(path))
+    if not os.environ.get("KOKIN_EMAIL_FILE_PATH"):
+        os.environ["KOKIN_EMAIL_FILE_PATH"] = str(path)
     return os.environ["KOKIN_EMAIL_FILE_PATH"]
 
 
