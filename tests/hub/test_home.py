@@ -88,7 +88,13 @@ def test_approver_home_shows_what_awaits_with_amount_debit_date_in_wareki_and_se
     assert row.startswith(
         f"住民税 口座振替 口座振替請求データ 3 3,703,701 {day:%Y-%m-%d} ({wareki_text(day)}) 税務 送信担当"
     ), row[:200]
-    assert f'href="/files/{file.id}/"' in login_as("zeimu-approve").get("/").content.decode()
+    approver = login_as("zeimu-approve")
+    home = approver.get("/").content.decode()
+    assert f'href="/files/{file.id}/"' in home
+    # the menu's 承認待ち leads to the list of the waiting files
+    waiting = re.search(r'<a href="([^"]+)">承認待ち</a>', home)
+    assert waiting is not None
+    assert f"/files/{file.id}/" in approver.get(html.unescape(waiting.group(1))).content.decode()
     # 国保's approver approves nothing of 税務課; the sender cannot approve their own file
     assert "承認待ち 0 件" in text(login_as("kokuho-approve").get("/"))
     assert list(awaiting_approval_for(sender)) == []
