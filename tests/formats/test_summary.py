@@ -198,3 +198,17 @@ def test_a_parsed_files_summary_is_the_streamed_summary(fmt: str) -> None:
     assert (whole["mode"], whole["errors"], whole["warnings"]) == (parsed.mode, 0, 0)
     del streamed["batch_list"]
     assert {k: v for k, v in whole.items() if k not in ("mode", "errors", "warnings")} == streamed
+
+
+@pytest.mark.parametrize("fmt", ["mpn-receipt", "general-receipt", "special-receipt", "special-breakdown"])
+def test_collection_data_summary_carries_its_first_and_last_payment_date(fmt: str) -> None:
+    raw, _ = sample.generate(fmt, 120, seed=11)
+    days = sorted(FORMATS[fmt].parse(raw).tables["data"]["payment_date"].to_pylist())
+    first, last = days[0], days[-1]
+    expected = [f"{first[:4]}-{first[4:6]}-{first[6:]}", f"{last[:4]}-{last[4:6]}-{last[6:]}"]
+    assert summarise(io.BytesIO(raw), FORMATS[fmt].LAYOUT)["payment_dates"] == expected
+
+
+def test_a_debit_file_has_no_payment_dates() -> None:
+    raw, _ = sample.generate("zengin-debit", 20, seed=2)
+    assert "payment_dates" not in summarise(io.BytesIO(raw), DEBIT)

@@ -38,12 +38,14 @@ def demo(host: str, port: int, reset_logins: bool, no_serve: bool, hub_only: boo
 
     # before the settings are read (and checked): the hub and this process see the demo's clamd
     scanner = [] if hub_only or no_serve else malware_scan(home() / "clamav", home() / "demo")
+    mail_folder = demo_mail(home())
     prepare_hub()
     from kokin.accounts.pki import ensure
     from kokin.demo import bankside, ward
 
     files = ensure()
     logins = ward.load(reset_logins=reset_logins)
+    ward.give_addresses()
     click.echo(f"kokin ハブ / hub: https://{host}:{port}/   (データ / data: {home()})")
     click.echo(f"CA 証明書 / CA certificate: {files.ca_cert}  (ブラウザに登録 / import into the browser)")
     if logins:
@@ -56,6 +58,7 @@ def demo(host: str, port: int, reset_logins: bool, no_serve: bool, hub_only: boo
         )
     else:
         click.echo("デモ用ログインは作成済みです (再発行: kokin demo --reset-logins) / demo logins exist already")
+    click.echo(f"メール / mail: {mail_folder}  (送信されたメールを 1 通 1 ファイルで保存 / one file per mail sent)")
     click.echo("デモ用ファイル / demo files:")
     for line in ward.seed_files(home() / "demo", place_inbound=hub_only):
         click.echo(line)
@@ -91,6 +94,20 @@ def demo(host: str, port: int, reset_logins: bool, no_serve: bool, hub_only: boo
         log_file=logs / "demo.log",
     )
     raise SystemExit(code)
+
+
+def demo_mail(folder: Path) -> str:
+    """The demo's mail (承認待ち, 到着の通知, 登録リンク) as files under ``var/mail`` of its home, read with any
+    text viewer — unless ``KOKIN_EMAIL_BACKEND`` chooses otherwise. Set before the settings are read, so
+    the hub the supervisor starts sees it too."""
+    if os.environ.get("KOKIN_EMAIL_BACKEND"):
+        return f"{os.environ['KOKIN_EMAIL_BACKEND']} (KOKIN_EMAIL_BACKEND)"
+    path = folder / "var" / "mail"
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.environ["KOKIN_EMAIL_BACKEND"] = "django.core.mail.backends.filebased.EmailBackend"
+    if not os.environ.get("KOKIN_EMAIL_FILE_PATH"):
+        os.environ["KOKIN_EMAIL_FILE_PATH"] = str(path)
+    return os.environ["KOKIN_EMAIL_FILE_PATH"]
 
 
 def malware_scan(folder: Path, samples: Path) -> list[supervisor.Service]:

@@ -204,6 +204,19 @@ def load(*, reset_logins: bool = False) -> list[Login]:
     return created
 
 
+#: the demo logins' mail domain (reserved for examples: nothing is ever delivered there)
+MAIL_DOMAIN = "demo.example.jp"
+
+
+def give_addresses() -> int:
+    """A mail address for each demo login that has none (``<ID>@demo.example.jp``), so the demo's mail
+    (承認待ち, 到着の通知, インシデント) has recipients; the demo writes it to files. Returns how many got one."""
+    given = 0
+    for username, *_ in OPERATORS:
+        given += User.objects.filter(username=username, email="").update(email=f"{username}@{MAIL_DOMAIN}")
+    return given
+
+
 def _registers() -> None:
     """The responsible person and the terminals, then the registers' versions at once: inside this
     transaction, so they exist when :func:`load` returns (the versions made on commit find no change)."""

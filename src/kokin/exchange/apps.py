@@ -14,6 +14,7 @@ ACTION_LABELS = {
     "exchange_certificate": "消去証明書の取得",
     "exchange_view_failures": "振替不能の明細の閲覧",
     "exchange_notify": "受信の通知メール",
+    "exchange_notify_approval": "承認待ちの通知メール",
     "exchange_policy": "保存方針の変更",
     "storage_low": "保存領域の不足",
     "exchange_rescan": "保管中のファイルの再検査 (ウイルス)",

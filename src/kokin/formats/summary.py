@@ -11,8 +11,9 @@ One :class:`Summariser` counts and totals; it is fed in either of two ways:
 Keys: ``format``, ``records``, ``batches``, ``data_records``, ``total_amount`` and ``by_<field>`` for
 each of the layout's ``summary_by`` fields. A streamed summary adds ``batch_list``: per batch its
 header record number, the header's identifying values (consignor, debit date where the layout has
-them) and its count and total; it assumes well-formed records, so run it on a file that passes
-validation. A parsed file's summary adds ``mode``, ``errors`` and ``warnings``.
+them) and its count and total; and, where the data records carry a ``payment_date`` (収納日, YYYYMMDD),
+``payment_dates``: the first and the last, as ISO dates. It assumes well-formed records, so run it on a
+file that passes validation. A parsed file's summary adds ``mode``, ``errors`` and ``warnings``.
 """
 
 from __future__ import annotations
@@ -98,6 +99,9 @@ class Summariser:
         self.header_fields = [f for name in HEADER_FIELDS if (f := _field(layout, "header", name)) is not None]
         self.group_fields = [f for name in layout.extra.get("summary_by", ()) if (f := _field(layout, "data", name))]
         self.groups: dict[str, dict[Any, list[int]]] = {f.name: {} for f in self.group_fields}
+        paid = _field(layout, "data", "payment_date")
+        self.payment_date = paid if paid is not None and paid.date == "yyyymmdd" else None
+        self.payment_dates: list[int] = []  # the first and the last seen, as YYYYMMDD
         self.batches: list[dict[str, Any]] = []
         self.data_records = 0
         self.total_amount = 0
@@ -137,6 +141,12 @@ class Summariser:
                 batches[int(b)]["count"] += int(mine.sum())
                 batches[int(b)]["amount"] += int(values[mine].sum())
         self.add_data(values, {f.name: _groups(column(f), f, values) for f in self.group_fields})
+        if self.payment_date is not None:
+            self._add_payment_dates(digits_to_int(column(self.payment_date)))
+
+    def _add_payment_dates(self, days: np.ndarray) -> None:
+        seen = [int(days.min()), int(days.max()), *self.payment_dates]
+        self.payment_dates = [min(seen), max(seen)]
 
     def add_data(self, values: np.ndarray, groups: dict[str, Groups]) -> None:
         """Data records: their amounts, and (code, count, amount) per group field."""
@@ -158,9 +168,17 @@ class Summariser:
             "total_amount": self.total_amount,
             "batch_list": self.batches,
         }
+        if self.payment_dates:
+            out["payment_dates"] = [_iso(day) for day in self.payment_dates]
         for name, bucket in self.groups.items():
             out[f"by_{name}"] = {code: {"count": c, "amount": a} for code, (c, a) in sorted(bucket.items())}
         return out
+
+
+def _iso(day: int) -> str:
+    """YYYYMMDD as YYYY-MM-DD (the file passed validation, so it is a real date)."""
+    text = f"{day:08d}"
+    return f"{text[:4]}-{text[4:6]}-{text[6:]}"
 
 
 def _reader(stream: BinaryIO, layout: Layout) -> RecordReader:
@@ -200,6 +218,9 @@ def summary(parsed: Parsed) -> dict[str, Any]:
     if data is not None and len(data):
         values = data[layout.extra.get("amount_field", "amount")].to_numpy()
         summariser.add_data(values, {f.name: _table_groups(data[f.name], values) for f in summariser.group_fields})
+        if summariser.payment_date is not None:
+            days = [int(str(day).replace("-", "")) for day in data["payment_date"].to_pylist()]
+            summariser.payment_dates = [min(days), max(days)]
     streamed = summariser.result(parsed.records)
     return {
         "format": layout.name,
@@ -211,4 +232,5 @@ def summary(parsed: Parsed) -> dict[str, Any]:
         "errors": parsed.report.error_count,
         "warnings": parsed.report.warning_count,
         **{f"by_{name}": streamed.get(f"by_{name}", {}) for name in layout.extra.get("summary_by", ())},
+        **({"payment_dates": streamed["payment_dates"]} if "payment_dates" in streamed else {}),
     }

@@ -1,5 +1,6 @@
-"""The home page: the operator's businesses, roles and (from the exchange) newly arrived files; for the
-administrator and the auditor, a warning when the hub's storage space is short."""
+"""The home page, led by the user's roles: the sender's 「ファイルを送信」 per business and own files by
+state, the approver's 承認待ち with what to check, the newly arrived files (新着), the 業務管理's operators
+and roles; for the administrator and the auditor, a warning when the hub's storage space is short."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from kokin.accounts import grants
-from kokin.accounts.models import RoleAssignment
+from kokin.accounts import selectors as accounts
+from kokin.accounts.models import RoleAssignment, User
 from kokin.accounts.permissions import Action, can
+from kokin.exchange import home as desk
 from kokin.exchange import malware, space
-from kokin.exchange.selectors import new_inbound_for
 from kokin.incidents.selectors import incidents
 
 
@@ -27,15 +29,22 @@ def home(request: HttpRequest) -> HttpResponse:
     for a in assignments:
         entry = businesses.setdefault(a.business_id, {"business": a.business, "roles": []})
         entry["roles"].append(a.get_role_display())  # type: ignore[attr-defined]
+    user: User = request.user  # type: ignore[assignment]
     context = {
         "businesses": list(businesses.values()),
         "today": timezone.localdate(),
-        "new_files": list(new_inbound_for(request.user)[:20]),  # type: ignore[arg-type]
-        "may_approve_grants": can(request.user, Action.APPROVE_GRANTS),  # type: ignore[arg-type]
+        "may_view": can(user, Action.VIEW_FILES),
+        "arrivals": desk.arrivals_for(user),
+        "sender": desk.sender_desk(user),
+        "may_approve": can(user, Action.APPROVE_FILE),
+        "awaiting": list(desk.awaiting_approval_for(user)[: desk.WAITING]),
+        "awaiting_count": desk.awaiting_approval_for(user).count(),
+        "managed": accounts.managed_by(user),
+        "may_approve_grants": can(user, Action.APPROVE_GRANTS),
         # the hub's storage: the people who look after the hub see a shortage first
-        "storage": space.warning() if (request.user.is_system_admin or request.user.is_auditor) else None,  # type: ignore[union-attr]
+        "storage": space.warning() if (user.is_system_admin or user.is_auditor) else None,
         # the malware scan (別紙3 第6条3): off, unreachable or an old signature database is shown first
-        "scan": malware.status() if (request.user.is_system_admin or request.user.is_auditor) else None,  # type: ignore[union-attr]
+        "scan": malware.status() if (user.is_system_admin or user.is_auditor) else None,
     }
     if can(request.user, Action.VIEW_INCIDENTS):  # type: ignore[arg-type]
         context["open_incidents"] = incidents(state="open").count()

@@ -11,7 +11,7 @@ from django.db import transaction
 from kokin.accounts.models import DataKind
 from kokin.exchange.models import ExchangeFile
 from kokin.exchange.services._common import Received
-from kokin.exchange.services.notify import notify_arrival
+from kokin.exchange.services.notify import notify_arrival, notify_awaiting_approval
 from kokin.exchange.states import State
 from kokin.vault import services as vault
 from kokin.vault.models import Blob
@@ -25,7 +25,8 @@ def keep(
     log: Callable[[ExchangeFile], None],
 ) -> ExchangeFile:
     """Keep ``received`` (or its ``blob``, already in the vault): the file's row is ``new_file(blob)``,
-    its entry is written by ``log(file)``. Nothing is kept when anything fails."""
+    its entry is written by ``log(file)``. Nothing is kept when anything fails. Once committed, the download
+    operators are told of an inbound file, the approvers of one that awaits approval."""
     taken = received.taken
     sealed: vault.Sealed | None = taken.sealed if taken is not None else None
     if blob is None and sealed is None:
@@ -44,6 +45,8 @@ def keep(
             log(file)
             if file.direction == DataKind.Direction.INBOUND and file.state == State.AVAILABLE:
                 transaction.on_commit(lambda: notify_arrival(file=file), robust=True)
+            if file.state == State.AWAITING_APPROVAL:
+                transaction.on_commit(lambda: notify_awaiting_approval(file=file), robust=True)
     except BaseException:
         if sealed is not None:
             sealed.discard()

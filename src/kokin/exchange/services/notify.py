@@ -1,5 +1,7 @@
-"""The mail that tells a business's download operators a file arrived from the bank; its body is the
-template ``exchange/mail/arrival.txt``."""
+"""The mails of the exchange: to a business's download operators that a file arrived from the bank
+(``exchange/mail/arrival.txt``), and to its approvers that a file sent for the bank awaits their
+approval (``exchange/mail/awaiting_approval.txt``). Both are sent after the file's transaction commits,
+carry no personal data, and are logged (``exchange_notify``, ``exchange_notify_approval``)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from kokin.accounts.models import Role, User
 from kokin.audit.actor import COMMAND_ROLE, Actor
 from kokin.audit.services import record
 from kokin.exchange.models import ExchangeFile, ExchangePolicy
+from kokin.formats.dates import wareki_text
 
 #: the arrival mail is the hub's doing: written as ``system`` in the command role, as it always was
 NOTIFIER = Actor(name="system", role=COMMAND_ROLE)
@@ -49,6 +52,44 @@ def notify_arrival(*, file: ExchangeFile) -> int:
     sent = send_mass_mail(messages, fail_silently=True) if messages else 0
     record(
         action="exchange_notify",
+        actor=NOTIFIER,
+        object=f"file:{file.id}",
+        detail={"recipients": len(messages), "sent": sent},
+    )
+    return sent
+
+
+def notify_awaiting_approval(*, file: ExchangeFile) -> int:
+    """Mail the business's approvers (all but the file's sender) that a file waits for their approval:
+    business, kind, count, amount, debit date, sender and a link — no personal data. Returns the number
+    of mails sent."""
+    business = file.data_kind.business
+    users = (
+        User.objects.filter(is_active=True, roles__business=business, roles__role=Role.APPROVE)
+        .exclude(email="")
+        .exclude(pk=file.uploaded_by_id or 0)  # four eyes: the sender approves no file of their own
+        .distinct()
+    )
+    link = str(settings.WEBAUTHN_ORIGIN).rstrip("/") + reverse("exchange:detail", args=[file.id])
+    sender = file.uploaded_by
+    body = render_to_string(
+        "exchange/mail/awaiting_approval.txt",
+        {
+            "business": business,
+            "file": file,
+            "count": f"{file.total_count:,}",
+            "amount": f"{file.total_amount:,}",
+            "debit_date": f"{file.debit_date:%Y-%m-%d} ({wareki_text(file.debit_date)})" if file.debit_date else "",
+            "uploaded_by": (sender.display_name or sender.username) if sender is not None else file.received_by,
+            "received_at": f"{timezone.localtime(file.received_at):%Y-%m-%d %H:%M}",
+            "link": link,
+        },
+    )
+    subject = f"[kokin] 承認待ちのファイルがあります: {business.name} {file.data_kind.label}"
+    messages = [(subject, body, settings.DEFAULT_FROM_EMAIL, [u.email]) for u in users]
+    sent = send_mass_mail(messages, fail_silently=True) if messages else 0
+    record(
+        action="exchange_notify_approval",
         actor=NOTIFIER,
         object=f"file:{file.id}",
         detail={"recipients": len(messages), "sent": sent},
