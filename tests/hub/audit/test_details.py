@@ -59,7 +59,8 @@ UPLOAD = {
         (
             "exchange_upload",
             UPLOAD,
-            "口座振替請求データ「request.dat」(976 バイト) を受け付けました。エラー 0 件・警告 2 件、状態は「承認待ち」。",
+            "口座振替請求データ「request.dat」(976 バイト) を受け付けました。"
+            "エラー 0 件・警告 2 件、状態は「承認待ち」。",
         ),
         (
             "exchange_approve",
