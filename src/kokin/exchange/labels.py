@@ -16,6 +16,8 @@ DOWNLOAD_LABELS: dict[str, str] = {
     "original": "元のファイル",
     "csv": "CSV",
     "zip": "パスワード付き ZIP",
+    "failures_csv": "振替不能分のみ (CSV)",
+    "failures_xlsx": "振替不能分のみ (Excel)",
 }
 
 

@@ -80,3 +80,18 @@ def test_the_operation_log_names_actions_and_actors_without_their_codes(ward: An
     cells = html.unescape(re.sub(r"<[^>]+>", " ", table.group(1)))
     for code in ("exchange_collect", "second_factor", "bank:demo-designated-bank", '{"'):
         assert code not in cells, code
+
+
+def test_the_operation_log_names_what_each_entry_acted_on(ward: Any, login_as: Login) -> None:
+    file = place(DataKind.objects.get(transfer_id="ZEIMU-SHUNO-MPN1"))
+    page = login_as("auditor").get("/audit/").content.decode()
+    assert f'<td class="object"><span title="file:{file.id}">ファイル {file.id}</span></td>' in page
+    assert '<td class="object"><span title="user:auditor">利用者 auditor</span></td>' in page
+    assert '<td class="object"><span title="register:roster:1">届出台帳 (従事者名簿) 1</span></td>' in page
+
+
+def test_a_download_of_the_failures_only_is_named() -> None:
+    from kokin.exchange.labels import download_label
+
+    assert download_label("failures_xlsx") == "振替不能分のみ (Excel)"
+    assert download_label("something_new") == "something_new"

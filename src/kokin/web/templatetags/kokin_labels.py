@@ -1,6 +1,6 @@
 """Labels for stored codes on the pages: ``{{ file.format|format_label }}``,
 ``{{ d.as|download_label }}``, ``{{ entry.actor|actor_label }}``, ``{{ e.action|action_label }}``,
-``{{ t.outcome|transfer_outcome_label }}``.
+``{{ t.outcome|transfer_outcome_label }}``, ``{{ e.object|object_label }}``.
 
 Each shows the Japanese name and keeps the code itself in the element's ``title`` (an auditor
 matching a page against the log or the CLI still finds it); a code with no name is shown as it is.
@@ -52,3 +52,8 @@ def action_label(code: object) -> SafeString:
 @register.filter
 def transfer_outcome_label(code: object) -> SafeString:
     return _titled(code, banklink_labels.transfer_outcome_label)
+
+
+@register.filter
+def object_label(code: object) -> SafeString:
+    return _titled(code, audit_labels.object_label)
