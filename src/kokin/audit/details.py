@@ -159,8 +159,52 @@ def _lockout(d: Detail) -> str:
     return text + "。" + _also(d, {"failures", "minutes"})
 
 
+#: what an HTTP status meant for the operator (``view`` and ``request``)
+STATUS_WORDS: dict[int, str] = {
+    200: "表示しました",
+    302: "次の画面へ移りました",
+    400: "入力に誤りがあり受け付けませんでした",
+    403: "権限がないため拒否しました",
+    404: "該当するページがありませんでした",
+    405: "この方法では受け付けませんでした",
+    413: "大きすぎるため受け付けませんでした",
+    429: "回数の制限により拒否しました",
+    500: "エラーになりました",
+    503: "一時的に利用できませんでした",
+}
+
+
+def _status(code: Any) -> str:
+    status = int(code)
+    word = STATUS_WORDS.get(status) or ("エラーになりました" if status >= 500 else "受け付けませんでした")
+    return f"{word} (応答 {status})"
+
+
 def _view(d: Detail) -> str:
-    return f"画面を表示しました (応答 {d['status']})。" + _also(d, {"status"})
+    if int(d["status"]) == 200:
+        return "画面を表示しました (応答 200)。" + _also(d, {"status"})
+    return f"画面の表示: {_status(d['status'])}。" + _also(d, {"status"})
+
+
+def _request(d: Detail) -> str:
+    method = f" ({d['method']})" if d.get("method") else ""
+    return f"画面からの操作{method}: {_status(d['status'])}。" + _also(d, {"status", "method"})
+
+
+def _vault_store(d: Detail) -> str:
+    if d.get("reason") == "sha256_mismatch":
+        return "保管しようとしたファイルの SHA-256 が一致しないため、保管しませんでした。" + _also(d, {"reason"})
+    return f"ファイルを暗号化して保管しました ({value_text(d['size'])} バイト、保管先 {d['backend']})。" + _also(
+        d, {"size", "backend"}
+    )
+
+
+def _vault_export(d: Detail) -> str:
+    password = "自動生成" if d.get("password") == "generated" else "利用者が入力"
+    return (
+        f"パスワード付き ZIP (AES-256) を作成しました: {value_text(d['members'])} ファイル、"
+        f"{value_text(d['size'])} バイト、パスワードは{password}。"
+    ) + _also(d, {"format", "members", "size", "password"})
 
 
 #: what a changed row is (``model`` of account, role and terminal changes)
@@ -212,6 +256,9 @@ PHRASES.update(
         "login_failed": _login_failed,
         "lockout": _lockout,
         "view": _view,
+        "request": _request,
+        "vault_store": _vault_store,
+        "vault_export": _vault_export,
         "account_change": _change,
         "role_change": _change,
         "terminal_change": _change,

@@ -137,6 +137,10 @@ def _certificate(d: Mapping[str, Any]) -> str:
     return f"ファイル {d['file']} の消去証明書 (PDF) を取得しました。"
 
 
+def _notify(d: Mapping[str, Any]) -> str:
+    return f"受信の通知メールを {int(d['recipients']):,} 通中 {int(d['sent']):,} 通送信しました。"
+
+
 #: the phrase of each exchange action in the log's 詳細
 DETAIL_PHRASES: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "exchange_upload": _received("受け付けました"),
@@ -150,4 +154,5 @@ DETAIL_PHRASES: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "exchange_erase": _erase,
     "exchange_view_failures": _view_failures,
     "exchange_certificate": _certificate,
+    "exchange_notify": _notify,
 }

@@ -46,6 +46,17 @@ UPLOAD = {
             "ログインに 5 回続けて失敗したため、ID をロックしました (30 分間)。",
         ),
         ("view", {"status": 200}, "画面を表示しました (応答 200)。"),
+        ("view", {"status": 403}, "画面の表示: 権限がないため拒否しました (応答 403)。"),
+        (
+            "request",
+            {"status": 400, "method": "POST"},
+            "画面からの操作 (POST): 入力に誤りがあり受け付けませんでした (応答 400)。",
+        ),
+        (
+            "vault_export",
+            {"format": "zip-aes256", "members": 2, "size": 552, "password": "generated"},
+            "パスワード付き ZIP (AES-256) を作成しました: 2 ファイル、552 バイト、パスワードは自動生成。",
+        ),
         (
             "account_change",
             {"model": "user", "op": "update", "changes": {"must_change_password": [True, False]}},
@@ -98,7 +109,7 @@ def test_a_detail_that_does_not_fit_its_phrase_falls_back_to_the_pairs() -> None
 
 
 def test_keys_a_phrase_does_not_use_follow_it_as_pairs() -> None:
-    assert describe("view", {"status": 403, "reason": "権限なし"}) == "画面を表示しました (応答 403)。 (理由: 権限なし)"
+    assert describe("view", {"status": 200, "reason": "権限なし"}) == "画面を表示しました (応答 200)。 (理由: 権限なし)"
 
 
 def test_an_empty_detail_says_nothing() -> None:
