@@ -17,8 +17,11 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from kokin.accounts import signals
-        from kokin.audit import labels
+        from kokin.accounts.models import Role
+        from kokin.audit import details, labels
 
         for code, label in ACTION_LABELS.items():
             labels.ACTION_LABELS.setdefault(code, label)
+        for role in Role:
+            details.VALUE_LABELS.setdefault(role.value, str(role.label))
         signals.connect()

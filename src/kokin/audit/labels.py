@@ -76,3 +76,43 @@ def actor_label(name: str) -> str:
     if rest and kind == "os":
         return f"コマンド (OS アカウント「{rest}」)"
     return name
+
+
+#: what the operation log's ``object`` names, by its prefix (``file:<id>``, ``user:<username>``, ...)
+OBJECT_KINDS: dict[str, str] = {
+    "file": "ファイル",
+    "user": "利用者",
+    "department": "課",
+    "business": "業務",
+    "certificate": "消去証明書",
+    "terminal": "情報処理機器",
+    "register": "届出台帳",
+    "mailbox": "受け渡し箱",
+    "blob": "保管ファイル",
+    "handling_rules": "取扱規程",
+    "responsible_person": "個人情報保護管理責任者",
+    "incident": "インシデント",
+    "bank": "金融機関システムアカウント",
+    "upload": "金融機関からの受信",
+    "transfer": "転送ファイルID",
+    "transfer_id": "転送ファイルID",
+    "course": "研修",
+    "address": "接続元アドレス",
+}
+
+#: the kinds inside an object's name (``register:<kind>:<number>``)
+OBJECT_PARTS: dict[str, str] = {"roster": "従事者名簿", "equipment": "情報処理機器届出台帳"}
+
+
+def object_label(name: str) -> str:
+    """What an entry acted on, in words: ``file:<id>`` is 「ファイル <id>」, a path is a screen; an
+    object of a kind not listed here stays as it is."""
+    if name.startswith("/"):
+        return f"画面 {name}"
+    kind, _, rest = name.partition(":")
+    if rest and kind in OBJECT_KINDS:
+        part, _, number = rest.partition(":")
+        if number and part in OBJECT_PARTS:  # register:roster:1
+            return f"{OBJECT_KINDS[kind]} ({OBJECT_PARTS[part]}) {number}"
+        return f"{OBJECT_KINDS[kind]} {rest}"
+    return name

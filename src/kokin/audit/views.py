@@ -25,6 +25,7 @@ from django.views.decorators.http import require_safe
 
 from kokin.audit import anchors, selectors
 from kokin.audit.actor import Actor, current_actor
+from kokin.audit.details import describe
 from kokin.audit.export import ENCODINGS, write_csv
 from kokin.audit.forms import ExportForm, SearchForm
 from kokin.audit.labels import action_label, outcome_label
@@ -101,7 +102,8 @@ def search(request: HttpRequest) -> HttpResponse | FileResponse:
     for entry in page.object_list:
         entry.action_label = action_label(entry.action)  # type: ignore[attr-defined]
         entry.outcome_label = outcome_label(entry.outcome)  # type: ignore[attr-defined]
-        entry.detail_text = json.dumps(entry.detail, ensure_ascii=False) if entry.detail else ""  # type: ignore[attr-defined]
+        entry.detail_text = describe(entry.action, entry.detail)  # type: ignore[attr-defined]
+        entry.detail_json = json.dumps(entry.detail, ensure_ascii=False) if entry.detail else ""  # type: ignore[attr-defined]
     hidden = [(name, value) for name, value in request.GET.items() if name in form.fields and value]
     context = {
         "form": form,

@@ -28,7 +28,12 @@ class ExchangeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from kokin.audit import labels
+        from kokin.audit import details, labels
+        from kokin.exchange import labels as exchange_labels
 
         for code, label in ACTION_LABELS.items():
             labels.ACTION_LABELS.setdefault(code, label)
+        for code, phrase in exchange_labels.DETAIL_PHRASES.items():
+            details.PHRASES.setdefault(code, phrase)
+        for key, name in exchange_labels.DETAIL_KEYS.items():
+            details.KEY_LABELS.setdefault(key, name)

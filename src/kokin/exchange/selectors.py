@@ -72,6 +72,17 @@ def file_for(user: User, file_id: UUID | str, action: Action) -> ExchangeFile:
     return file
 
 
+def matched_request(file: ExchangeFile) -> ExchangeFile | None:
+    """The debit request a result was matched to (``summary["request_file"]``), if it is still stored."""
+    request_id = (file.summary or {}).get("request_file")
+    if not request_id:
+        return None
+    try:
+        return _related(ExchangeFile.objects.all()).filter(pk=request_id).first()
+    except (ValueError, TypeError):
+        return None
+
+
 def new_inbound_for(user: User) -> QuerySet[ExchangeFile]:
     """Files from the bank that arrived and were not downloaded yet, in the user's businesses."""
     return files_visible_to(user, state=State.AVAILABLE, direction=DataKind.Direction.INBOUND)

@@ -403,6 +403,7 @@ def test_transfer_history_page_is_for_the_system_administrator_and_the_auditor(
     if username in ("sysadmin", "auditor"):
         page = response.content.decode()
         assert response.status_code == 200 and "転送履歴" in page and "ZEIMU-SHUNO-MPN1" in page and "hist" in page
+        assert 'title="stored">受信済 (保管)</span>' in page  # the outcome by its name, the code in the title
         assert AuditEntry.objects.filter(action="banklink_history", actor=username).exists()
     else:
         assert response.status_code in (302, 403)

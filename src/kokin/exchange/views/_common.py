@@ -10,7 +10,7 @@ from django.http import HttpRequest
 
 from kokin.accounts.models import User
 from kokin.accounts.permissions import Action, can
-from kokin.exchange import present
+from kokin.exchange import present, selectors
 from kokin.exchange.models import ExchangeFile
 from kokin.exchange.states import State
 
@@ -57,4 +57,5 @@ def file_context(user: User, file: ExchangeFile) -> dict[str, Any]:
         "actions": _actions(user, file),
         "certificate": getattr(file, "certificate", None) if file.state == State.ERASED else None,
         "unmatched_debit_date": present.unmatched_debit_date(file),
+        "matched_request": selectors.matched_request(file),
     }

@@ -1,5 +1,6 @@
 """Labels for stored codes on the pages: ``{{ file.format|format_label }}``,
-``{{ d.as|download_label }}``, ``{{ entry.actor|actor_label }}``.
+``{{ d.as|download_label }}``, ``{{ entry.actor|actor_label }}``, ``{{ e.action|action_label }}``,
+``{{ t.outcome|transfer_outcome_label }}``, ``{{ e.object|object_label }}``.
 
 Each shows the Japanese name and keeps the code itself in the element's ``title`` (an auditor
 matching a page against the log or the CLI still finds it); a code with no name is shown as it is.
@@ -14,6 +15,7 @@ from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString
 
 from kokin.audit import labels as audit_labels
+from kokin.banklink import labels as banklink_labels
 from kokin.exchange import labels as exchange_labels
 
 register = template.Library()
@@ -40,3 +42,18 @@ def download_label(code: object) -> SafeString:
 @register.filter
 def actor_label(code: object) -> SafeString:
     return _titled(code, audit_labels.actor_label)
+
+
+@register.filter
+def action_label(code: object) -> SafeString:
+    return _titled(code, audit_labels.action_label)
+
+
+@register.filter
+def transfer_outcome_label(code: object) -> SafeString:
+    return _titled(code, banklink_labels.transfer_outcome_label)
+
+
+@register.filter
+def object_label(code: object) -> SafeString:
+    return _titled(code, audit_labels.object_label)
