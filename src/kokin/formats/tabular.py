@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, Literal
 
 from kokin.formats.cells import guard_row, xlsx_cell
-from kokin.formats.dates import era_of, to_western, wareki_text
+from kokin.formats.dates import LENGTHS, era_of, to_western, wareki_text
 from kokin.formats.layout import Field, RecordKind
 
 if TYPE_CHECKING:
@@ -112,7 +112,7 @@ def code_meaning(f: Field, code: Any) -> str:
 def western_of(style: str, text: str) -> dt.date | int | None:
     """A date field's Western date (a fiscal year's as the year; None when there is none)."""
     try:
-        if style in ("yyyymmdd", "wareki"):
+        if style in ("yyyymmdd", "wareki") and len(text) == LENGTHS[style]:
             return to_western(text)
         if style == "fiscal_year":
             return int(text)
