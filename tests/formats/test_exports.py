@@ -185,3 +185,14 @@ def test_csv_cells_read_back_as_written_in_either_encoding(text: str, amount: in
         rows = list(csv.reader(io.StringIO(out.getvalue().decode(encoding), newline="")))
         assert rows[0] == ["預金者名", "引落金額"]
         assert unguard(rows[1][0]) == text and int(rows[1][1]) == amount
+
+
+def test_a_request_has_no_result_meaning_its_result_code_0_is_not_a_debit(
+    write_file: WriteFile, tmp_path: Path
+) -> None:
+    out = tmp_path / "seikyu.csv"
+    request = zengin_debit.build([{"header": DEBIT_HEADER, "records": [payer(0)]}])
+    kokin("convert", write_file(request), "--format", "zengin-debit", "--to", "csv", "-o", out)
+    row = csv_rows(out)[0]
+    assert row["振替結果コード"] == "0" and "結果内容" not in row
+    assert "振替済" not in out.read_bytes().decode("utf-8-sig")

@@ -113,9 +113,11 @@ def data_columns(fmt: str) -> list[str]:
     return ["batch", *(f.name for f in kind.fields if not f.dummy), "record_number"]
 
 
-def export_columns(fmt: str, headers: Headers = "ja") -> list[Column]:
+def export_columns(file: ExchangeFile, headers: Headers = "ja") -> list[Column]:
     """The columns of the CSV and Excel of a file's data records: as ``kokin convert`` writes them."""
-    return tabular.record_columns(FORMATS[fmt].LAYOUT.kind("data"), data_columns(fmt), headers)
+    layout = FORMATS[file.format].LAYOUT
+    plain = tabular.undecoded(layout, file.mode)
+    return tabular.record_columns(layout.kind("data"), data_columns(file.format), headers, plain=plain)
 
 
 def data_records(file: ExchangeFile) -> Iterator[dict[str, Any]]:
@@ -139,14 +141,14 @@ def write_csv(file: ExchangeFile, out: IO[bytes], *, encoding: str, headers: Hea
     """The data records of ``file`` as CSV (one row each, with the batch number) into ``out``."""
     if encoding not in CSV_ENCODINGS:
         raise ValueError(f"unknown CSV encoding {encoding!r}")
-    tabular.write_csv(out, export_columns(file.format, headers), data_records(file), encoding=encoding)
+    tabular.write_csv(out, export_columns(file, headers), data_records(file), encoding=encoding)
 
 
 def write_xlsx(file: ExchangeFile, out: IO[bytes], *, headers: Headers = "ja", max_rows: int = EXCEL_MAX_ROWS) -> None:
     """The data records of ``file`` as an Excel workbook (typed cells, header row frozen; past Excel's
     row limit the records go on over further sheets) into ``out``."""
     name = FORMATS[file.format].LAYOUT.kind("data").ja if headers == "ja" else "data"
-    tabular.write_xlsx(out, [(name, export_columns(file.format, headers), data_records(file))], max_rows=max_rows)
+    tabular.write_xlsx(out, [(name, export_columns(file, headers), data_records(file))], max_rows=max_rows)
 
 
 def _spooled(write: Callable[[IO[bytes]], None]) -> tuple[BinaryIO, str, int]:

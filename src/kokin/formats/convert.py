@@ -47,7 +47,8 @@ def write_csv(parsed: Parsed, path: str | Path, *, encoding: str = "utf-8-sig", 
     labels and the decoded columns beside the codes; ``"en"``: field IDs only (:mod:`kokin.formats.tabular`)."""
     table = _data_table(parsed)
     kind = parsed.layout.kind("data")
-    columns = tabular.record_columns(kind, table.column_names, headers)
+    plain = tabular.undecoded(parsed.layout, parsed.mode)
+    columns = tabular.record_columns(kind, table.column_names, headers, plain=plain)
 
     def write(fh: IO[bytes]) -> None:
         tabular.write_csv(fh, columns, _rows(table), encoding=encoding)
@@ -68,7 +69,8 @@ def write_xlsx(
         for name in order:
             table = parsed.tables[name]
             kind = parsed.layout.kind(name)
-            columns = tabular.record_columns(kind, table.column_names, headers)
+            plain = tabular.undecoded(parsed.layout, parsed.mode)
+            columns = tabular.record_columns(kind, table.column_names, headers, plain=plain)
             yield (kind.ja if headers == "ja" else name), columns, _rows(table)
 
     def write(fh: IO[bytes]) -> None:

@@ -32,13 +32,13 @@ import datetime as dt
 import functools
 import io
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, Literal
 
 from kokin.formats.cells import guard_row, xlsx_cell
 from kokin.formats.dates import LENGTHS, era_of, to_western, wareki_text
-from kokin.formats.layout import Field, RecordKind
+from kokin.formats.layout import Field, Layout, RecordKind
 
 if TYPE_CHECKING:
     from openpyxl import Workbook
@@ -192,9 +192,19 @@ def _named(label: str) -> str:
     return f"{label}の名称（マスタ）"
 
 
-def record_columns(kind: RecordKind, names: Sequence[str], headers: Headers = "ja") -> list[Column]:
+def undecoded(layout: Layout, mode: str) -> tuple[str, ...]:
+    """The fields whose codes mean nothing yet in a file of ``mode``: a request's 振替結果コード (0 there
+    is the blank of a request, not 振替済)."""
+    marker = layout.extra.get("result_marker")
+    return (str(marker),) if marker and mode != "result" else ()
+
+
+def record_columns(
+    kind: RecordKind, names: Sequence[str], headers: Headers = "ja", *, plain: Collection[str] = ()
+) -> list[Column]:
     """The columns of an export of ``kind``'s records whose values are ``names`` (field IDs, ``batch``,
-    ``record_number``): each name's column and, with Japanese headers, its decoded columns."""
+    ``record_number``): each name's column and, with Japanese headers, its decoded columns (none for
+    the fields in ``plain``, see :func:`undecoded`)."""
     if headers not in HEADERS:
         raise ValueError(f"unknown headers {headers!r} (ja or en)")
     fields = {f.name: f for f in kind.fields}
@@ -208,7 +218,8 @@ def record_columns(kind: RecordKind, names: Sequence[str], headers: Headers = "j
             continue
         if f.lookup == "bank":
             bank_field = name
-        out.extend(_field_columns(f, bank_field, headers))
+        columns = _field_columns(f, bank_field, headers)
+        out.extend(columns[:1] if name in plain else columns)
     return out
 
 
