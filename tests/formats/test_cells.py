@@ -78,7 +78,7 @@ def _parsed_with(names: list[str]) -> Parsed:
 
 def test_convert_csv_guards_text_and_keeps_numbers(tmp_path: Path) -> None:
     path = tmp_path / "out.csv"
-    convert.write_csv(_parsed_with(ATTACKS), path)
+    convert.write_csv(_parsed_with(ATTACKS), path, headers="en")
     text = path.read_bytes().decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text, newline="")))
     assert [r["holder_name"] for r in rows] == ["'" + a for a in ATTACKS]
@@ -90,14 +90,16 @@ def test_convert_csv_guards_text_and_keeps_numbers(tmp_path: Path) -> None:
 def test_convert_csv_of_a_real_file_guards_a_holder_name_starting_with_minus(tmp_path: Path) -> None:
     records = [payer(0, holder_name="-1-1"), payer(1, holder_name="-HYPERLINK(G3)")]
     path = tmp_path / "out.csv"
-    convert.write_csv(zengin_debit.parse(zengin_debit.build([{"header": HEADER, "records": records}])), path)
+    convert.write_csv(
+        zengin_debit.parse(zengin_debit.build([{"header": HEADER, "records": records}])), path, headers="en"
+    )
     rows = list(csv.DictReader(io.StringIO(path.read_bytes().decode("utf-8-sig"), newline="")))
     assert [r["holder_name"] for r in rows] == ["'-1-1", "'-HYPERLINK(G3)"]
 
 
 def test_convert_xlsx_has_no_formula_cells_and_numeric_amounts(tmp_path: Path) -> None:
     path = tmp_path / "out.xlsx"
-    convert.write_xlsx(_parsed_with(ATTACKS), path)
+    convert.write_xlsx(_parsed_with(ATTACKS), path, headers="en")
     sheet = load_workbook(path)["data"]
     header = [c.value for c in sheet[1]]
     rows = list(sheet.iter_rows(min_row=2))

@@ -201,7 +201,9 @@ def test_convert_to_json_file(write_file: WriteFile, tmp_path: Path) -> None:
 def test_convert_to_csv_in_utf8_bom_or_cp932(write_file: WriteFile, tmp_path: Path, encoding: str, bom: bool) -> None:
     out = tmp_path / "out.csv"
     path = write_file(request_file(2))
-    result = kokin("convert", path, "--format", "zengin-debit", "--to", "csv", "-o", out, "--encoding", encoding)
+    result = kokin(
+        "convert", path, "--format", "zengin-debit", "--to", "csv", "-o", out, "--encoding", encoding, "--headers", "en"
+    )
     assert result.exit_code == 0, result.output
     raw = out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf") is bom
@@ -213,7 +215,7 @@ def test_convert_to_csv_in_utf8_bom_or_cp932(write_file: WriteFile, tmp_path: Pa
 def test_convert_to_xlsx_and_parquet(write_file: WriteFile, tmp_path: Path) -> None:
     path = write_file(request_file(2))
     assert kokin("convert", path, "--format", "zengin-debit", "--to", "xlsx", "-o", tmp_path / "o.xlsx").exit_code == 0
-    assert "data" in load_workbook(tmp_path / "o.xlsx", read_only=True).sheetnames
+    assert "データレコード" in load_workbook(tmp_path / "o.xlsx", read_only=True).sheetnames
     assert (
         kokin("convert", path, "--format", "zengin-debit", "--to", "parquet", "-o", tmp_path / "o.parquet").exit_code
         == 0

@@ -51,7 +51,7 @@ def test_json_identifiers_are_strings_and_amounts_are_ints() -> None:
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "cp932"])
 def test_csv_has_one_row_per_data_record_with_batch_and_record_number(tmp_path: Path, encoding: str) -> None:
     path = tmp_path / "out.csv"
-    convert.write_csv(parsed_file(), path, encoding=encoding)
+    convert.write_csv(parsed_file(), path, encoding=encoding, headers="en")
     raw = path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf") == (encoding == "utf-8-sig")
     assert b"\r\n" in raw and b"\n" not in raw.replace(b"\r\n", b"")
@@ -79,7 +79,7 @@ def test_cp932_csv_holds_half_width_kana_as_single_bytes(tmp_path: Path) -> None
 
 def test_xlsx_has_one_sheet_per_record_kind_with_text_identifiers(tmp_path: Path) -> None:
     path = tmp_path / "out.xlsx"
-    convert.write_xlsx(parsed_file(), path)
+    convert.write_xlsx(parsed_file(), path, headers="en")
     book = load_workbook(path, read_only=True)
     assert set(book.sheetnames) == {"header", "data", "trailer", "end"}
     data = list(book["data"].iter_rows(values_only=True))

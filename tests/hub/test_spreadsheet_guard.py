@@ -48,7 +48,7 @@ def test_department_csv_download_guards_holder_names_and_keeps_amounts_numeric(l
         assert response.status_code == 200
         raw = b"".join(response.streaming_content)
         header, *rows = rows_of(raw, encoding)
-        holder, amount = header.index("holder_name"), header.index("amount")
+        holder, amount = header.index("預金者名"), header.index("引落金額")
         assert [r[holder] for r in rows] == ["'-1-1", "'-HYPERLINK(G3)", "ﾔﾏﾀﾞ ﾀﾛｳ"]
         assert [r[amount] for r in rows] == ["1000", "1001", "1002"]
         assert b",1000," in raw  # unquoted: a number for the spreadsheet

@@ -175,3 +175,8 @@ class PackageIn(Schema):
 
 class CsvQuery(Schema):
     encoding: str = Field("cp932", pattern=r"^(cp932|utf-8-sig)$", description="cp932 | utf-8-sig")
+    headers: str = Field(
+        "en",
+        pattern=r"^(ja|en)$",
+        description="en: field IDs (default) | ja: Japanese labels, names, code meanings and 和暦 beside the codes",
+    )

@@ -2,25 +2,25 @@
 
 The operators' daily work after a result arrives is to follow up every record whose 振替結果コード is
 not 0 (振替済). This module reads those records from the stored result (decrypted from the vault as it
-is read, like every download), names the bank and branch from the Zengin bank master, labels the code
-with the format's own code table (:data:`kokin.formats.kinds.zengin_debit.RESULT_CODES`) and adds the
-next step per code. The same rows feed the file's page and the 「振替不能分のみ」 CSV and Excel files.
+is read, like every download), names the bank and branch from the Zengin bank master and labels the
+codes with the layout's own code tables, as every export does (:mod:`kokin.formats.tabular`), and adds
+the next step per code. The same rows feed the file's page and the 「振替不能分のみ」 CSV and Excel files.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
+from kokin.exchange import downloads
 from kokin.exchange.downloads import BUFFER, open_original
 from kokin.exchange.models import ExchangeFile
 from kokin.exchange.states import State
-from kokin.formats.bankmaster import master
-from kokin.formats.cells import guard_row, xlsx_row
+from kokin.formats import tabular
 from kokin.formats.kinds import zengin_debit
+from kokin.formats.tabular import Column
 
 #: what the ward does next, per 振替結果コード (0 振替済 needs nothing)
 NEXT_STEPS = {
@@ -31,21 +31,7 @@ NEXT_STEPS = {
     "8": "委託者 (区) の事情の確認",
     "9": "金融機関への照会",
 }
-#: the columns of the page, the CSV and the Excel sheet, with the Excel column widths
-COLUMNS = (
-    ("レコード番号", 12),
-    ("顧客番号", 24),
-    ("預金者名", 30),
-    ("金融機関", 22),
-    ("支店", 22),
-    ("預金種目", 10),
-    ("口座番号", 12),
-    ("金額 (円)", 14),
-    ("結果コード", 10),
-    ("結果の内容", 26),
-    ("次の対応", 30),
-)
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX_TYPE = downloads.XLSX_TYPE
 
 
 @dataclass(frozen=True)
@@ -67,21 +53,26 @@ class Failure:
     result_label: str
     next_step: str
 
-    def cells(self) -> list[Any]:
-        """The row of the CSV and Excel files (amount and record number as numbers)."""
-        return [
-            self.record,
-            self.customer_number,
-            self.holder_name,
-            f"{self.bank_name} ({self.bank_code})",
-            f"{self.branch_name} ({self.branch_code})",
-            self.account_type_label,
-            self.account_number,
-            self.amount,
-            self.result_code,
-            self.result_label,
-            self.next_step,
-        ]
+
+def _data_label(name: str) -> str:
+    return zengin_debit.DATA.field(name).ja
+
+
+#: the columns of the CSV and the Excel sheet: the labels of the layout and of every export
+#: (:mod:`kokin.formats.tabular`) where a column is one field, the bank and branch as name and code
+COLUMNS = (
+    Column(tabular.EXTRA_TITLES["record_number"], "number", 12, lambda f: f["record"]),
+    Column(_data_label("customer_number"), "text", 24, lambda f: f["customer_number"]),
+    Column(_data_label("holder_name"), "text", 30, lambda f: f["holder_name"]),
+    Column("金融機関", "text", 22, lambda f: f"{f['bank_name']} ({f['bank_code']})"),
+    Column("支店", "text", 22, lambda f: f"{f['branch_name']} ({f['branch_code']})"),
+    Column(_data_label("account_type"), "text", 10, lambda f: f["account_type_label"]),
+    Column(_data_label("account_number"), "text", 12, lambda f: f["account_number"]),
+    Column(_data_label("amount"), "amount", 14, lambda f: f["amount"]),
+    Column(_data_label("result_code"), "text", 14, lambda f: f["result_code"]),
+    Column(tabular.MEANING_TITLES["result_code"], "text", 26, lambda f: f["result_label"]),
+    Column("次の対応", "text", 30, lambda f: f["next_step"]),
+)
 
 
 def has_failures(file: ExchangeFile) -> bool:
@@ -95,9 +86,9 @@ def has_failures(file: ExchangeFile) -> bool:
 
 
 def _failure(rec: dict[str, Any]) -> Failure:
+    """The record decoded as every export decodes it (:mod:`kokin.formats.tabular`); a code the bank
+    master lacks keeps the name the file gives."""
     bank_code, branch_code = str(rec["bank_code"]), str(rec["branch_code"])
-    bank = master().bank(bank_code)
-    branch = master().branch(bank_code, branch_code)
     code = str(rec["result_code"])
     account_type = str(rec["account_type"])
     return Failure(
@@ -105,15 +96,15 @@ def _failure(rec: dict[str, Any]) -> Failure:
         customer_number=str(rec["customer_number"]),
         holder_name=str(rec["holder_name"]),
         bank_code=bank_code,
-        bank_name=bank.name if bank is not None else str(rec["bank_name"]),
+        bank_name=tabular.bank_name(bank_code) or str(rec["bank_name"]),
         branch_code=branch_code,
-        branch_name=branch.name if branch is not None else str(rec["branch_name"]),
+        branch_name=tabular.branch_name(bank_code, branch_code) or str(rec["branch_name"]),
         account_type=account_type,
-        account_type_label=zengin_debit.ACCOUNT_TYPES.get(account_type, account_type),
+        account_type_label=tabular.code_meaning(zengin_debit.DATA.field("account_type"), account_type) or account_type,
         account_number=str(rec["account_number"]),
         amount=int(rec["amount"]),
         result_code=code,
-        result_label=zengin_debit.RESULT_CODES.get(code, ("不明", ""))[0],
+        result_label=tabular.code_meaning(zengin_debit.DATA.field("result_code"), code) or "不明",
         next_step=NEXT_STEPS.get(code, "金融機関への照会"),
     )
 
@@ -133,32 +124,16 @@ def file_stem(file: ExchangeFile) -> str:
 
 def as_csv(failures: list[Failure]) -> bytes:
     """UTF-8 with BOM (Excel opens it as Japanese), Japanese headers, CRLF; text that would start a
-    formula is guarded (:mod:`kokin.formats.cells`)."""
-    text = io.StringIO(newline="")
-    writer = csv.writer(text, lineterminator="\r\n")
-    writer.writerow([name for name, _ in COLUMNS])
-    for failure in failures:
-        writer.writerow(guard_row(failure.cells()))
-    return text.getvalue().encode("utf-8-sig")
+    formula is guarded (:func:`kokin.formats.tabular.write_csv`, as every export)."""
+    out = io.BytesIO()
+    tabular.write_csv(out, COLUMNS, (asdict(f) for f in failures), encoding="utf-8-sig")
+    return out.getvalue()
 
 
 def as_xlsx(failures: list[Failure]) -> bytes:
-    """One sheet 振替不能: typed columns (record number and amount as numbers with separators,
-    identifiers as text so their leading zeros stay), the header row frozen, widths set."""
-    from openpyxl import Workbook
-    from openpyxl.utils import get_column_letter
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("振替不能")
-    for index, (_, width) in enumerate(COLUMNS, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "A2"
-    sheet.append(xlsx_row(sheet, [name for name, _ in COLUMNS]))
-    amount_column = [name for name, _ in COLUMNS].index("金額 (円)")
-    for failure in failures:
-        row = xlsx_row(sheet, failure.cells())
-        row[amount_column].number_format = "#,##0"
-        sheet.append(row)
+    """One sheet 振替不能 written as every export (:func:`kokin.formats.tabular.write_xlsx`): typed
+    columns (record number and amount as numbers, the amount with separators, identifiers as text so
+    their leading zeros stay), the header row frozen, widths set."""
     out = io.BytesIO()
-    workbook.save(out)
+    tabular.write_xlsx(out, [("振替不能", COLUMNS, (asdict(f) for f in failures))])
     return out.getvalue()

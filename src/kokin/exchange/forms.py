@@ -9,7 +9,7 @@ from django import forms
 from django.db.models import QuerySet
 
 from kokin.accounts.models import Business, DataKind
-from kokin.exchange.downloads import CSV_ENCODINGS
+from kokin.exchange.downloads import CSV_ENCODINGS, HEADER_CHOICES
 from kokin.exchange.states import State
 from kokin.vault.errors import ExportError
 from kokin.vault.export import MIN_TYPED_LENGTH, check_password
@@ -73,7 +73,16 @@ class FilterForm(forms.Form):
         }
 
 
-class CsvForm(forms.Form):
+class SheetForm(forms.Form):
+    """The Excel download: which header row (Japanese with decoded columns unless the field IDs are asked for)."""
+
+    headers = forms.ChoiceField(label="見出し", choices=list(HEADER_CHOICES.items()), initial="ja", required=False)
+
+    def clean_headers(self) -> str:
+        return str(self.cleaned_data.get("headers") or "ja")
+
+
+class CsvForm(SheetForm):
     encoding = forms.ChoiceField(label="文字コード", choices=list(CSV_ENCODINGS.items()), initial="cp932")
 
 

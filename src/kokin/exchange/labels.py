@@ -15,6 +15,9 @@ from kokin.formats import FORMATS
 DOWNLOAD_LABELS: dict[str, str] = {
     "original": "元のファイル",
     "csv": "CSV",
+    "xlsx": "Excel",
+    "failures_csv": "振替不能分のみ (CSV)",
+    "failures_xlsx": "振替不能分のみ (Excel)",
     "zip": "パスワード付き ZIP",
     "failures_csv": "振替不能分のみ (CSV)",
     "failures_xlsx": "振替不能分のみ (Excel)",

@@ -160,8 +160,15 @@ def validate(
 )
 @click.option("--profile", type=click.Path(exists=True, dir_okay=False), help="Bank profile (TOML).")
 @click.option("--force", is_flag=True, help="Convert even when the file has errors.")
+@click.option(
+    "--headers",
+    type=click.Choice(["ja", "en"]),
+    default="ja",
+    show_default=True,
+    help="CSV/Excel: Japanese labels with decoded columns (names, meanings, 和暦), or field IDs only.",
+)
 def convert(
-    file: str, fmt: str, target: str, output: str | None, encoding: str, profile: str | None, force: bool
+    file: str, fmt: str, target: str, output: str | None, encoding: str, profile: str | None, force: bool, headers: str
 ) -> None:
     """Convert FILE to JSON, CSV, Excel or Parquet."""
     from kokin.formats import convert as conv
@@ -190,9 +197,9 @@ def convert(
         else:
             write_atomic(output, json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8"))
     elif target == "csv":
-        conv.write_csv(parsed, output, encoding=encoding)  # type: ignore[arg-type]
+        conv.write_csv(parsed, output, encoding=encoding, headers=headers)  # type: ignore[arg-type]
     elif target == "xlsx":
-        conv.write_xlsx(parsed, output)  # type: ignore[arg-type]
+        conv.write_xlsx(parsed, output, headers=headers)  # type: ignore[arg-type]
     else:
         conv.write_parquet(parsed, output)  # type: ignore[arg-type]
     if output:

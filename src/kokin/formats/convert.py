@@ -6,20 +6,20 @@ renamed, so a reader never sees half a file.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from kokin.formats.cells import guard_row, xlsx_row
+from kokin.formats import tabular
 from kokin.formats.engine import Parsed
 from kokin.formats.files import write_atomic
+from kokin.formats.tabular import Headers
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-EXCEL_MAX_ROWS = 1_048_576
+EXCEL_MAX_ROWS = tabular.EXCEL_MAX_ROWS
 
 
 def to_json_document(parsed: Parsed) -> dict[str, Any]:
@@ -35,45 +35,46 @@ def _data_table(parsed: Parsed) -> pa.Table:
     return data
 
 
-def write_csv(parsed: Parsed, path: str | Path, *, encoding: str = "utf-8-sig") -> None:
-    """The data records, one row each with the batch number; every text value quoted for Excel and
-    guarded against formulas (:mod:`kokin.formats.cells`), numbers as numbers."""
+def _rows(table: pa.Table) -> Iterator[dict[str, Any]]:
+    """The table's rows as dicts, a record batch at a time (never the whole table as Python objects)."""
+    for batch in table.to_batches():
+        yield from batch.to_pylist()
+
+
+def write_csv(parsed: Parsed, path: str | Path, *, encoding: str = "utf-8-sig", headers: Headers = "ja") -> None:
+    """The data records, one row each with the batch number; text quoted for Excel and guarded against
+    formulas (:mod:`kokin.formats.cells`), numbers as numbers. ``headers="ja"``: the layout's Japanese
+    labels and the decoded columns beside the codes; ``"en"``: field IDs only (:mod:`kokin.formats.tabular`)."""
     table = _data_table(parsed)
-    names = table.column_names
-    columns = [table[name].to_pylist() for name in names]
+    kind = parsed.layout.kind("data")
+    plain = tabular.undecoded(parsed.layout, parsed.mode)
+    columns = tabular.record_columns(kind, table.column_names, headers, plain=plain)
 
     def write(fh: IO[bytes]) -> None:
-        text = io.TextIOWrapper(fh, encoding=encoding, newline="", errors="strict")
-        writer = csv.writer(text, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\r\n")
-        writer.writerow(names)
-        for row in zip(*columns, strict=True):
-            writer.writerow(guard_row(row))
-        text.flush()
-        text.detach()
+        tabular.write_csv(fh, columns, _rows(table), encoding=encoding)
 
     write_atomic(path, write)
 
 
-def write_xlsx(parsed: Parsed, path: str | Path) -> None:
-    """One sheet per record kind; identifiers are written as text so Excel keeps their zeros, and no
-    text cell is ever a formula (:func:`kokin.formats.cells.xlsx_cell`)."""
-    from openpyxl import Workbook
+def write_xlsx(
+    parsed: Parsed, path: str | Path, *, headers: Headers = "ja", max_rows: int = tabular.EXCEL_MAX_ROWS
+) -> None:
+    """One sheet per record kind, the data records first (Japanese headers: named after the kind,
+    データレコード; ``"en"``: ``data``); typed cells, identifiers as text so Excel keeps their zeros, no
+    text cell ever a formula. A kind with more rows than a sheet holds goes on over further sheets
+    (``データレコード (2)``…; :func:`kokin.formats.tabular.add_sheets`)."""
+    order = sorted(parsed.tables, key=lambda kind: kind != "data")
 
-    workbook = Workbook(write_only=True)
-    for kind, table in parsed.tables.items():
-        if len(table) >= EXCEL_MAX_ROWS:
-            raise ValueError(
-                f"{kind}: {len(table):,} rows do not fit in one Excel sheet "
-                f"({EXCEL_MAX_ROWS:,} max) / Excel の1シートに収まりません"
-            )
-        sheet = workbook.create_sheet(kind)
-        sheet.append(xlsx_row(sheet, table.column_names))
-        columns = [table[name].to_pylist() for name in table.column_names]
-        for row in zip(*columns, strict=True):
-            sheet.append(xlsx_row(sheet, row))
+    def sheets() -> Iterator[tuple[str, list[tabular.Column], Iterator[dict[str, Any]]]]:
+        for name in order:
+            table = parsed.tables[name]
+            kind = parsed.layout.kind(name)
+            plain = tabular.undecoded(parsed.layout, parsed.mode)
+            columns = tabular.record_columns(kind, table.column_names, headers, plain=plain)
+            yield (kind.ja if headers == "ja" else name), columns, _rows(table)
 
     def write(fh: IO[bytes]) -> None:
-        workbook.save(fh)
+        tabular.write_xlsx(fh, sheets(), max_rows=max_rows)
 
     write_atomic(path, write)
 

@@ -41,6 +41,8 @@ class Field:
     #: allowed numeric range per value of another field, e.g. 期別 per 科目コード: {"01": (1, 4)}
     ranges: Mapping[str, tuple[int, int]] | None = None
     range_key: str | None = None
+    #: what each allowed value means, in Japanese (預金種目 "1" 普通): decoded beside the code in exports
+    codes: Mapping[str, str] | None = None
 
     @property
     def end(self) -> int:

@@ -3,7 +3,7 @@ ZIP. Each is a POST: it is counted and makes a new file 取得済 (no GET change
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.http import HttpRequest, HttpResponseBase
 from ninja import Query
@@ -18,6 +18,7 @@ from kokin.exchange import downloads, services
 from kokin.exchange.errors import Quarantined
 from kokin.exchange.models import ExchangeFile
 from kokin.exchange.states import State
+from kokin.formats.tabular import Headers
 from kokin.vault.errors import ExportError, VaultError
 
 WHY_POST = (
@@ -82,10 +83,11 @@ def download_csv(request: HttpRequest, file_id: FileId, query: Query[CsvQuery]) 
     actor = api_actor(request)
     file = _downloadable(request, actor, file_id)
     try:
-        spool, digest, size = downloads.csv_export(file, encoding=query.encoding)
+        spool, digest, size = downloads.csv_export(file, encoding=query.encoding, headers=cast(Headers, query.headers))
     except VaultError as exc:
         raise _broken(exc) from exc
-    services.record_download(file=file, actor=actor, what="csv", sha256=digest, detail={"encoding": query.encoding})
+    detail = {"encoding": query.encoding, "headers": query.headers}
+    services.record_download(file=file, actor=actor, what="csv", sha256=digest, detail=detail)
     return downloads.csv_response(file, spool, encoding=query.encoding, size=size, sha256=digest)
 
 

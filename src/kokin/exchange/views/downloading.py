@@ -1,5 +1,5 @@
 """The download page: GET shows the choices; each download is a POST (``as``): the original, CSV,
-or a password ZIP that is made, its password shown once, and then fetched once; for a debit result
+Excel (``xlsx``), or a password ZIP that is made, its password shown once, and then fetched once; for a debit result
 with records not debited, also those records only (``failures_csv``, ``failures_xlsx``)."""
 
 from __future__ import annotations
@@ -19,10 +19,11 @@ from kokin.accounts.actors import actor_of, role_on
 from kokin.accounts.permissions import Action
 from kokin.audit.services import mark_recorded, record
 from kokin.exchange import downloads, failures, selectors, services
-from kokin.exchange.forms import CsvForm, PackageForm
+from kokin.exchange.forms import CsvForm, PackageForm, SheetForm
 from kokin.exchange.models import ExchangeFile
 from kokin.exchange.states import State
 from kokin.exchange.views._common import file_context, user_of
+from kokin.formats.tabular import Headers
 from kokin.vault.errors import VaultError
 
 SESSION_PACKAGES = "exchange_packages"
@@ -68,7 +69,12 @@ def download(request: HttpRequest, file_id: UUID) -> HttpResponseBase:
             if what == "csv":
                 csv_form = CsvForm(request.POST)
                 if csv_form.is_valid():
-                    return _send_csv(request, file, csv_form.cleaned_data["encoding"])
+                    data = csv_form.cleaned_data
+                    return _send_csv(request, file, data["encoding"], data["headers"])
+            elif what == "xlsx":
+                sheet_form = SheetForm(request.POST)
+                if sheet_form.is_valid():
+                    return _send_xlsx(request, file, sheet_form.cleaned_data["headers"])
             elif what == "zip":
                 package_form = PackageForm(request.POST)
                 if package_form.is_valid():
@@ -82,6 +88,7 @@ def download(request: HttpRequest, file_id: UUID) -> HttpResponseBase:
         status = 400
     context = file_context(user, file) | {
         "csv_form": csv_form,
+        "sheet_form": SheetForm(auto_id="sheet_%s"),
         "package_form": package_form,
         "has_failures": failures.has_failures(file),
     }
@@ -95,13 +102,29 @@ def _send_original(request: HttpRequest, file: ExchangeFile) -> HttpResponseBase
     return downloads.file_response(reader, name=file.original_name, size=file.size, sha256=file.sha256)
 
 
-def _send_csv(request: HttpRequest, file: ExchangeFile, encoding: str) -> HttpResponseBase:
-    spool, digest, size = downloads.csv_export(file, encoding=encoding)
+def _send_csv(request: HttpRequest, file: ExchangeFile, encoding: str, headers: Headers) -> HttpResponseBase:
+    spool, digest, size = downloads.csv_export(file, encoding=encoding, headers=headers)
     services.record_download(
-        file=file, actor=actor_of(request), what="csv", sha256=digest, detail={"encoding": encoding}
+        file=file,
+        actor=actor_of(request),
+        what="csv",
+        sha256=digest,
+        detail={"encoding": encoding, "headers": headers},
     )
     mark_recorded(request)
     return downloads.csv_response(file, spool, encoding=encoding, size=size, sha256=digest)
+
+
+def _send_xlsx(request: HttpRequest, file: ExchangeFile, headers: Headers) -> HttpResponseBase:
+    """The data records as an Excel workbook (:func:`kokin.exchange.downloads.write_xlsx`)."""
+    spool, digest, size = downloads.xlsx_export(file, headers=headers)
+    services.record_download(
+        file=file, actor=actor_of(request), what="xlsx", sha256=digest, detail={"headers": headers}
+    )
+    mark_recorded(request)
+    return downloads.file_response(
+        spool, name=downloads.xlsx_name(file), size=size, sha256=digest, content_type=downloads.XLSX_TYPE
+    )
 
 
 def _send_failures(request: HttpRequest, file: ExchangeFile, what: str) -> HttpResponseBase:

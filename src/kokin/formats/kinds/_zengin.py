@@ -25,6 +25,11 @@ SLIP_KINDS = {"1": ("OCR分", "read by OCR"), "2": ("手書分", "handwritten, k
 PAYMENT_KINDS = {"1": ("現年度分", "current year"), "2": ("滞納繰越分", "arrears carried forward")}
 
 
+def _ja(codes: Mapping[str, tuple[str, str]]) -> dict[str, str]:
+    """A code table's Japanese meanings (a field's ``codes``)."""
+    return {code: ja for code, (ja, _) in codes.items()}
+
+
 def field(name: str, length: int, type: FieldType, ja: str, en: str = "", **options: Any) -> Field:
     """A field whose position :func:`laid_out` gives."""
     return Field(name, 0, length, type, ja, en, **options)
@@ -77,8 +82,12 @@ LATE_CHARGE = amount("延滞金額", "late charge (yen)", "late_charge")
 COLLECTING_BANK = field("collecting_bank_code", 4, "N", "収納金融機関コード", "collecting bank code", lookup="bank")
 COLLECTING_BRANCH = field("collecting_branch_code", 3, "N", "収納店舗コード", "collecting branch code", lookup="branch")
 PAYMENT_DATE = field("payment_date", 8, "N", "納付年月日", "payment date", date="yyyymmdd")
-SLIP_KIND = field("slip_kind", 1, "N", "OCR・手書区分", "OCR or handwritten", allowed=tuple(SLIP_KINDS))
-PAYMENT_KIND = field("payment_kind", 1, "N", "納付区分", "payment kind", allowed=tuple(PAYMENT_KINDS))
+SLIP_KIND = field(
+    "slip_kind", 1, "N", "OCR・手書区分", "OCR or handwritten", allowed=tuple(SLIP_KINDS), codes=_ja(SLIP_KINDS)
+)
+PAYMENT_KIND = field(
+    "payment_kind", 1, "N", "納付区分", "payment kind", allowed=tuple(PAYMENT_KINDS), codes=_ja(PAYMENT_KINDS)
+)
 #: where, when and how a paper slip (納付書・納入書) was paid: the data records' last fields
 SLIP_PAID = (COLLECTING_BANK, COLLECTING_BRANCH, PAYMENT_DATE, SLIP_KIND, PAYMENT_KIND)
 
@@ -128,7 +137,15 @@ def collection_data(
     opening = (
         data_kind("2"),
         field("sequence_number", 6, "N", "連番", "record sequence number", numeric=True),
-        field("item_code", 2, "N", "科目コード", "revenue item code", allowed=item_codes),
+        field(
+            "item_code",
+            2,
+            "N",
+            "科目コード",
+            "revenue item code",
+            allowed=item_codes,
+            codes={code: items.ITEMS[code].ja for code in item_codes if code in items.ITEMS},
+        ),
         field("assessment_year", 4, "N", "調定年度", "assessment (fiscal) year", date="fiscal_year"),
         field("instalment", 2, "N", *instalment, ranges=items.instalment_ranges(), range_key="item_code"),
     )

@@ -62,7 +62,15 @@ HEADER = collection_header(
         field("collector_number", 5, "N", "収納機関番号", "MPN collector number"),
         field("collector_name", 40, "C", "収納機関名", "collector name"),
     ),
-    field("report_kind", 1, "N", "速報・確報区分", "preliminary or final", allowed=tuple(REPORT_KINDS)),
+    field(
+        "report_kind",
+        1,
+        "N",
+        "速報・確報区分",
+        "preliminary or final",
+        allowed=tuple(REPORT_KINDS),
+        codes={code: ja for code, (ja, _) in REPORT_KINDS.items()},
+    ),
 )
 DATA = collection_data(
     200,
@@ -73,7 +81,15 @@ DATA = collection_data(
     COLLECTING_BANK,
     PAYMENT_DATE,
     PAYMENT_KIND,
-    field("channel", 1, "N", "収納チャネル", "payment channel", allowed=tuple(CHANNELS)),
+    field(
+        "channel",
+        1,
+        "N",
+        "収納チャネル",
+        "payment channel",
+        allowed=tuple(CHANNELS),
+        codes={code: ja for code, (ja, _) in CHANNELS.items()},
+    ),
 )
 TRAILER = trailer(200, total("total_amount", "合計金額", "total amount"))
 LAYOUT = zengin_layout(

@@ -55,7 +55,15 @@ HEADER = header(
     field("bank_name", 15, "C", "取引金融機関名", "bank name"),
     field("branch_code", 3, "N", "取引支店番号", "branch code", lookup="branch"),
     field("branch_name", 15, "C", "取引支店名", "branch name"),
-    field("account_type", 1, "N", "預金種目(委託者)", "consignor's account type", allowed=("1", "2", "9")),
+    field(
+        "account_type",
+        1,
+        "N",
+        "預金種目(委託者)",
+        "consignor's account type",
+        allowed=("1", "2", "9"),
+        codes=ACCOUNT_TYPES,
+    ),
     field("account_number", 7, "N", "口座番号(委託者)", "consignor's account number"),
 )
 DATA = laid_out(
@@ -69,13 +77,21 @@ DATA = laid_out(
     field("branch_code", 3, "N", "引落支店番号", "payer's branch code", lookup="branch"),
     field("branch_name", 15, "C", "引落支店名", "payer's branch name"),
     field("dummy_1", 4, "C", "ダミー", "dummy", dummy=True),
-    field("account_type", 1, "N", "預金種目", "account type", allowed=tuple(ACCOUNT_TYPES)),
+    field("account_type", 1, "N", "預金種目", "account type", allowed=tuple(ACCOUNT_TYPES), codes=ACCOUNT_TYPES),
     field("account_number", 7, "N", "口座番号", "account number"),
     field("holder_name", 30, "C", "預金者名", "account holder name"),
     amount("引落金額", "amount (yen)"),
-    field("new_code", 1, "N", "新規コード", "new code", allowed=tuple(NEW_CODES)),
+    field("new_code", 1, "N", "新規コード", "new code", allowed=tuple(NEW_CODES), codes=NEW_CODES),
     field("customer_number", 20, "N", "顧客番号", "customer number"),
-    field("result_code", 1, "N", "振替結果コード", "result code", allowed=tuple(RESULT_CODES)),
+    field(
+        "result_code",
+        1,
+        "N",
+        "振替結果コード",
+        "result code",
+        allowed=tuple(RESULT_CODES),
+        codes={code: ja for code, (ja, _) in RESULT_CODES.items()},
+    ),
     rest=field("dummy_2", 0, "C", "ダミー", "dummy", dummy=True),
 )
 TRAILER = trailer(
