@@ -12,7 +12,7 @@ from typing import Literal
 import numpy as np
 
 from kokin.formats.engine.wording import Words
-from kokin.formats.errors import FormatIssue, Report
+from kokin.formats.errors import GROUP_RECORDS, FormatIssue, Report
 from kokin.formats.layout import Field
 
 Mode = Literal["auto", "request", "result"]
@@ -49,7 +49,30 @@ class EnginePart:
         severity: Literal["error", "warning"] = "error",
     ) -> None:
         idx = np.flatnonzero(bad)
-        for i in idx[: self.report.listable(severity, code, len(idx), at_most=MAX_DETAIL)]:
+        listed = self.report.listable(severity, code, len(idx), at_most=MAX_DETAIL)
+        for i in idx[:listed]:
             raw = rows[i, f.slice].tobytes()
             ja, en = words(raw)
             self._issue(int(numbers[i]), f, code, ja, en, severity)
+        if severity == "warning" and len(idx) > listed:
+            self._group_counted(idx[listed:], rows, numbers, f, code, words)
+
+    def _group_counted(
+        self, idx: np.ndarray, rows: np.ndarray, numbers: np.ndarray, f: Field, code: str, words: Words
+    ) -> None:
+        """Group the warnings at rows ``idx``, counted but not listed, by the field's value: one sort of
+        the values, and one wording per value (not per row)."""
+        values = rows[idx, f.slice]
+        if (values == values[0]).all():
+            starts, order = np.zeros(1, dtype=np.int64), np.arange(len(idx))
+        else:
+            keys = np.ascontiguousarray(values).view(np.dtype((np.void, values.shape[1]))).ravel()
+            order = np.argsort(keys, kind="stable")  # stable: each value's rows stay in record order
+            ordered = keys[order]
+            starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+        ends = np.r_[starts[1:], len(idx)]
+        for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+            first = order[start : min(end, start + GROUP_RECORDS)]
+            ja, en = words(values[first[0]].tobytes())
+            issue = FormatIssue(int(numbers[idx[first[0]]]), f.name, code, ja, en, f.start, f.end, "warning")
+            self.report.group(issue, end - start, numbers[idx[first]].tolist())
