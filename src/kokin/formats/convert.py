@@ -15,6 +15,7 @@ from typing import IO, TYPE_CHECKING, Any
 from kokin.formats.cells import guard_row, xlsx_row
 from kokin.formats.engine import Parsed
 from kokin.formats.files import write_atomic
+from kokin.formats.progress import Tick, counted
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -35,9 +36,10 @@ def _data_table(parsed: Parsed) -> pa.Table:
     return data
 
 
-def write_csv(parsed: Parsed, path: str | Path, *, encoding: str = "utf-8-sig") -> None:
+def write_csv(parsed: Parsed, path: str | Path, *, encoding: str = "utf-8-sig", progress: Tick | None = None) -> None:
     """The data records, one row each with the batch number; every text value quoted for Excel and
-    guarded against formulas (:mod:`kokin.formats.cells`), numbers as numbers."""
+    guarded against formulas (:mod:`kokin.formats.cells`), numbers as numbers. ``progress`` is told
+    the rows written."""
     table = _data_table(parsed)
     names = table.column_names
     columns = [table[name].to_pylist() for name in names]
@@ -46,7 +48,7 @@ def write_csv(parsed: Parsed, path: str | Path, *, encoding: str = "utf-8-sig") 
         text = io.TextIOWrapper(fh, encoding=encoding, newline="", errors="strict")
         writer = csv.writer(text, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\r\n")
         writer.writerow(names)
-        for row in zip(*columns, strict=True):
+        for row in counted(zip(*columns, strict=True), progress):
             writer.writerow(guard_row(row))
         text.flush()
         text.detach()
@@ -54,9 +56,10 @@ def write_csv(parsed: Parsed, path: str | Path, *, encoding: str = "utf-8-sig") 
     write_atomic(path, write)
 
 
-def write_xlsx(parsed: Parsed, path: str | Path) -> None:
+def write_xlsx(parsed: Parsed, path: str | Path, *, progress: Tick | None = None) -> None:
     """One sheet per record kind; identifiers are written as text so Excel keeps their zeros, and no
-    text cell is ever a formula (:func:`kokin.formats.cells.xlsx_cell`)."""
+    text cell is ever a formula (:func:`kokin.formats.cells.xlsx_cell`). ``progress`` is told the rows
+    written."""
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
@@ -69,7 +72,7 @@ def write_xlsx(parsed: Parsed, path: str | Path) -> None:
         sheet = workbook.create_sheet(kind)
         sheet.append(xlsx_row(sheet, table.column_names))
         columns = [table[name].to_pylist() for name in table.column_names]
-        for row in zip(*columns, strict=True):
+        for row in counted(zip(*columns, strict=True), progress):
             sheet.append(xlsx_row(sheet, row))
 
     def write(fh: IO[bytes]) -> None:
@@ -102,6 +105,7 @@ def write_parquet(parsed: Parsed, path: str | Path) -> None:
 def summary_text(summary: dict[str, Any], parsed: Parsed) -> str:
     """The summary of ``kokin inspect`` for people: Japanese labels with English beside."""
     from kokin.formats.bankmaster import master
+    from kokin.formats.header_text import header_lines
     from kokin.formats.items import ITEMS
     from kokin.formats.kinds.zengin_debit import RESULT_CODES
 
@@ -116,6 +120,7 @@ def summary_text(summary: dict[str, Any], parsed: Parsed) -> str:
         + f"区切り separator: {'CR LF' if parsed.convention == 'crlf' else 'なし none'}",
         f"レコード records: {summary['records']:,}  バッチ batches: {summary['batches']}  "
         f"データ data: {summary['data_records']:,}  合計金額 total: {summary['total_amount']:,} 円",
+        *header_lines(parsed),
     ]
     data_fields = {f.name: f for f in layout.kind("data").fields}
     for column in layout.extra.get("summary_by", ()):
@@ -130,7 +135,9 @@ def summary_text(summary: dict[str, Any], parsed: Parsed) -> str:
         else:
             lines.append(f"{f.ja}別 by {f.en}:")
         for code, v in groups.items():
-            if column == "result_code":
+            if column == "result_code" and summary.get("mode") == "request" and code == "0":
+                label = "請求 (未振替) (requested, not yet debited)"  # 0 is 振替済 only in a result
+            elif column == "result_code":
                 ja, en = RESULT_CODES.get(code, ("?", "?"))
                 label = f"{ja} ({en})"
             elif f.lookup == "bank":
