@@ -103,7 +103,7 @@ def test_warnings_of_one_value_are_one_line_with_the_count_and_first_five_record
     warnings = [line for line in result.stdout.splitlines() if line.startswith("WARNING")]
     assert warnings == [
         "WARNING 7 records (2, 3, 4, 5, 6 …): bank_code (bytes 2-5): bank code 9998 is not in the bank master"
-        f" ({_version()}) / 7 件 (先頭 2, 3, 4, 5, 6 …): 金融機関コード 9998 は金融機関マスタ ({_version()})"
+        f" ({_version()}) / 7 件 (レコード 2, 3, 4, 5, 6 …): 金融機関コード 9998 は金融機関マスタ ({_version()})"
         " にありません",
         f"WARNING record 9: bank_code (bytes 2-5): bank code 9997 is not in the bank master ({_version()})"
         f" / 金融機関コード 9997 は金融機関マスタ ({_version()}) にありません",

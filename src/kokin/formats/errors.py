@@ -115,7 +115,7 @@ class IssueGroup:
         more = " …" if self.count > len(self.records) else ""
         return (
             f"{self.count:,} {i.unit}s ({first}{more}): {i.field}{i.position}: {i.message_en} / "
-            f"{self.count:,} 件 (先頭 {first}{more}): {i.message_ja}"
+            f"{self.count:,} 件 ({'行' if i.unit == 'line' else 'レコード'} {first}{more}): {i.message_ja}"
         )
 
     def as_dict(self) -> dict[str, object]:
