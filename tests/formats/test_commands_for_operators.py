@@ -138,6 +138,30 @@ def test_warnings_beyond_the_issue_limit_are_still_grouped_by_value_and_counted(
     assert groups == {"9998": (4, [2, 4, 6, 8]), "9997": (4, [3, 5, 7, 9])}
 
 
+def test_dummy_warnings_of_any_bytes_make_one_group_beyond_the_issue_limit(write_file: WriteFile) -> None:
+    # the data record's second dummy (bytes 113-120) holds a different value in each of 6 records
+    raw = request_file(6)
+    for record in range(2, 8):
+        raw = mutate(raw, record, 113, f"X{record}".encode())
+    result = kokin("validate", write_file(raw), "--format", "zengin-debit", "--issue-limit", "1", "--json")
+    report = json.loads(result.stdout)
+    assert [(g["field"], g["count"], g["first_records"]) for g in report["warning_groups"]] == [
+        ("dummy_2", 6, [2, 3, 4, 5, 6])
+    ]
+
+
+def test_a_value_seen_before_the_groups_are_full_keeps_counting_after(
+    write_file: WriteFile, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(errors, "GROUP_LIMIT", 1)
+    # 9998 listed (record 2), then counted: 9997 (record 3) finds the groups full, 9998 (record 4) joins its group
+    raw = unknown_banks(3, {2: b"9998", 3: b"9997", 4: b"9998"})
+    result = kokin("validate", write_file(raw), "--format", "zengin-debit", "--issue-limit", "1", "--json")
+    report = json.loads(result.stdout)
+    assert [(g["count"], g["first_records"]) for g in report["warning_groups"]] == [(2, [2, 4])]
+    assert report["warnings"] == 3
+
+
 def test_warnings_of_more_values_than_the_groups_kept_are_counted_at_the_end(
     write_file: WriteFile, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -169,6 +169,11 @@ class Report:
             found.records.extend(records[: GROUP_RECORDS - len(found.records)])
 
     @property
+    def groups_full(self) -> bool:
+        """No new group of warnings will be kept (:data:`GROUP_LIMIT`)."""
+        return len(self.warning_groups) >= GROUP_LIMIT
+
+    @property
     def ungrouped(self) -> int:
         """Warnings counted in no group (beyond :data:`GROUP_LIMIT` values, or found where none is kept)."""
         return self.warning_count - sum(g.count for g in self.warning_groups.values())
