@@ -2,7 +2,9 @@
 operators and scripts, without the hub (no Django: :mod:`kokin.formats` is a library).
 
 Messages for operators are printed in Japanese and English. Exit status: 0 success (warnings
-allowed), 1 the file is invalid, 2 the command was used wrongly.
+allowed), 1 the file is invalid, 2 the command was used wrongly (``validate`` and ``convert`` without
+``--format`` on a file whose header fits not exactly one format, too). Warnings print grouped by field,
+code and value; progress bars show on stderr when it is a terminal.
 """
 
 from __future__ import annotations
@@ -58,11 +60,17 @@ def _candidates(path: str) -> tuple[list[tuple[str, str]], str]:
     return found, ""
 
 
-def _uncertain(found: list[tuple[str, str]], why: str) -> str:
+def _uncertain(found: list[tuple[str, str]], why: str, *, has_format_option: bool = True) -> str:
+    """Why the format is not certain and the candidates: those the header fits, or every format."""
     from kokin.formats import FORMATS
 
     names = ", ".join(name for name, _ in found) if found else ", ".join(FORMATS)
     ja, _, en = why.partition(" / ")
+    if not has_format_option:
+        return (
+            f"形式を確定できません ({ja})。候補: {names} / "
+            f"cannot tell the format for certain ({en}); candidates: {names}"
+        )
     return (
         f"形式を確定できません ({ja})。--format で次のどれかを指定してください: {names} / "
         f"cannot tell the format for certain ({en}); give --format, one of: {names}"
@@ -318,7 +326,7 @@ def inspect(file: str, as_json: bool) -> None:
 
     found, why = _candidates(file)
     if why:
-        click.echo(_uncertain(found, why), err=True)
+        click.echo(_uncertain(found, why, has_format_option=False), err=True)
         sys.exit(1)
     [(name, reason)] = found
     module = FORMATS[name]
