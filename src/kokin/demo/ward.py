@@ -137,7 +137,7 @@ class Login:
     display_name: str
     password: str
     totp_secret: str  # base32, for an authenticator app
-    totp_uri: str = ""  # otpauth://totp/kokin:<username>?secret=…&issuer=kokin, the same secret as a QR code carries
+    totp_uri: str = ""  # otpauth://totp/kokin%3A<username>?secret=…&issuer=kokin: the secret as a QR code carries it
 
 
 def _base32(device: TOTPDevice) -> str:
