@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from kokin.audit.actor import Actor
 from kokin.compliance.errors import PeriodError
-from kokin.compliance.period import Period, parse_day, parse_month
 from kokin.django_setup import django_setup
+
+if TYPE_CHECKING:
+    from kokin.compliance.period import Period
 
 
 @click.group()
@@ -29,6 +32,8 @@ def compliance() -> None:
 def period_of(month: str | None, start: str | None, end: str | None) -> Period:
     """The period the options name; :class:`click.BadParameter` / :class:`click.UsageError` in Japanese
     and English otherwise."""
+    from kokin.compliance.period import Period, parse_day, parse_month  # Django's timezone, numpy: not for --help
+
     if month is not None and (start is not None or end is not None):
         raise click.UsageError("--month と --from/--to は一緒に使えません / give --month or --from and --to, not both")
     try:

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from kokin.serve import supervisor
 from kokin.serve.commands import prepare_hub
+
+if TYPE_CHECKING:
+    from kokin.demo import ward
+    from kokin.serve import supervisor
 
 BANNER_OFF = """
 !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!
@@ -56,6 +60,7 @@ def demo(host: str, port: int, reset_logins: bool, no_serve: bool, hub_only: boo
         click.echo(
             "  初回ログイン時にパスワードの変更を求められます / the initial password must be changed at first login"
         )
+        echo_totp_codes(logins)
     else:
         click.echo("デモ用ログインは作成済みです (再発行: kokin demo --reset-logins) / demo logins exist already")
     click.echo(f"メール / mail: {mail_folder}  (送信されたメールを 1 通 1 ファイルで保存 / one file per mail sent)")
@@ -71,6 +76,8 @@ def demo(host: str, port: int, reset_logins: bool, no_serve: bool, hub_only: boo
 
         serve(host, port)
         return
+    from kokin.serve import supervisor
+
     side = bankside.bank_side(home() / "bank", hub_url=f"https://{host}:{port}", ca_cert=files.ca_cert)
     logs = home() / "logs"
     click.echo(f"金融機関側 / bank side: {side.agent_config.parent}  (spool {side.spool})")
@@ -110,11 +117,27 @@ def demo_mail(folder: Path) -> str:
     return os.environ["KOKIN_EMAIL_FILE_PATH"]
 
 
+def echo_totp_codes(logins: list[ward.Login]) -> None:
+    """Each login's TOTP secret as an ``otpauth://`` URI and a QR code drawn in the terminal, for an
+    authenticator app to scan (the same secret as the table's base32 column)."""
+    import io
+
+    import segno
+
+    click.echo("認証アプリに登録する URI と QR コード / otpauth URIs and QR codes for an authenticator app:")
+    for login in logins:
+        click.echo(f"  {login.display_name} ({login.username}): {login.totp_uri}")
+        drawn = io.StringIO()
+        segno.make(login.totp_uri, error="m").terminal(out=drawn, compact=True, border=2)
+        click.echo(drawn.getvalue().rstrip("\n"))
+
+
 def malware_scan(folder: Path, samples: Path) -> list[supervisor.Service]:
     """The demo's own clamd when this machine has one (its socket becomes ``KOKIN_CLAMD`` for the hub),
     with the test signatures and the official databases if freshclam put any here; a sample file that
     the scan finds (``malware-test.dat``). Without clamd: a loud banner, and no scan."""
     from kokin.scanning import daemon
+    from kokin.serve import supervisor
 
     if os.environ.get("KOKIN_CLAMD"):
         click.echo(f"ウイルス検査 / malware scan: {os.environ['KOKIN_CLAMD']}")

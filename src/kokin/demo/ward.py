@@ -137,6 +137,7 @@ class Login:
     display_name: str
     password: str
     totp_secret: str  # base32, for an authenticator app
+    totp_uri: str = ""  # otpauth://totp/kokin%3A<username>?secret=…&issuer=kokin: the secret as a QR code carries it
 
 
 def _base32(device: TOTPDevice) -> str:
@@ -197,7 +198,7 @@ def load(*, reset_logins: bool = False) -> list[Login]:
                 RoleAssignment.objects.get_or_create(user=user, business=businesses[bcode], role=role)
         TOTPDevice.objects.filter(user=user).delete()
         device = TOTPDevice.objects.create(user=user, name="認証アプリ (デモ)", confirmed=True)
-        created.append(Login(username, display, password, _base32(device)))
+        created.append(Login(username, display, password, _base32(device), device.config_url))
         users.append(user)
     seed_training(users)
     _registers()

@@ -19,8 +19,6 @@ DOWNLOAD_LABELS: dict[str, str] = {
     "failures_csv": "振替不能分のみ (CSV)",
     "failures_xlsx": "振替不能分のみ (Excel)",
     "zip": "パスワード付き ZIP",
-    "failures_csv": "振替不能分のみ (CSV)",
-    "failures_xlsx": "振替不能分のみ (Excel)",
 }
 
 

@@ -2,7 +2,9 @@
 operators and scripts, without the hub (no Django: :mod:`kokin.formats` is a library).
 
 Messages for operators are printed in Japanese and English. Exit status: 0 success (warnings
-allowed), 1 the file is invalid, 2 the command was used wrongly.
+allowed), 1 the file is invalid, 2 the command was used wrongly (``validate`` and ``convert`` without
+``--format`` on a file whose header fits not exactly one format, too). Warnings print grouped by field,
+code and value; progress bars show on stderr when it is a terminal.
 """
 
 from __future__ import annotations
@@ -17,14 +19,80 @@ from typing import Any
 
 import click
 
-from kokin.formats import FORMATS, detect
 from kokin.formats.errors import ISSUE_LIMIT, FormatError, FormatIssue, Report
+
+#: files from this size on show a progress bar while they are read (on a terminal)
+BIG_FILE = 32 * 1024 * 1024
+#: rows from this many on show a progress bar while they are drawn or written (on a terminal)
+MANY_ROWS = 100_000
+
+
+FORMAT_HELP = (
+    "File format, e.g. zengin-debit; without it, the format the file's header shows for certain (said on stderr)."
+)
 
 
 def _format_module(name: str) -> Any:
+    from kokin.formats import FORMATS
+
     if name not in FORMATS:
         raise click.BadParameter(f"unknown format '{name}' (known: {', '.join(FORMATS)})", param_hint="--format")
     return FORMATS[name]
+
+
+def _head(path: str) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read(4096)
+
+
+def _candidates(path: str) -> tuple[list[tuple[str, str]], str]:
+    """The formats the file looks like, and why it is not one when it is not exactly one."""
+    from kokin.formats import candidates
+
+    head = _head(path)
+    if not head:
+        return [], "空のファイルです / the file is empty"
+    found = candidates(head)
+    if not found:
+        return found, "どの形式のヘッダーとも一致しません / the first record matches no known header"
+    if len(found) > 1:
+        return found, "ヘッダーが複数の形式に合います / the header fits several formats"
+    return found, ""
+
+
+def _uncertain(found: list[tuple[str, str]], why: str, *, has_format_option: bool = True) -> str:
+    """Why the format is not certain and the candidates: those the header fits, or every format."""
+    from kokin.formats import FORMATS
+
+    names = ", ".join(name for name, _ in found) if found else ", ".join(FORMATS)
+    ja, _, en = why.partition(" / ")
+    if not has_format_option:
+        return (
+            f"形式を確定できません ({ja})。候補: {names} / "
+            f"cannot tell the format for certain ({en}); candidates: {names}"
+        )
+    return (
+        f"形式を確定できません ({ja})。--format で次のどれかを指定してください: {names} / "
+        f"cannot tell the format for certain ({en}); give --format, one of: {names}"
+    )
+
+
+def _say_detected(name: str, reason: str) -> None:
+    ja, _, en = reason.partition(" / ")
+    click.echo(f"形式 {name} と判定しました ({ja}) / detected format {name} ({en})", err=True)
+
+
+def _resolve_format(path: str, fmt: str | None) -> Any:
+    """The format module ``--format`` names or, without it, the one the file's header shows for certain
+    (said on stderr); :class:`click.UsageError` listing the candidates when it is not certain."""
+    if fmt is not None:
+        return _format_module(fmt)
+    found, why = _candidates(path)
+    if why:
+        raise click.UsageError(_uncertain(found, why))
+    [(name, reason)] = found
+    _say_detected(name, reason)
+    return _format_module(name)
 
 
 def _layout(module: Any, profile: str | None) -> Any:
@@ -40,20 +108,57 @@ def _print_issue(issue: FormatIssue) -> None:
     click.echo(f"{label} {issue}", err=issue.severity == "error")
 
 
-def _print_report(report: Report, limit: int | None) -> None:
-    issues = report.sorted_issues()
-    for issue in issues[:limit] if limit else issues:
-        _print_issue(issue)
-    shown = len(issues) if not limit else min(limit, len(issues))
-    hidden = report.error_count + report.warning_count - shown
+def _print_report(report: Report, limit: int | None, *, each_warning: bool = False) -> None:
+    """Errors one a line; warnings grouped by field, code and value (a count and the first records) or,
+    with ``each_warning``, one a line; at most ``limit`` lines, the rest counted."""
+    lines: list[tuple[str, bool, int]] = []  # (text, to stderr, issues it stands for)
+    for issue in report.sorted_issues():
+        if issue.severity == "error" or each_warning:
+            lines.append(
+                (f"{'ERROR' if issue.severity == 'error' else 'WARNING'} {issue}", issue.severity == "error", 1)
+            )
+    if not each_warning:
+        lines.extend((f"WARNING {group}", False, group.count) for group in report.sorted_groups())
+    shown = lines[:limit] if limit else lines
+    for text, to_stderr, _ in shown:
+        click.echo(text, err=to_stderr)
+    hidden = report.error_count + report.warning_count - sum(n for _, _, n in shown)
     if hidden > 0:
         click.echo(f"... ほか {hidden:,} 件 / {hidden:,} more", err=True)
 
 
+def _on_terminal() -> bool:
+    """Progress bars only on a terminal: a pipe, a log or a test reads no bar."""
+    return sys.stderr.isatty()
+
+
+@contextmanager
+def _bar(total: int, unit: str, desc: str, enabled: bool = True) -> Iterator[Any]:
+    """A tqdm bar on stderr when ``enabled`` and stderr is a terminal; None otherwise (nothing shown)."""
+    if not enabled or not _on_terminal():
+        yield None
+        return
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, unit=unit, unit_scale=True, desc=desc, file=sys.stderr, leave=False, dynamic_ncols=True)
+    try:
+        yield bar
+    finally:
+        bar.close()
+
+
+@contextmanager
+def _rows_progress(rows: int, desc: str) -> Iterator[Any]:
+    """A :data:`kokin.formats.progress.Tick` moving a bar of ``rows`` rows (from :data:`MANY_ROWS` on), or None."""
+    with _bar(rows, " rows", desc, rows >= MANY_ROWS) as bar:
+        yield None if bar is None else bar.update
+
+
 @contextmanager
 def _progress(path: str, enabled: bool) -> Iterator[Any]:
+    """A tracker of the bytes read (the engine's ``progress``) for a file from :data:`BIG_FILE` on, or None."""
     size = os.path.getsize(path)
-    if not enabled or size < 32 * 1024 * 1024 or not sys.stderr.isatty():
+    if not enabled or size < BIG_FILE or not _on_terminal():
         yield None
         return
     from tqdm import tqdm
@@ -81,7 +186,7 @@ def _fail(exc: FormatError) -> None:
 
 @click.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--format", "fmt", required=True, help="File format, e.g. zengin-debit.")
+@click.option("--format", "fmt", default=None, help=FORMAT_HELP)
 @click.option("--profile", type=click.Path(exists=True, dir_okay=False), help="Bank profile (TOML).")
 @click.option(
     "--mode",
@@ -99,21 +204,28 @@ def _fail(exc: FormatError) -> None:
     show_default=True,
     help="List at most this many errors (and warnings); the rest are only counted.",
 )
+@click.option(
+    "--each-warning",
+    is_flag=True,
+    help="List every warning on its own line (up to --issue-limit) instead of one line per field, code and value.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def validate(
     file: str,
-    fmt: str,
+    fmt: str | None,
     profile: str | None,
     mode: str,
     no_master: bool,
     max_errors: int | None,
     issue_limit: int,
+    each_warning: bool,
     as_json: bool,
 ) -> None:
     """Check FILE; exit 0 when valid (warnings allowed), 1 when invalid. Beyond --issue-limit errors
     (and as many warnings) the issues are counted, not listed: a file full of faults is checked about as
-    fast as a clean one."""
-    module = _format_module(fmt)
+    fast as a clean one. Warnings of one field, code and value are printed as one line with their count
+    and first records (--each-warning lists them one by one; --json has both)."""
+    module = _resolve_format(file, fmt)
     try:
         layout = _layout(module, profile)
         with _progress(file, not as_json) as progress:
@@ -132,12 +244,13 @@ def validate(
                     "warnings": report.warning_count,
                     "issues": [i.as_dict() for i in report.sorted_issues()],
                     "omitted": report.omitted,
+                    "warning_groups": [g.as_dict() for g in report.sorted_groups()],
                 },
                 ensure_ascii=False,
             )
         )
     else:
-        _print_report(report, max_errors)
+        _print_report(report, max_errors, each_warning=each_warning)
         verdict = "OK" if report.ok else "INVALID"
         click.echo(
             f"{verdict}: {file}: エラー {report.error_count} 件, 警告 {report.warning_count} 件 / "
@@ -148,7 +261,7 @@ def validate(
 
 @click.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--format", "fmt", required=True, help="File format, e.g. zengin-debit.")
+@click.option("--format", "fmt", default=None, help=FORMAT_HELP)
 @click.option("--to", "target", type=click.Choice(["json", "csv", "xlsx", "parquet"]), required=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Output file (JSON goes to stdout without).")
 @click.option(
@@ -168,15 +281,24 @@ def validate(
     help="CSV/Excel: Japanese labels with decoded columns (names, meanings, 和暦), or field IDs only.",
 )
 def convert(
-    file: str, fmt: str, target: str, output: str | None, encoding: str, profile: str | None, force: bool, headers: str
+    file: str,
+    fmt: str | None,
+    target: str,
+    output: str | None,
+    encoding: str,
+    profile: str | None,
+    force: bool,
+    headers: str,
 ) -> None:
     """Convert FILE to JSON, CSV, Excel or Parquet."""
     from kokin.formats import convert as conv
     from kokin.formats.files import write_atomic
 
-    module = _format_module(fmt)
+    module = _resolve_format(file, fmt)
     try:
-        parsed = module.parse(file, layout=_layout(module, profile))
+        layout = _layout(module, profile)
+        with _progress(file, True) as progress:
+            parsed = module.parse(file, layout=layout, progress=progress)
     except FormatError as exc:
         _fail(exc)
         return
@@ -197,9 +319,11 @@ def convert(
         else:
             write_atomic(output, json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8"))
     elif target == "csv":
-        conv.write_csv(parsed, output, encoding=encoding, headers=headers)  # type: ignore[arg-type]
+        with _rows_progress(len(parsed.columns.get("data", ())), "CSV") as tick:
+            conv.write_csv(parsed, output, encoding=encoding, headers=headers, progress=tick)  # type: ignore[arg-type]
     elif target == "xlsx":
-        conv.write_xlsx(parsed, output, headers=headers)  # type: ignore[arg-type]
+        with _rows_progress(parsed.records, "Excel") as tick:
+            conv.write_xlsx(parsed, output, headers=headers, progress=tick)  # type: ignore[arg-type]
     else:
         conv.write_parquet(parsed, output)  # type: ignore[arg-type]
     if output:
@@ -211,14 +335,14 @@ def convert(
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def inspect(file: str, as_json: bool) -> None:
     """Detect FILE's format and print a summary (batches, counts, totals, per result code, per bank)."""
+    from kokin.formats import FORMATS
     from kokin.formats import convert as conv
 
-    with open(file, "rb") as fh:
-        head = fh.read(4096)
-    name, reason = detect(head)
-    if name is None:
-        click.echo(f"形式を判定できません: {reason} / cannot tell the format", err=True)
+    found, why = _candidates(file)
+    if why:
+        click.echo(_uncertain(found, why, has_format_option=False), err=True)
         sys.exit(1)
+    [(name, reason)] = found
     module = FORMATS[name]
     with _progress(file, not as_json) as progress:
         parsed = module.parse(file, progress=progress)
@@ -252,9 +376,16 @@ def sample(fmt: str, records: int, seed: int, output: str, faults: int, result: 
 
     _format_module(fmt)
     try:
-        raw, injected = samples.generate(
-            fmt, records, seed=seed, faults=faults, result=result, base_date=base_date.date() if base_date else None
-        )
+        with _rows_progress(records, Path(output).name) as tick:
+            raw, injected = samples.generate(
+                fmt,
+                records,
+                seed=seed,
+                faults=faults,
+                result=result,
+                base_date=base_date.date() if base_date else None,
+                progress=tick,
+            )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
     write_atomic(output, raw)

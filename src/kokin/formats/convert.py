@@ -14,6 +14,7 @@ from typing import IO, TYPE_CHECKING, Any
 from kokin.formats import tabular
 from kokin.formats.engine import Parsed
 from kokin.formats.files import write_atomic
+from kokin.formats.progress import Tick, counted
 from kokin.formats.tabular import Headers
 
 if TYPE_CHECKING:
@@ -41,28 +42,41 @@ def _rows(table: pa.Table) -> Iterator[dict[str, Any]]:
         yield from batch.to_pylist()
 
 
-def write_csv(parsed: Parsed, path: str | Path, *, encoding: str = "utf-8-sig", headers: Headers = "ja") -> None:
+def write_csv(
+    parsed: Parsed,
+    path: str | Path,
+    *,
+    encoding: str = "utf-8-sig",
+    headers: Headers = "ja",
+    progress: Tick | None = None,
+) -> None:
     """The data records, one row each with the batch number; text quoted for Excel and guarded against
     formulas (:mod:`kokin.formats.cells`), numbers as numbers. ``headers="ja"``: the layout's Japanese
-    labels and the decoded columns beside the codes; ``"en"``: field IDs only (:mod:`kokin.formats.tabular`)."""
+    labels and the decoded columns beside the codes; ``"en"``: field IDs only (:mod:`kokin.formats.tabular`).
+    ``progress`` is told the rows written."""
     table = _data_table(parsed)
     kind = parsed.layout.kind("data")
     plain = tabular.undecoded(parsed.layout, parsed.mode)
     columns = tabular.record_columns(kind, table.column_names, headers, plain=plain)
 
     def write(fh: IO[bytes]) -> None:
-        tabular.write_csv(fh, columns, _rows(table), encoding=encoding)
+        tabular.write_csv(fh, columns, counted(_rows(table), progress), encoding=encoding)
 
     write_atomic(path, write)
 
 
 def write_xlsx(
-    parsed: Parsed, path: str | Path, *, headers: Headers = "ja", max_rows: int = tabular.EXCEL_MAX_ROWS
+    parsed: Parsed,
+    path: str | Path,
+    *,
+    headers: Headers = "ja",
+    max_rows: int = tabular.EXCEL_MAX_ROWS,
+    progress: Tick | None = None,
 ) -> None:
     """One sheet per record kind, the data records first (Japanese headers: named after the kind,
     データレコード; ``"en"``: ``data``); typed cells, identifiers as text so Excel keeps their zeros, no
     text cell ever a formula. A kind with more rows than a sheet holds goes on over further sheets
-    (``データレコード (2)``…; :func:`kokin.formats.tabular.add_sheets`)."""
+    (``データレコード (2)``…; :func:`kokin.formats.tabular.add_sheets`). ``progress`` is told the rows written."""
     order = sorted(parsed.tables, key=lambda kind: kind != "data")
 
     def sheets() -> Iterator[tuple[str, list[tabular.Column], Iterator[dict[str, Any]]]]:
@@ -71,7 +85,7 @@ def write_xlsx(
             kind = parsed.layout.kind(name)
             plain = tabular.undecoded(parsed.layout, parsed.mode)
             columns = tabular.record_columns(kind, table.column_names, headers, plain=plain)
-            yield (kind.ja if headers == "ja" else name), columns, _rows(table)
+            yield (kind.ja if headers == "ja" else name), columns, counted(_rows(table), progress)
 
     def write(fh: IO[bytes]) -> None:
         tabular.write_xlsx(fh, sheets(), max_rows=max_rows)
@@ -103,6 +117,7 @@ def write_parquet(parsed: Parsed, path: str | Path) -> None:
 def summary_text(summary: dict[str, Any], parsed: Parsed) -> str:
     """The summary of ``kokin inspect`` for people: Japanese labels with English beside."""
     from kokin.formats.bankmaster import master
+    from kokin.formats.header_text import header_lines
     from kokin.formats.items import ITEMS
     from kokin.formats.kinds.zengin_debit import RESULT_CODES
 
@@ -117,6 +132,7 @@ def summary_text(summary: dict[str, Any], parsed: Parsed) -> str:
         + f"区切り separator: {'CR LF' if parsed.convention == 'crlf' else 'なし none'}",
         f"レコード records: {summary['records']:,}  バッチ batches: {summary['batches']}  "
         f"データ data: {summary['data_records']:,}  合計金額 total: {summary['total_amount']:,} 円",
+        *header_lines(parsed),
     ]
     data_fields = {f.name: f for f in layout.kind("data").fields}
     for column in layout.extra.get("summary_by", ()):
@@ -131,7 +147,9 @@ def summary_text(summary: dict[str, Any], parsed: Parsed) -> str:
         else:
             lines.append(f"{f.ja}別 by {f.en}:")
         for code, v in groups.items():
-            if column == "result_code":
+            if column == "result_code" and summary.get("mode") == "request" and code == "0":
+                label = "請求 (未振替) (requested, not yet debited)"  # 0 is 振替済 only in a result
+            elif column == "result_code":
                 ja, en = RESULT_CODES.get(code, ("?", "?"))
                 label = f"{ja} ({en})"
             elif f.lookup == "bank":

@@ -16,6 +16,10 @@ A :class:`Report` lists at most ``max_issues`` errors and as many warnings (:dat
 format engine checks a file); beyond that it only counts them, exactly, and ``omitted`` says how many
 were counted and not listed. So a file full of faults costs about what a clean one does and gives a
 report of bounded size.
+
+A :class:`Report` also groups its warnings by field, code and value (:class:`IssueGroup`: how many, and
+the first :data:`GROUP_RECORDS` record numbers), listed or only counted: a million records whose branch
+code is missing from the master make one line for ``kokin validate``, not a million.
 """
 
 from __future__ import annotations
@@ -26,6 +30,10 @@ from typing import Literal
 Severity = Literal["error", "warning"]
 #: issues listed per severity and file by default (the rest are counted)
 ISSUE_LIMIT = 10_000
+#: record numbers kept per group of warnings
+GROUP_RECORDS = 5
+#: groups of warnings kept per report (warnings of further values are counted, in no group)
+GROUP_LIMIT = 1_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +100,29 @@ class FormatError(KokinError, ValueError):
 
 
 @dataclass
+class IssueGroup:
+    """Warnings of one field, code and value: the first as worded, how many, and the first record numbers."""
+
+    issue: FormatIssue
+    count: int = 0
+    records: list[int] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        if self.count == 1:
+            return str(self.issue)
+        i = self.issue
+        first = ", ".join(f"{r:,}" for r in self.records)
+        more = " …" if self.count > len(self.records) else ""
+        return (
+            f"{self.count:,} {i.unit}s ({first}{more}): {i.field}{i.position}: {i.message_en} / "
+            f"{self.count:,} 件 ({'行' if i.unit == 'line' else 'レコード'} {first}{more}): {i.message_ja}"
+        )
+
+    def as_dict(self) -> dict[str, object]:
+        return {**self.issue.as_dict(), "record": None, "count": self.count, "first_records": self.records}
+
+
+@dataclass
 class Report:
     """What validation found: the first ``max_issues`` errors and warnings (all when None), and the
     count of every one."""
@@ -103,6 +134,8 @@ class Report:
     max_issues: int | None = None
     #: issues by ``code``, listed or not
     by_code: dict[str, int] = field(default_factory=dict)
+    #: warnings by field, code and what they say (the value is in the message), listed or not
+    warning_groups: dict[tuple[str, str, str], IssueGroup] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -118,6 +151,36 @@ class Report:
             bucket = self.warnings
         if self.max_issues is None or len(bucket) < self.max_issues:
             bucket.append(issue)
+        if issue.severity == "warning":
+            self.group(issue, 1, [] if issue.record is None else [issue.record])
+
+    def group(self, issue: FormatIssue, n: int, records: list[int]) -> None:
+        """Put ``n`` warnings like ``issue`` (same field, code and value), first found at ``records``, in
+        their group; :meth:`add` does it for the warnings it lists, the engine for those it only counts.
+        Beyond :data:`GROUP_LIMIT` groups a new value is left out (see :attr:`ungrouped`)."""
+        key = (issue.field, issue.code, issue.message_en)
+        found = self.warning_groups.get(key)
+        if found is None:
+            if len(self.warning_groups) >= GROUP_LIMIT:
+                return
+            found = self.warning_groups[key] = IssueGroup(issue)
+        found.count += n
+        if len(found.records) < GROUP_RECORDS:
+            found.records.extend(records[: GROUP_RECORDS - len(found.records)])
+
+    @property
+    def groups_full(self) -> bool:
+        """No new group of warnings will be kept (:data:`GROUP_LIMIT`)."""
+        return len(self.warning_groups) >= GROUP_LIMIT
+
+    @property
+    def ungrouped(self) -> int:
+        """Warnings counted in no group (beyond :data:`GROUP_LIMIT` values, or found where none is kept)."""
+        return self.warning_count - sum(g.count for g in self.warning_groups.values())
+
+    def sorted_groups(self) -> list[IssueGroup]:
+        """The groups of warnings by their first record."""
+        return sorted(self.warning_groups.values(), key=lambda g: g.records[0] if g.records else 1 << 62)
 
     def room(self, severity: Severity) -> int | None:
         """How many more issues of ``severity`` will be listed (None: no limit)."""

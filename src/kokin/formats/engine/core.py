@@ -42,6 +42,7 @@ class Engine(QuickTest, FieldChecks, Totals, Tables):
     ) -> None:
         self.layout = layout
         self.report = report
+        self._worded = {}
         self.mode = mode
         self.collect = collect
         self.check_master = check_master

@@ -59,6 +59,10 @@ def dummy(raw: bytes) -> tuple[str, str]:
     return ("ダミー項目は空白でなければなりません", "a dummy field should be spaces")
 
 
+#: wordings that do not depend on the field's bytes: their warnings make one group whatever the values
+VALUE_FREE: frozenset[Words] = frozenset({dummy})
+
+
 def unknown_kind(kinds: Sequence[RecordKind]) -> Words:
     codes = "・".join(k.code for k in kinds)
     return lambda raw: (

@@ -33,6 +33,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 
+from kokin.formats.progress import Tick
 from kokin.formats.synth.calendar import (
     LIGHT_VEHICLE_TAX,
     Payment,
@@ -99,12 +100,20 @@ __all__ = [
 
 
 def generate(
-    fmt: str, records: int, *, seed: int = 0, faults: int = 0, result: bool = False, base_date: dt.date | None = None
+    fmt: str,
+    records: int,
+    *,
+    seed: int = 0,
+    faults: int = 0,
+    result: bool = False,
+    base_date: dt.date | None = None,
+    progress: Tick | None = None,
 ) -> tuple[bytes, list[Fault]]:
-    """A valid sample file of ``fmt`` with ``records`` data records, then ``faults`` injected faults."""
+    """A valid sample file of ``fmt`` with ``records`` data records, then ``faults`` injected faults;
+    ``progress`` is told as the records are drawn."""
     if fmt not in GENERATORS:
         raise ValueError(f"no sample generator for '{fmt}' (known: {', '.join(GENERATORS)})")
-    gen = Generator(random.Random(seed), base_date or dt.date(2026, 5, 27))
+    gen = Generator(random.Random(seed), base_date or dt.date(2026, 5, 27), progress)
     raw = GENERATORS[fmt](gen, records, result=result)
     if not faults:
         return raw, []

@@ -12,9 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import random
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 
 from kokin.formats.bankmaster import master
+from kokin.formats.progress import Tick, counted
 
 #: (bank code, weight): city banks, a trust bank, regional banks, shinkin banks, Japan Post Bank
 BANK_WEIGHTS: tuple[tuple[str, int], ...] = (
@@ -40,6 +43,8 @@ INDUSTRIES = ("建設", "商事", "工業", "電機", "運輸", "不動産", "�
 ENTITY_FORMS = ("株式会社", "有限会社", "合同会社", "医療法人", "社会福祉法人")
 TOWNS = ("中央町", "本町", "東町", "西が丘", "南台", "北原", "緑が丘", "桜台", "若葉", "旭町", "栄町", "新町")
 
+T = TypeVar("T")
+
 
 @dataclass
 class Generator:
@@ -47,6 +52,12 @@ class Generator:
 
     rng: random.Random
     base_date: dt.date
+    #: told how many records are drawn, for a progress bar (:mod:`kokin.formats.progress`)
+    progress: Tick | None = None
+
+    def each(self, items: Iterable[T]) -> Iterator[T]:
+        """``items`` one by one, telling :attr:`progress` as they are drawn."""
+        return counted(items, self.progress)
 
     def bank_branch(self) -> tuple[str, str, str, str]:
         """(bank code, branch code, bank kana, branch kana) weighted like a ward's payers."""

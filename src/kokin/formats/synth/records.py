@@ -52,7 +52,7 @@ def _zengin_debit(gen: Generator, records: int, *, result: bool = False, **_: An
     codes = [c for c, _ in RESULT_MIX]
     weights = [w for _, w in RESULT_MIX]
     out: list[dict[str, Any]] = []
-    for i in range(records):
+    for i in gen.each(range(records)):
         bank, branch, bank_kana, branch_kana = gen.bank_branch()
         _kanji, kana = gen.person() if gen.rng.random() < 0.97 else gen.company()
         out.append(
@@ -147,7 +147,7 @@ def _mpn_receipt(gen: Generator, records: int, **_: Any) -> bytes:
     }
     channels, weights = [c for c, _ in CHANNEL_MIX], [w for _, w in CHANNEL_MIX]
     out = []
-    for _i in range(records):
+    for _i in gen.each(range(records)):
         p = cal.draw()
         rng = gen.rng
         bank = gen.bank_branch()[0]
@@ -176,7 +176,7 @@ def _general(gen: Generator, records: int, *, waste: bool) -> bytes:
     kind = "general-receipt-waste" if waste else "general-receipt"
     cal = Calendar(gen, VOLUMES[kind])
     out = []
-    for _i in range(records):
+    for _i in gen.each(range(records)):
         p = cal.draw()
         rng = gen.rng
         bank, branch = gen.bank_branch()[:2]
@@ -233,7 +233,7 @@ def _special_receipt(gen: Generator, records: int, **_: Any) -> bytes:
 
     cal = Calendar(gen, VOLUMES["special-receipt"])
     out = []
-    for employer in _employer_ids(gen, records):
+    for employer in gen.each(_employer_ids(gen, records)):
         p = cal.draw()
         rng = gen.rng
         bank, branch = gen.bank_branch()[:2]
@@ -261,7 +261,7 @@ def _special_breakdown(gen: Generator, records: int, **_: Any) -> bytes:
 
     cal = Calendar(gen, VOLUMES["special-breakdown"])
     out = []
-    for employer in _employer_ids(gen, records):
+    for employer in gen.each(_employer_ids(gen, records)):
         p = cal.draw()
         rng = gen.rng
         bank, branch = gen.bank_branch()[:2]
