@@ -29,7 +29,17 @@ from kokin.formats import bankdays
 from kokin.formats.bankmaster import master
 from kokin.vault.models import Blob
 from kokin.vault.services import read_all
-from support.exchange import BANK_AGENT, TEST_ACTOR, collection_file, debit_day, debit_file, operator, place, upload
+from support.exchange import (
+    BANK_AGENT,
+    DEBIT_HEADER,
+    TEST_ACTOR,
+    collection_file,
+    debit_day,
+    debit_file,
+    operator,
+    place,
+    upload,
+)
 
 Login = Callable[..., Client]
 BOUNDARY = "kokinTestBoundary7MA4YWxkTrZu0gW"
@@ -115,7 +125,11 @@ def test_upload_approve_and_bank_collection(login_as: Login) -> None:
     assert [h["state"] for h in file.history] == ["received", "validated", "awaiting_approval"]
     assert file.total_count == 5 and file.total_amount == sum(1000 + i for i in range(5))
     assert file.summary["by_bank_code"] == {"0001": {"count": 5, "amount": file.total_amount}}
-    assert file.debit_date == debit_day() and file.consignor_code == "1234567890" and file.mode == "request"
+    assert (
+        file.debit_date == debit_day()
+        and file.consignor_code == DEBIT_HEADER["consignor_code"]
+        and file.mode == "request"
+    )
     assert read_all(file.blob) == data and file.blob.sha256 == file.sha256
     assert list(files_for_bank()) == []  # not before the approval
 

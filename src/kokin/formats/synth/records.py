@@ -39,8 +39,9 @@ def _zengin_debit(gen: Generator, records: int, *, result: bool = False, **_: An
 
     m = master()
     header = {
+        # the demo ward's 税務課 (住民税 口座振替, kokin.demo.ward.CONSIGNOR_CODES): its sample request
         "consignor_code": "1310500001",
-        "consignor_name": "ﾃﾞﾓｸ ｺｸﾎﾈﾝｷﾝｶ",
+        "consignor_name": "ﾃﾞﾓｸ ｾﾞｲﾑｶ",
         "debit_date": gen.base_date.strftime("%m%d"),
         "bank_code": "0001",
         "bank_name": master_kana(m.banks["0001"].kana),
