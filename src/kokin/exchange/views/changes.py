@@ -41,7 +41,8 @@ def approve(request: HttpRequest, file_id: UUID) -> HttpResponse:
         decision = request.POST.get("decision")
         try:
             if decision == "approve":
-                why = stepup.reason(request.session, file)
+                # the sender is refused by the service whatever the amount: no second factor asked first
+                why = stepup.reason(request.session, file) if file.uploaded_by_id != user.pk else ""
                 if why:
                     messages.info(request, f"{why}、承認の前に第2要素をもう一度確認してください。")
                     back = reverse("exchange:approve", args=[file.id])
