@@ -85,9 +85,7 @@ class Business(models.Model):
         blank=True,
         default="",
         validators=[
-            RegexValidator(
-                r"^\s*(\d{10}\s*(,\s*\d{10}\s*)*)?$", "委託者コードは10桁の数字です (複数はカンマ区切り)。"
-            )
+            RegexValidator(r"^\s*(\d{10}\s*(,\s*\d{10}\s*)*)?$", "委託者コードは10桁の数字です (複数はカンマ区切り)。")
         ],
         help_text="口座振替の委託者コード (10桁)。複数あればカンマ区切り。空欄なら照合しません。",
     )

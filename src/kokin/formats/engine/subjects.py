@@ -66,4 +66,3 @@ def name_records(report: Report, since: tuple[int, int], block: Block, layout: L
             if kind is data and keys and not subject:
                 subject = tuple((f.ja, _text(row[f.slice].tobytes())) for f in keys)
             bucket[index] = dataclasses.replace(issue, subject=subject, label=label)
-
