@@ -20,11 +20,10 @@ from django.utils import timezone
 from kokin.accounts.actors import BANK_ROLE, user_actor
 from kokin.accounts.models import Business, DataKind, Role, User
 from kokin.audit.actor import COMMAND_ROLE, Actor
+from kokin.demo.ward import CONSIGNOR_CODES
 from kokin.exchange import services
 from kokin.exchange.models import DEFAULT_LEAD_BUSINESS_DAYS, ExchangeFile
-from kokin.formats import FORMATS, bankdays
-from kokin.demo.ward import CONSIGNOR_CODES
-from kokin.formats import examples
+from kokin.formats import FORMATS, bankdays, examples
 from kokin.formats.examples import batch, payer
 from kokin.formats.kinds import zengin_debit
 

@@ -7,8 +7,9 @@ The CLI's one-line form of an issue (``str(FormatIssue)``) does not use these.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from kokin.formats.errors import FormatIssue, Severity
 from kokin.formats.layout import Layout
@@ -28,7 +29,7 @@ STRUCTURAL: dict[str, str] = {
 #: how to fix an issue, by its ``code``
 HINTS: dict[str, str] = {
     "digits": "数字 (0～9) だけを入れてください。桁が余る数字項目は先頭を 0 で埋めます。",
-    "charset": "全銀協の文字 (半角カナ・英大文字・数字・一部の記号) にしてください。小文字・全角・記号の一部は使えません。",
+    "charset": "全銀協の文字 (半角カナ・英大文字・数字・一部の記号) にしてください。小文字・全角は使えません。",
     "kanji": "全角の項目は JIS 第1・第2水準の文字にし、機種依存文字 (髙・﨑 など) と半角カナを置き換えてください。",
     "allowed": "内容欄に示した使える値のどれかにしてください。",
     "date": "実在する日付を項目の桁どおり (YYYYMMDD など) に入れてください。",
@@ -85,7 +86,7 @@ class IssueGroup:
     label: str
     hint: str
     count: int = 0
-    first: list[FormatIssue] = field(default_factory=list)
+    first: list[FormatIssue] = dataclasses.field(default_factory=list)
 
     @property
     def more(self) -> int:

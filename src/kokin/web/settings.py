@@ -36,7 +36,8 @@ KOKIN_CLAMD           ClamAV's daemon for the malware scan of every upload: unix
                       (unset: no scan — only for the demo without clamd; a deployment check warns)
 KOKIN_CLAMD_TIMEOUT   seconds to wait for clamd (default 60); no answer holds the upload, never passes it
 KOKIN_CLAMD_MAX_AGE_DAYS  signature database age that warns the administrator (default 3)
-KOKIN_APPROVAL_REAUTH_AMOUNT   approving a file of at least this many yen asks for the second factor again (default 1000000)
+KOKIN_APPROVAL_REAUTH_AMOUNT   approving a file of at least this many yen asks for the second factor
+                               again (default 1000000)
 KOKIN_APPROVAL_REAUTH_MINUTES  and so does any approval this long after the last second factor (default 15)
 KOKIN_ACKNOWLEDGEMENT_DAYS  an operator acknowledges the handling rules again after this many days (default 365)
 

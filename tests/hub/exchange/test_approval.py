@@ -181,7 +181,7 @@ def test_a_request_with_another_business_s_consignor_code_is_refused_naming_the_
     body = " ".join(text(response).split())
     ours = CONSIGNOR_CODES["zeimu-furikae"]
     assert f"委託者コード {kokuho} はこの業務の委託者コードではありません (この業務の委託者コード: {ours})" in body
-    assert "<td>委託者コード</td>" in body and "この業務の委託者コードで作ったファイルか確かめてください" in body
+    assert "<td>委託者コード</td>" in body and "この業務の委託者コードで作ったファイルか" in body
     assert nothing_stored()
     entry = AuditEntry.objects.filter(action="exchange_upload").order_by("-seq").first()
     assert entry is not None and entry.outcome == "failure" and entry.detail["reason"] == "invalid"

@@ -14,7 +14,7 @@ import dataclasses
 
 import numpy as np
 
-from kokin.formats.errors import FormatIssue, Report
+from kokin.formats.errors import Report
 from kokin.formats.framing import Block
 from kokin.formats.layout import Layout
 
