@@ -93,6 +93,8 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("accounts/security/", "page", Access.AUTHENTICATED),
     Endpoint("accounts/password/", "page", Access.AUTHENTICATED),
     Endpoint("accounts/security/totp/", "page", Access.AUTHENTICATED),
+    # the second factor asked again before an approval that needs it (kokin.exchange.stepup)
+    Endpoint("accounts/step-up/", "page", Access.AUTHENTICATED),
     Endpoint("audit/", "page", Action.READ_AUDIT),
     Endpoint("manage/", "page", Action.ADMIN_ACCOUNTS),
     # role grant requests (kokin.accounts.grants): the 業務管理 of a business or a system administrator

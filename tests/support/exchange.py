@@ -1,6 +1,6 @@
 """Test support: valid files of every format (from :mod:`kokin.formats.examples`), and files in a
-business's mailboxes in a given state. ``DEBIT_HEADER`` and ``payer`` are the examples' debit header
-and payer.
+business's mailboxes in a given state. ``DEBIT_HEADER`` is the examples' debit header with the demo
+ward's 税務課 委託者コード (a request for 住民税 口座振替); ``payer`` is the examples' payer.
 
 :data:`support.endpoints.SAMPLES` names :func:`sample_file`, :func:`pending_file` and
 :func:`sample_certificate`, so the role × endpoint test can call the pages of one file. Never used by
@@ -20,11 +20,14 @@ from django.utils import timezone
 from kokin.accounts.actors import BANK_ROLE, user_actor
 from kokin.accounts.models import Business, DataKind, Role, User
 from kokin.audit.actor import COMMAND_ROLE, Actor
+from kokin.demo.ward import CONSIGNOR_CODES
 from kokin.exchange import services
 from kokin.exchange.models import DEFAULT_LEAD_BUSINESS_DAYS, ExchangeFile
-from kokin.formats import FORMATS, bankdays
-from kokin.formats.examples import DEBIT_HEADER, batch, payer
+from kokin.formats import FORMATS, bankdays, examples
+from kokin.formats.examples import batch, payer
 from kokin.formats.kinds import zengin_debit
+
+DEBIT_HEADER: dict[str, Any] = {**examples.DEBIT_HEADER, "consignor_code": CONSIGNOR_CODES["zeimu-furikae"]}
 
 #: who places files and erases them in these tests: a command run by ``os:test``
 TEST_ACTOR = Actor(name="os:test", role=COMMAND_ROLE)
@@ -90,8 +93,12 @@ def place(kind: DataKind, data: bytes | None = None, *, name: str = "from-bank.d
 
 
 def upload(kind: DataKind, user: User, data: bytes | None = None, *, name: str = "request.dat") -> ExchangeFile:
-    """Upload a file (default: a valid debit request) as ``user``; it waits for approval."""
-    incoming = received(data if data is not None else debit_file(), name)
+    """Upload a file (default: a valid debit request with the business's 委託者コード) as ``user``; it
+    waits for approval."""
+    if data is None:
+        codes = kind.business.consignor_code_list
+        data = debit_file(header={"consignor_code": codes[0]} if codes else None)
+    incoming = received(data, name)
     try:
         outcome = services.upload(
             data_kind=kind, actor=user_actor(user), received=incoming, confirm_duplicate=True, confirm_warnings=True

@@ -404,7 +404,9 @@ from kokin.exchange import services
 from support.exchange import debit_file, upload
 kind = DataKind.objects.get(transfer_id={transfer_id!r})
 path = {path!r}
-data = Path(path).read_bytes() if path else debit_file({records})
+codes = kind.business.consignor_code_list  # a request with the business's own 委託者コード
+header = {{"consignor_code": codes[0]}} if codes else None
+data = Path(path).read_bytes() if path else debit_file({records}, header=header)
 file = upload(kind, User.objects.get(username={sender!r}), data, name={name!r})
 services.approve(file=file, actor=user_actor(User.objects.get(username={approver!r})))
 print("FILE", file.id)

@@ -25,8 +25,10 @@ def current_code(user: User) -> str:
     return f"{counter.token():06d}"
 
 
-def code_from_secret(secret: str) -> str:
-    """The current code for a base32 secret as an authenticator app shows it (spaces allowed)."""
+def code_from_secret(secret: str, *, ahead: int = 0) -> str:
+    """The current code for a base32 secret as an authenticator app shows it (spaces allowed); with
+    ``ahead`` that of a later time step (a second code within one step, which the device's tolerance
+    of one step allows, since it refuses a step's code twice)."""
     compact = "".join(secret.split()).upper()
     key = base64.b32decode(compact + "=" * (-len(compact) % 8))
-    return f"{TOTP(key).token():06d}"
+    return f"{TOTP(key, drift=ahead).token():06d}"

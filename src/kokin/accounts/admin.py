@@ -128,7 +128,7 @@ class DataKindInline(InlineForSystemAdmin):
 
 @admin.register(Business, site=site)
 class BusinessAdmin(AuditedAdmin):
-    list_display = ["code", "name", "department"]
+    list_display = ["code", "name", "department", "consignor_codes"]
     list_filter = ["department"]
     search_fields = ["code", "name"]
     inlines = [DataKindInline]

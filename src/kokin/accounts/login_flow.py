@@ -41,10 +41,24 @@ def count_failure(request: HttpRequest, *, action: str, detail: dict[str, Any]) 
     return False
 
 
+def finish_step_up(request: HttpRequest, device: Device) -> None:
+    """The already verified operator passed a second factor again, asked for by one action (a large or
+    late approval): the session notes it, and the operation log says which factor."""
+    services.mark_factor_now(request.session, step_up=True)
+    actor = actor_of(request)
+    record(
+        action="step_up",
+        actor=actor,
+        object=f"user:{actor.name}",
+        detail={"factor": services.factor_of(device), "device": device.name},
+    )
+
+
 def finish_login(request: HttpRequest, device: Device) -> None:
     """The second factor passed on ``device``: the session becomes verified under a new key, and
     :func:`kokin.accounts.services.complete_login` makes it the operator's only session."""
     actor = actor_of(request)
     otp_login(request, device)
     request.session.cycle_key()  # a new privilege level gets a new session key
+    services.mark_factor_now(request.session)
     services.complete_login(actor=actor, device=device, session_key=request.session.session_key or "")

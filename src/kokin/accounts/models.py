@@ -77,6 +77,18 @@ class Business(models.Model):
     department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="businesses", verbose_name="課")
     code = models.SlugField("業務コード", max_length=32, unique=True)
     name = models.CharField("業務名", max_length=100)
+    #: the 委託者コード(s) the bank gave this business for 口座振替; a debit request whose header names
+    #: another is refused at upload (empty: not checked)
+    consignor_codes = models.CharField(
+        "委託者コード",
+        max_length=200,
+        blank=True,
+        default="",
+        validators=[
+            RegexValidator(r"^\s*(\d{10}\s*(,\s*\d{10}\s*)*)?$", "委託者コードは10桁の数字です (複数はカンマ区切り)。")
+        ],
+        help_text="口座振替の委託者コード (10桁)。複数あればカンマ区切り。空欄なら照合しません。",
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "業務"
@@ -84,6 +96,10 @@ class Business(models.Model):
 
     def __str__(self) -> str:
         return f"{self.department.name} {self.name}"
+
+    @property
+    def consignor_code_list(self) -> list[str]:
+        return [code.strip() for code in self.consignor_codes.split(",") if code.strip()]
 
 
 class DataKind(models.Model):

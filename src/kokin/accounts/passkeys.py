@@ -50,7 +50,7 @@ from webauthn.helpers.structs import (
 from kokin.accounts import login_flow, services
 from kokin.accounts.actors import actor_of
 from kokin.accounts.models import User, WebAuthnDevice
-from kokin.accounts.views import address_limited
+from kokin.accounts.views import _safe_next, address_limited
 from kokin.audit.services import record
 
 SESSION_STATE = "kokin_webauthn"
@@ -275,5 +275,8 @@ def authenticate_complete(request: HttpRequest) -> JsonResponse:
     device.sign_count = verified.new_sign_count
     device.last_used_at = timezone.now()
     device.save(update_fields=["sign_count", "last_used_at"])
+    if services.is_verified(user):  # asked again for one action (the step-up page): back to it
+        login_flow.finish_step_up(request, device)
+        return JsonResponse({"ok": True, "redirect": _safe_next(request, reverse("home"))})
     login_flow.finish_login(request, device)
     return JsonResponse({"ok": True, "redirect": reverse("home")})

@@ -42,6 +42,12 @@ TOTP_DEVICE_NAME = "認証アプリ"
 #: sensitive changes (factors) need the password entered within this many seconds
 REAUTH_SECONDS = 300
 SESSION_AUTH_AT = "kokin_auth_at"
+#: when the session last passed a second factor (at login or asked again), seconds since the epoch
+SESSION_FACTOR_AT = "kokin_factor_at"
+#: a second factor asked again for one action, spent by that action (:func:`take_step_up`)
+SESSION_STEP_UP_AT = "kokin_step_up_at"
+#: how long a second factor asked again for one action stays good for that action
+STEP_UP_SECONDS = 300
 
 
 def is_verified(user: object) -> bool:
@@ -101,6 +107,35 @@ def mark_authenticated_now(session: SessionBase) -> None:
 def recently_authenticated(session: SessionBase) -> bool:
     at = session.get(SESSION_AUTH_AT)
     return isinstance(at, int) and 0 <= time.time() - at <= REAUTH_SECONDS
+
+
+def mark_factor_now(session: SessionBase, *, step_up: bool = False) -> None:
+    """The session just passed a second factor; with ``step_up`` it was asked again for one action."""
+    now = int(time.time())
+    session[SESSION_FACTOR_AT] = now
+    if step_up:
+        session[SESSION_STEP_UP_AT] = now
+
+
+def seconds_since_factor(session: SessionBase) -> float | None:
+    """Seconds since the session last passed a second factor (None: not known, e.g. an older session)."""
+    at = session.get(SESSION_FACTOR_AT)
+    if not isinstance(at, int):
+        return None
+    return max(time.time() - at, 0.0)
+
+
+def has_step_up(session: SessionBase) -> bool:
+    """A second factor was asked again in the last :data:`STEP_UP_SECONDS` and not spent yet."""
+    at = session.get(SESSION_STEP_UP_AT)
+    return isinstance(at, int) and 0 <= time.time() - at <= STEP_UP_SECONDS
+
+
+def take_step_up(session: SessionBase) -> bool:
+    """Spend the second factor asked again (:func:`has_step_up`): one action per entry."""
+    fresh = has_step_up(session)
+    session.pop(SESSION_STEP_UP_AT, None)
+    return fresh
 
 
 def complete_login(*, actor: Actor, device: Device, session_key: str) -> None:

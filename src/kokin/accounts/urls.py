@@ -32,6 +32,7 @@ urlpatterns = [
     path("grants/", grant_views.pending_view, name="grants"),
     path("grants/<int:pk>/decide/", grant_views.decide_view, name="grant_decide"),
     path("reauth/", views.reauth_view, name="reauth"),
+    path("step-up/", views.step_up_view, name="step_up"),
     path("password/", views.password_change_view, name="password_change"),
     path("security/", views.security_view, name="security"),
     path("security/recovery-codes/", views.recovery_codes_view, name="recovery_codes"),

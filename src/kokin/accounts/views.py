@@ -280,6 +280,30 @@ def reauth_view(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/reauth.html", {"form": form, "next": target})
 
 
+@verified_required
+@address_limited
+def step_up_view(request: HttpRequest) -> HttpResponse:
+    """Pass the second factor again (認証アプリ or a security key) before one action that asks for it,
+    e.g. approving a large amount (:mod:`kokin.exchange.stepup`); then back to ``next``."""
+    user = _user(request)
+    factors = _factors(user)
+    target = _safe_next(request, reverse("home"))
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        wait = False
+        for device in TOTPDevice.objects.filter(user=user, confirmed=True):
+            wait = wait or not device.verify_is_allowed()[0]
+            if device.verify_token(form.cleaned_data["token"]):
+                login_flow.finish_step_up(request, device)
+                return redirect(target)
+        if login_flow.count_failure(request, action="step_up", detail={"factor": "totp"}):
+            return locked_page(request)
+        message = "続けて誤ったため、数秒待ってから入力してください。" if wait else "確認コードが正しくありません。"
+        form.add_error("token", message)
+    context = {"form": form, "next": target, "totp": factors["totp"], "keys": factors["keys"]}
+    return render(request, "accounts/step_up.html", context)
+
+
 # --- security settings -------------------------------------------------------------------------
 
 

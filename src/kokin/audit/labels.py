@@ -17,6 +17,7 @@ ACTION_LABELS: dict[str, str] = {
     "session_superseded": "別端末のログインによるセッション終了",
     "terminal_denied": "許可されていない端末",
     "reauth": "再認証",
+    "step_up": "第2要素の再確認 (高額・久しぶりの承認の前)",
     "password_change": "パスワードの変更",
     "password_reset": "パスワードの再設定",
     "factor_add": "認証要素の追加",

@@ -71,6 +71,13 @@ WARD: list[tuple[str, str, list[tuple[str, str, list[tuple[str, str, str, int]]]
     ]),
 ]  # fmt: skip
 
+#: each 口座振替 business's 委託者コード (the demo's sample request is 税務課's: kokin.formats.synth)
+CONSIGNOR_CODES: dict[str, str] = {
+    "zeimu-furikae": "1310500001",
+    "kokuho-furikae": "1310500002",
+    "kaigo-furikae": "1310500003",
+}
+
 #: username, display name, department, {business: roles}, system admin, auditor
 OPERATORS: list[tuple[str, str, str | None, dict[str, list[str]], bool, bool]] = [
     ("zeimu-view", "税務 閲覧担当", "zeimu", {"zeimu-shuno": [Role.VIEW], "zeimu-furikae": [Role.VIEW]}, False, False),
@@ -159,6 +166,9 @@ def load(*, reset_logins: bool = False) -> list[Login]:
         for bcode, bname, kinds in business_list:
             business, _ = Business.objects.get_or_create(code=bcode, defaults={"name": bname, "department": department})
             businesses[bcode] = business
+            if bcode in CONSIGNOR_CODES and not business.consignor_codes:
+                business.consignor_codes = CONSIGNOR_CODES[bcode]
+                business.save(update_fields=["consignor_codes"])
             seen: dict[tuple[str, str], int] = {}
             requests: dict[int, DataKind] = {}
             for fmt, direction, label, volume in kinds:

@@ -157,6 +157,7 @@ def check_stream(
     checked.summary = summary
     if data_kind.format == "zengin-debit" and data_kind.direction == DataKind.Direction.OUTBOUND:
         check_debit_dates(checked, today=today, lead_business_days=lead_business_days)
+        check_consignor(checked, data_kind.business.consignor_code_list)
     checked.summary["errors"] = checked.report.error_count
     checked.summary["warnings"] = checked.report.warning_count
     checked.summary["mode"] = checked.mode
@@ -243,6 +244,31 @@ def check_debit_dates(checked: Checked, *, today: dt.date, lead_business_days: i
                     f.end,
                 )
             )
+
+
+def check_consignor(checked: Checked, expected: list[str]) -> None:
+    """Every batch's 委託者コード must be one the business was given (none set: not checked), so a
+    request is not sent to the bank for another business."""
+    if not expected:
+        return
+    f = FORMATS["zengin-debit"].LAYOUT.kind("header").field("consignor_code")
+    shown = "・".join(expected)
+    for batch in checked.summary.get("batch_list", []):
+        code = str(batch.get("consignor_code", ""))
+        if code in expected:
+            continue
+        checked.report.add(
+            FormatIssue(
+                batch["record"],
+                f.name,
+                "consignor_code",
+                f"{f.ja} {code} はこの業務の{f.ja}ではありません (この業務の{f.ja}: {shown})。"
+                "別の業務のファイルでないか確かめてください",
+                f"consignor code {code} is not this business's (expected {', '.join(expected)})",
+                f.start,
+                f.end,
+            )
+        )
 
 
 def debit_date_of(checked: Checked, today: dt.date) -> dt.date | None:

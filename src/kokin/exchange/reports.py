@@ -18,17 +18,32 @@ from typing import BinaryIO
 
 from django.conf import settings
 
+from kokin.exchange import issue_table
 from kokin.formats.cells import guard_row
 from kokin.formats.errors import FormatIssue
+from kokin.formats.layout import Layout
 
 KEEP_SECONDS = 3600
 SEVERITY_JA = {"error": "エラー", "warning": "警告"}
-HEADER = ["重大度", "レコード番号", "項目", "位置 (バイト)", "コード", "内容", "message (English)"]
+HEADER = [
+    "重大度",
+    "レコード番号",
+    "項目",
+    "位置 (バイト)",
+    "コード",
+    "内容",
+    "message (English)",
+    "項目名",
+    "対象 (顧客番号・預金者名など)",
+    "直し方",
+]
 
 
-def write_csv(out: BinaryIO, issues: Iterable[FormatIssue], *, more: int = 0) -> None:
-    """``issues`` as UTF-8 CSV with a BOM (opens in Excel); ``more`` issues counted beyond the check's
-    limit (:data:`kokin.formats.errors.ISSUE_LIMIT`) are noted in a last row."""
+def write_csv(out: BinaryIO, issues: Iterable[FormatIssue], *, more: int = 0, layout: Layout | None = None) -> None:
+    """``issues`` as UTF-8 CSV with a BOM (opens in Excel), one a line, with the 項目's Japanese name
+    (from ``layout``), the record's 顧客番号・預金者名 (or a collection record's key) and the hint of the
+    fix; ``more`` issues counted beyond the check's limit (:data:`kokin.formats.errors.ISSUE_LIMIT`)
+    are noted in a last row."""
     text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")
     writer = csv.writer(text, lineterminator="\r\n")
     writer.writerow(HEADER)
@@ -46,6 +61,9 @@ def write_csv(out: BinaryIO, issues: Iterable[FormatIssue], *, more: int = 0) ->
                     issue.code,
                     issue.message_ja,
                     issue.message_en,
+                    issue_table.label(issue, layout),
+                    issue.subject_text,
+                    issue_table.hint(issue),
                 ]
             )
         )
@@ -71,13 +89,13 @@ def _folder() -> Path:
     return folder
 
 
-def save(issues: Iterable[FormatIssue], *, more: int = 0) -> str:
+def save(issues: Iterable[FormatIssue], *, more: int = 0, layout: Layout | None = None) -> str:
     """Write the report and return its token (hex)."""
     sweep()
     token = secrets.token_hex(16)
     fd = os.open(_folder() / f"{token}.csv", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as fh:
-        write_csv(fh, issues, more=more)
+        write_csv(fh, issues, more=more, layout=layout)
     return token
 
 

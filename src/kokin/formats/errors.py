@@ -48,6 +48,16 @@ class FormatIssue:
     severity: Severity = "error"
     #: what ``record`` counts: records of a bank file, or lines of a CSV
     unit: str = "record"
+    #: the faulty data record's naming fields as (Japanese label, value), e.g. 顧客番号 and 預金者名
+    #: (:mod:`kokin.formats.engine.subjects`); empty for other records and the file as a whole
+    subject: tuple[tuple[str, str], ...] = ()
+    #: the field's Japanese name in the record's own kind (header, data, trailer), when known
+    label: str = ""
+
+    @property
+    def subject_text(self) -> str:
+        """``顧客番号 …・預金者名 …`` (empty when the issue names no data record)."""
+        return "・".join(f"{label} {value}" for label, value in self.subject)
 
     @property
     def position(self) -> str:

@@ -37,6 +37,9 @@ KOKIN_CLAMD           ClamAV's daemon for the malware scan of every upload: unix
                       (unset: no scan — only for the demo without clamd; a deployment check warns)
 KOKIN_CLAMD_TIMEOUT   seconds to wait for clamd (default 60); no answer holds the upload, never passes it
 KOKIN_CLAMD_MAX_AGE_DAYS  signature database age that warns the administrator (default 3)
+KOKIN_APPROVAL_REAUTH_AMOUNT   approving a file of at least this many yen asks for the second factor
+                               again (default 1000000)
+KOKIN_APPROVAL_REAUTH_MINUTES  and so does any approval this long after the last second factor (default 15)
 KOKIN_ACKNOWLEDGEMENT_DAYS  an operator acknowledges the handling rules again after this many days (default 365)
 
 An empty variable counts as unset. Every value is checked at start (Django's system checks,
@@ -273,6 +276,11 @@ PASSWORD_RESET_TIMEOUT = _env.integer("KOKIN_ENROLMENT_HOURS", 24) * 3600
 
 # the check of a received file lists this many errors and warnings; the rest are counted (kokin.exchange.checks)
 ISSUE_LIMIT = _env.integer("KOKIN_ISSUE_LIMIT", 10_000)
+
+# approval (kokin.exchange.stepup, docs/exchange.md): the second factor is asked again before approving a
+# file of at least this amount, or when the last second factor is older than this many minutes
+APPROVAL_REAUTH_AMOUNT = _env.integer("KOKIN_APPROVAL_REAUTH_AMOUNT", 1_000_000)
+APPROVAL_REAUTH_MINUTES = _env.integer("KOKIN_APPROVAL_REAUTH_MINUTES", 15)
 
 # uploads (kokin.exchange): anything over 64 KiB is received into a temporary file under KOKIN_HOME
 # (FILE_UPLOAD_TEMP_DIR, above), never held in memory; the exchange's own handler also limits the size

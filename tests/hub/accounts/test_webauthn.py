@@ -321,3 +321,31 @@ def test_pages_wire_the_key_buttons_without_inline_script(key_of_zeimu_view: Sof
     assert "<script>" not in page and " onclick=" not in page
     assert 'data-begin-url="/accounts/webauthn/authenticate/begin/"' in page
     assert "data-csrf-token=" in page
+
+
+def test_a_security_key_serves_as_the_second_factor_asked_again_before_a_large_approval(login_as: LoginAs) -> None:
+    from kokin.accounts.models import DataKind, User
+    from kokin.exchange.models import ExchangeFile
+    from kokin.exchange.states import State
+    from support.exchange import debit_file, upload
+
+    kind = DataKind.objects.filter(business__code="zeimu-furikae", direction="outbound").order_by("pk").first()
+    assert kind is not None
+    file = upload(kind, User.objects.get(username="zeimu-send"), debit_file(3, amount=500_000))
+    client = login_as("zeimu-approve")
+    authenticator = SoftAuthenticator()
+    assert register(client, authenticator).status_code == 200
+    approve = f"/files/{file.id}/approve/"
+    asked = client.post(approve, {"decision": "approve"})
+    assert asked.status_code == 302 and asked["Location"].startswith("/accounts/step-up/")
+    page = client.get(asked["Location"]).content.decode()
+    complete = "/accounts/webauthn/authenticate/complete/?next=" + approve
+    assert f'data-complete-url="{complete}"' in page
+    options = post_json(client, "/accounts/webauthn/authenticate/begin/").json()
+    response = post_json(client, complete, {"credential": authenticator.get(options)})
+    assert response.json() == {"ok": True, "redirect": approve}
+    entry = AuditEntry.objects.filter(action="step_up", actor="zeimu-approve").get()
+    assert entry.outcome == "success" and entry.detail["factor"] == "webauthn"
+    assert not AuditEntry.objects.filter(action="second_factor", actor="zeimu-approve", detail__factor="webauthn")
+    assert client.post(approve, {"decision": "approve"})["Location"] == f"/files/{file.id}/"
+    assert ExchangeFile.objects.get(pk=file.id).state == State.APPROVED

@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from kokin.demo.ward import CONSIGNOR_CODES
 from kokin.formats import bankdays
 from kokin.formats import synth as sample
 from support.live import KOKIN, HubFailed, LiveHub
@@ -133,7 +134,9 @@ def test_debit_request_of_every_business_comes_back_as_a_matching_result(demo: L
     debit_date = bankdays.add_business_days(dt.date.today(), 8)
     sent: dict[str, tuple[str, int]] = {}
     for n, (transfer_id, sender, approver) in enumerate(REQUESTS):
-        raw, _ = sample.generate("zengin-debit", 150 + 10 * n, seed=100 + n, base_date=debit_date)
+        business = transfer_id.rsplit("-", 1)[0].lower()  # each business's own 委託者コード
+        header = {"consignor_code": CONSIGNOR_CODES[business]}
+        raw, _ = sample.generate("zengin-debit", 150 + 10 * n, seed=100 + n, base_date=debit_date, header=header)
         file_id = demo.approve_debit_request(raw, transfer_id=transfer_id, sender=sender, approver=approver)
         sent[transfer_id] = (file_id, 150 + 10 * n)
     replies = {t: t.replace("-REQ", "-RES") for t in sent}

@@ -14,6 +14,7 @@ from django.test import Client
 from kokin.accounts.models import Business, DataKind, User
 from kokin.api.services import create_token
 from kokin.audit.models import AuditEntry
+from kokin.demo.ward import CONSIGNOR_CODES
 from kokin.exchange.models import ExchangeFile, ExchangePolicy
 from kokin.exchange.states import State
 from kokin.vault.models import Blob
@@ -86,7 +87,7 @@ def test_upload_needs_the_upload_role_and_a_token(ward: Any) -> None:
 
 
 def test_kind_is_required_where_a_business_has_several_outbound_kinds(ward: Any) -> None:
-    upload = io.BytesIO(debit_file())
+    upload = io.BytesIO(debit_file(header={"consignor_code": CONSIGNOR_CODES["kokuho-furikae"]}))
     upload.name = "x.dat"
     url = "/api/businesses/kokuho-furikae/files"
     response = Client().post(url, {"file": upload}, **bearer("kokuho-send"))

@@ -6,6 +6,7 @@ Runs on SQLite and, with ``DATABASE_URL=postgres://…``, on PostgreSQL.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import re
@@ -28,9 +29,20 @@ from kokin.exchange.selectors import files_for_bank
 from kokin.exchange.states import TRANSITIONS, State
 from kokin.formats import bankdays
 from kokin.formats.bankmaster import master
+from kokin.formats.hints import HINTS
 from kokin.vault.models import Blob
 from kokin.vault.services import read_all
-from support.exchange import BANK_AGENT, TEST_ACTOR, collection_file, debit_day, debit_file, operator, place, upload
+from support.exchange import (
+    BANK_AGENT,
+    DEBIT_HEADER,
+    TEST_ACTOR,
+    collection_file,
+    debit_day,
+    debit_file,
+    operator,
+    place,
+    upload,
+)
 
 Login = Callable[..., Client]
 BOUNDARY = "kokinTestBoundary7MA4YWxkTrZu0gW"
@@ -116,7 +128,11 @@ def test_upload_approve_and_bank_collection(login_as: Login) -> None:
     assert [h["state"] for h in file.history] == ["received", "validated", "awaiting_approval"]
     assert file.total_count == 5 and file.total_amount == sum(1000 + i for i in range(5))
     assert file.summary["by_bank_code"] == {"0001": {"count": 5, "amount": file.total_amount}}
-    assert file.debit_date == debit_day() and file.consignor_code == "1234567890" and file.mode == "request"
+    assert (
+        file.debit_date == debit_day()
+        and file.consignor_code == DEBIT_HEADER["consignor_code"]
+        and file.mode == "request"
+    )
     assert read_all(file.blob) == data and file.blob.sha256 == file.sha256
     assert list(files_for_bank()) == []  # not before the approval
 
@@ -297,16 +313,19 @@ def test_bad_files_are_rejected_in_japanese_and_nothing_is_stored(login_as: Logi
     assert entry.outcome == "failure" and entry.detail["reason"] == "invalid" and entry.sha256
 
 
-def test_an_error_names_the_record_and_the_field(login_as: Login) -> None:
+def test_an_error_names_the_record_the_field_in_japanese_and_the_payer(login_as: Login) -> None:
     response = post_upload(login_as("zeimu-send"), _nul_in_a_name())
     first = response.context["issues"][0]
     assert (first.record, first.field, first.start, first.severity) == (2, "holder_name", 51, "error")
     assert first.message_ja.startswith("預金者名")
     body = " ".join(text(response).split())
-    assert f'<td class="num">2</td><td>holder_name</td> <td>51-80</td><td>{first.message_ja}</td>' in body
+    assert f'<td>預金者名</td><td class="num">1</td><td>{first.message_ja}</td>' in body
+    # the first payer of the examples: 顧客番号 …01, the name's first byte made a NUL
+    assert "レコード 2 — 顧客番号 00000000000000000001・預金者名 \ufffdﾏﾀﾞ ﾀﾛｳ" in body
+    assert "holder_name" not in body.split('<table class="list issues grouped">')[1].split("</table>")[0]
 
 
-def test_every_issue_is_in_the_downloadable_report_but_only_100_on_the_page(login_as: Login) -> None:
+def test_every_issue_is_in_the_downloadable_report_and_the_page_groups_them(login_as: Login) -> None:
     raw = bytearray(debit_file(150))
     for record in range(2, 152):  # every data record: a letter in the amount
         raw[(record - 1) * 122 + 80] = ord("X")
@@ -314,15 +333,23 @@ def test_every_issue_is_in_the_downloadable_report_but_only_100_on_the_page(logi
     response = post_upload(client, bytes(raw))
     assert response.status_code == 422
     body = text(response)
-    assert "先頭 100 件" in body and body.count('<tr class="error">') == 100
+    # 150 faults of one kind: one row with the count, the first five records and the hint of the fix
+    found = response.context["outcome"].checked.report
+    assert f"全 {150 + found.warning_count} 件" in body and body.count('<tr class="error">') == 1
+    row = " ".join(body.split('<tr class="error">')[1].split("</tr>")[0].split())
+    assert '<td>引落金額</td><td class="num">150</td>' in row
+    assert "レコード 2 — 顧客番号 00000000000000000001・預金者名 ﾔﾏﾀﾞ ﾀﾛｳ" in row
+    assert "レコード 6 — 顧客番号 00000000000000000005" in row and "レコード 7 " not in row
+    assert "ほか 145 件" in row and "数字 (0～9) だけを入れてください" in row
     token = response.context["report_token"]
     report = client.get(f"/files/upload/zeimu-furikae/?report={token}")
     assert report.status_code == 200 and report["Content-Type"].startswith("text/csv")
     rows = b"".join(report.streaming_content).decode("utf-8-sig").splitlines()
-    found = response.context["outcome"].checked.report
     assert found.error_count == 150 and response.context["total_issues"] == 150 + found.warning_count
     assert rows[0].startswith("重大度,レコード番号,項目") and len(rows) == 1 + 150 + found.warning_count
     assert any(row.startswith("エラー,151,amount,81-90") for row in rows)
+    last = next(csv.reader([next(row for row in rows if row.startswith("エラー,151,"))]))
+    assert last[7:] == ["引落金額", "顧客番号 00000000000000000150・預金者名 ﾔﾏﾀﾞ ﾀﾛｳ", HINTS["digits"]]
     assert nothing_stored()
     assert login_as("kokuho-send").get(f"/files/upload/zeimu-furikae/?report={token}").status_code == 403
     other = login_as("zeimu-send", Client())

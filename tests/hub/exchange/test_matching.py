@@ -121,7 +121,7 @@ def test_result_for_a_request_the_bank_has_not_collected_is_rejected(ward: Any) 
 def test_result_without_any_request_is_rejected(ward: Any) -> None:
     outcome = place_result(debit(debit_day(), result=True))
     assert outcome.file is None
-    assert "no debit request with consignor 1234567890" in reason(outcome)[2]
+    assert f"no debit request with consignor {DEBIT_HEADER['consignor_code']}" in reason(outcome)[2]
 
 
 def test_result_with_another_debit_date_finds_no_request(ward: Any) -> None:

@@ -27,7 +27,10 @@ def _actions(user: User, file: ExchangeFile) -> dict[str, bool]:
     stored = file.state != State.ERASED
     return {
         "download": stored and can(user, Action.DOWNLOAD_FILE, business),
-        "approve": file.state == State.AWAITING_APPROVAL and can(user, Action.APPROVE_FILE, business),
+        # the sender of a file never approves it (the service refuses too): no button that only leads there
+        "approve": file.state == State.AWAITING_APPROVAL
+        and file.uploaded_by_id != user.pk
+        and can(user, Action.APPROVE_FILE, business),
         "unapprove": file.state == State.APPROVED
         and file.approved_by_id == user.pk
         and can(user, Action.APPROVE_FILE, business),

@@ -3,18 +3,21 @@ inspect (検収). GET shows a confirmation with the file's summary; POST makes t
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
 from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from kokin.accounts import services as accounts
 from kokin.accounts.actors import actor_of
 from kokin.accounts.permissions import Action
 from kokin.audit.services import mark_recorded
-from kokin.exchange import selectors, services
+from kokin.exchange import selectors, services, stepup
 from kokin.exchange.errors import ExchangeError
 from kokin.exchange.forms import ReasonForm
 from kokin.exchange.models import ExchangeFile
@@ -38,6 +41,13 @@ def approve(request: HttpRequest, file_id: UUID) -> HttpResponse:
         decision = request.POST.get("decision")
         try:
             if decision == "approve":
+                # the sender is refused by the service whatever the amount: no second factor asked first
+                why = stepup.reason(request.session, file) if file.uploaded_by_id != user.pk else ""
+                if why:
+                    messages.info(request, f"{why}、承認の前に第2要素をもう一度確認してください。")
+                    back = reverse("exchange:approve", args=[file.id])
+                    return redirect(reverse("accounts:step_up") + "?" + urlencode({"next": back}))
+                accounts.take_step_up(request.session)
                 services.approve(file=file, actor=actor_of(request))
                 messages.success(request, "承認しました。金融機関が取得できるようになりました。")
             elif decision == "unapprove" and form.is_valid():
@@ -59,6 +69,7 @@ def approve(request: HttpRequest, file_id: UUID) -> HttpResponse:
         "own_upload": file.uploaded_by_id == user.pk,
         "approvable": file.state == State.AWAITING_APPROVAL,
         "own_approval": file.state == State.APPROVED and file.approved_by_id == user.pk,
+        "step_up": stepup.reason(request.session, file),
     }
     return render(request, "exchange/approve.html", context)
 

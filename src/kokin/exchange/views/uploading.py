@@ -17,7 +17,7 @@ from kokin.accounts.actors import actor_of, role_on
 from kokin.accounts.models import Business
 from kokin.accounts.permissions import Action, can
 from kokin.audit.services import mark_recorded
-from kokin.exchange import reports, selectors, services, space, uploads
+from kokin.exchange import issue_table, reports, selectors, services, space, uploads
 from kokin.exchange.checks import Checked
 from kokin.exchange.errors import ExchangeError
 from kokin.exchange.forms import UploadForm
@@ -135,6 +135,8 @@ def upload_post(
         outcome=outcome,
         received=received,
         issues=checked.issues[:SHOWN_ISSUES],
+        issue_groups=issue_table.groups(checked),
+        first_records=issue_table.FIRST_RECORDS,
         total_issues=checked.report.error_count + checked.report.warning_count,
         omitted_issues=checked.report.omitted,
         issue_limit=checked.report.max_issues,
@@ -146,7 +148,7 @@ def upload_post(
 
 
 def _save_report(request: HttpRequest, checked: Checked) -> str:
-    token = reports.save(checked.issues, more=checked.report.omitted)
+    token = reports.save(checked.issues, more=checked.report.omitted, layout=issue_table.layout_of(checked))
     kept = [t for t in request.session.get(SESSION_REPORTS, []) if reports.path_of(t)]
     request.session[SESSION_REPORTS] = [*kept[-9:], token]
     return token

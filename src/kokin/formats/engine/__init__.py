@@ -26,6 +26,7 @@ from kokin.formats.engine._common import Mode
 from kokin.formats.engine.core import Engine
 from kokin.formats.engine.decode import decode_table
 from kokin.formats.engine.digits import digits_to_int
+from kokin.formats.engine.subjects import name_records
 from kokin.formats.errors import ISSUE_LIMIT, Report
 from kokin.formats.framing import Block, RecordReader
 from kokin.formats.layout import Layout
@@ -140,7 +141,10 @@ def run(
     )
     for block in reader.blocks():
         engine.ebcdic = reader.ebcdic
+        listed = (len(report.errors), len(report.warnings))
         engine.feed(block)
+        if len(report.errors) + len(report.warnings) > sum(listed):
+            name_records(report, listed, block, layout)
         if on_block is not None:
             on_block(block)
         if progress is not None:

@@ -108,13 +108,17 @@ def generate(
     result: bool = False,
     base_date: dt.date | None = None,
     progress: Tick | None = None,
+    header: dict[str, str] | None = None,
 ) -> tuple[bytes, list[Fault]]:
     """A valid sample file of ``fmt`` with ``records`` data records, then ``faults`` injected faults;
-    ``progress`` is told as the records are drawn."""
+    ``progress`` is told as the records are drawn. ``header`` changes the header's fields (only
+    ``zengin-debit``: e.g. another business's 委託者コード)."""
     if fmt not in GENERATORS:
         raise ValueError(f"no sample generator for '{fmt}' (known: {', '.join(GENERATORS)})")
+    if header and fmt != "zengin-debit":
+        raise ValueError(f"header changes are only for zengin-debit samples, not '{fmt}'")
     gen = Generator(random.Random(seed), base_date or dt.date(2026, 5, 27), progress)
-    raw = GENERATORS[fmt](gen, records, result=result)
+    raw = GENERATORS[fmt](gen, records, result=result, **({"header": header} if header else {}))
     if not faults:
         return raw, []
     from kokin.formats import FORMATS

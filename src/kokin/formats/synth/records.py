@@ -33,14 +33,17 @@ from kokin.formats.synth.people import (
 RESULT_MIX = (("0", 9500), ("1", 300), ("2", 50), ("3", 80), ("4", 40), ("8", 10), ("9", 20))
 
 
-def _zengin_debit(gen: Generator, records: int, *, result: bool = False, **_: Any) -> bytes:
+def _zengin_debit(
+    gen: Generator, records: int, *, result: bool = False, header: dict[str, str] | None = None, **_: Any
+) -> bytes:
     from kokin.formats.kana import normalise_name
     from kokin.formats.kinds import zengin_debit
 
     m = master()
-    header = {
+    head = {
+        # the demo ward's 税務課 (住民税 口座振替, kokin.demo.ward.CONSIGNOR_CODES): its sample request
         "consignor_code": "1310500001",
-        "consignor_name": "ﾃﾞﾓｸ ｺｸﾎﾈﾝｷﾝｶ",
+        "consignor_name": "ﾃﾞﾓｸ ｾﾞｲﾑｶ",
         "debit_date": gen.base_date.strftime("%m%d"),
         "bank_code": "0001",
         "bank_name": master_kana(m.banks["0001"].kana),
@@ -48,6 +51,7 @@ def _zengin_debit(gen: Generator, records: int, *, result: bool = False, **_: An
         "branch_name": master_kana(m.branches[("0001", "001")].kana),
         "account_type": "1",
         "account_number": "1234567",
+        **(header or {}),
     }
     codes = [c for c, _ in RESULT_MIX]
     weights = [w for _, w in RESULT_MIX]
@@ -70,7 +74,7 @@ def _zengin_debit(gen: Generator, records: int, *, result: bool = False, **_: An
                 "result_code": gen.rng.choices(codes, weights)[0] if result else "0",
             }
         )
-    batches = [{"header": header, "records": out[i : i + 999_999]} for i in range(0, max(len(out), 1), 999_999)]
+    batches = [{"header": head, "records": out[i : i + 999_999]} for i in range(0, max(len(out), 1), 999_999)]
     return zengin_debit.build(batches, result=result)
 
 
