@@ -57,11 +57,16 @@ def with_mail(username: str) -> User:
     return user
 
 
+def request_for(out: DataKind, records: int, **changes: Any) -> bytes:
+    """A debit request carrying the business's own 委託者コード (others are refused on upload)."""
+    return debit_file(records, header={"consignor_code": out.business.consignor_code_list[0]}, **changes)
+
+
 def test_sender_home_has_a_send_button_per_business_and_their_files_counted_by_state(login_as: Login) -> None:
     sender = User.objects.get(username="kokuho-send")
     out = kind("kokuho-furikae", "outbound")
-    first = upload(out, sender, debit_file(3))
-    upload(out, sender, debit_file(4, debit_date=debit_day() + dt.timedelta(days=7)))
+    first = upload(out, sender, request_for(out, 3))
+    upload(out, sender, request_for(out, 4, debit_date=debit_day() + dt.timedelta(days=7)))
     services.approve(file=first, actor=operator("kokuho-approve"))
 
     page = login_as("kokuho-send").get("/")
@@ -131,7 +136,8 @@ def test_approver_mail_reaches_a_real_smtp_server(
 ) -> None:
     with_mail("kaigo-approve")
     with django_capture_on_commit_callbacks(execute=True):
-        upload(kind("kaigo-furikae", "outbound"), User.objects.get(username="kaigo-send"), debit_file(2))
+        out = kind("kaigo-furikae", "outbound")
+        upload(out, User.objects.get(username="kaigo-send"), request_for(out, 2))
     [received] = smtp_server.messages
     assert received["X-Envelope-To"] == "kaigo-approve@example.lg.jp"
     assert "承認待ちのファイルがあります" in received["Subject"] and "件数: 2 件" in body_of(received)
