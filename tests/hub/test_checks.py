@@ -173,6 +173,11 @@ def test_good_values_pass(tmp_path: Path) -> None:
             "KOKIN_EMAIL_BACKEND=django.core.mail.backends.console.EmailBackend: メールは配信されません",
         ),
         ({"EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"}, "kokin.W001", "operators are lost"),
+        (
+            {"EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend", "EMAIL_FILE_PATH": "/srv/mail"},
+            "kokin.W001",
+            "利用者に届かず、/srv/mail にファイルとして残ります",
+        ),
         ({"SECURE": False}, "kokin.W002", "KOKIN_SECURE=0: Cookie とリダイレクトが平文 HTTP 向けです"),
         (
             {"WEBAUTHN_ORIGIN": "https://hub.example.jp", "WEBAUTHN_RP_ID": "hub.example.jp"},

@@ -206,8 +206,8 @@ FILEBASED = "django.core.mail.backends.filebased.EmailBackend"
 def test_the_demo_writes_mail_to_var_mail_unless_a_backend_is_chosen(tmp_path: Any, monkeypatch: Any) -> None:
     monkeypatch.setenv("KOKIN_EMAIL_BACKEND", "")  # empty counts as unset; restored after the test
     monkeypatch.setenv("KOKIN_EMAIL_FILE_PATH", "")
-    assert demo_mail(tmp_path) == str(tmp_path / "var" / "mail")
-    assert os.environ["KOKIN_EMAIL_BACKEND"] == FILEBASED and (tmp_path / "var" / "mail").is_dir()
+    assert demo_mail(tmp_path) == str(tmp_path / "mail")
+    assert os.environ["KOKIN_EMAIL_BACKEND"] == FILEBASED and (tmp_path / "mail").is_dir()
     smtp = "django.core.mail.backends.smtp.EmailBackend"
     monkeypatch.setenv("KOKIN_EMAIL_BACKEND", smtp)
     assert demo_mail(tmp_path / "other") == f"{smtp} (KOKIN_EMAIL_BACKEND)"

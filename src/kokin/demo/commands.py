@@ -104,12 +104,12 @@ def demo(host: str, port: int, reset_logins: bool, no_serve: bool, hub_only: boo
 
 
 def demo_mail(folder: Path) -> str:
-    """The demo's mail (承認待ち, 到着の通知, 登録リンク) as files under ``var/mail`` of its home, read with any
-    text viewer — unless ``KOKIN_EMAIL_BACKEND`` chooses otherwise. Set before the settings are read, so
+    """The demo's mail (承認待ち, 到着の通知, 登録リンク) as files in ``mail`` of its home (``./var/mail``),
+    read with any text viewer — unless ``KOKIN_EMAIL_BACKEND`` chooses otherwise. Set before the settings are read, so
     the hub the supervisor starts sees it too."""
     if os.environ.get("KOKIN_EMAIL_BACKEND"):
         return f"{os.environ['KOKIN_EMAIL_BACKEND']} (KOKIN_EMAIL_BACKEND)"
-    path = folder / "var" / "mail"
+    path = folder / "mail"
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.environ["KOKIN_EMAIL_BACKEND"] = "django.core.mail.backends.filebased.EmailBackend"
     if not os.environ.get("KOKIN_EMAIL_FILE_PATH"):

@@ -18,13 +18,16 @@ def deployment(**kwargs: Any) -> list[checks.CheckMessage]:
     found: list[checks.CheckMessage] = []
     backend = settings.EMAIL_BACKEND
     if backend in UNDELIVERED:
+        filed = backend == "django.core.mail.backends.filebased.EmailBackend"
         found.append(
             warning(
                 "kokin.W001",
                 "KOKIN_EMAIL_BACKEND",
                 backend,
-                "メールは配信されません。登録リンクや到着の通知が利用者に届かず、リンクがログに残ります",
-                "mail is not delivered: enrolment links and notices to operators are lost, links end up in logs",
+                "メールは配信されません。登録リンクや到着の通知が利用者に届かず、"
+                + (f"{settings.EMAIL_FILE_PATH} にファイルとして残ります" if filed else "リンクがログに残ります"),
+                "mail is not delivered: enrolment links and notices to operators are lost, "
+                + (f"kept as files in {settings.EMAIL_FILE_PATH}" if filed else "links end up in logs"),
             )
         )
     if not settings.CLAMD:

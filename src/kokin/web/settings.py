@@ -25,7 +25,7 @@ KOKIN_RETAIN_INCIDENTS_DAYS     days a done incident is kept before it is archiv
 KOKIN_ARCHIVE_DIR               where archives of expired records are written (default KOKIN_HOME/archive)
 KOKIN_EMAIL_BACKEND   Django mail backend (default: console; smtp: django.core.mail.backends.smtp.EmailBackend)
 KOKIN_EMAIL_HOST, KOKIN_EMAIL_PORT, KOKIN_EMAIL_USE_TLS, KOKIN_EMAIL_FROM  the SMTP relay (default localhost:25)
-KOKIN_EMAIL_FILE_PATH the folder of the filebased mail backend (default KOKIN_HOME/var/mail; the demo's)
+KOKIN_EMAIL_FILE_PATH the folder of the filebased mail backend (default KOKIN_HOME/mail; the demo's var/mail)
 KOKIN_ENROLMENT_HOURS how long a one-time enrolment link works (default 24)
 KOKIN_DISK_MARGIN_MB  free space kept beyond an upload's length, else it is refused with 507 (default 64)
 KOKIN_DISK_WARN_MB    free space below which the administrator and auditor are warned (default 4 × margin)
@@ -270,7 +270,7 @@ EMAIL_PORT = _env.integer("KOKIN_EMAIL_PORT", 25)
 EMAIL_USE_TLS = _env.flag("KOKIN_EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = _env.text("KOKIN_EMAIL_FROM", "kokin@localhost")
-EMAIL_FILE_PATH = _env.text("KOKIN_EMAIL_FILE_PATH", str(HOME / "var" / "mail"))
+EMAIL_FILE_PATH = _env.text("KOKIN_EMAIL_FILE_PATH", str(HOME / "mail"))
 # one-time enrolment links (kokin.accounts.enrolment) use Django's password-reset tokens and timeout
 PASSWORD_RESET_TIMEOUT = _env.integer("KOKIN_ENROLMENT_HOURS", 24) * 3600
 

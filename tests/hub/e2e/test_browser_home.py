@@ -79,7 +79,7 @@ def _menu(tab: Any) -> list[str]:
 
 def _mails_to(demo: HubOnlyDemo, address: str) -> list[email.message.EmailMessage]:
     found = []
-    for path in sorted((demo.home / "var" / "mail").glob("*.log")):
+    for path in sorted((demo.home / "mail").glob("*.log")):
         message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
         assert isinstance(message, email.message.EmailMessage)
         if address in str(message["To"]):
