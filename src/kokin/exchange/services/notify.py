@@ -21,6 +21,12 @@ from kokin.formats.dates import wareki_text
 NOTIFIER = Actor(name="system", role=COMMAND_ROLE)
 
 
+def _when(file: ExchangeFile) -> str:
+    """受信日時 with 和暦 beside, formatted here: the template's own date formats follow the locale."""
+    local = timezone.localtime(file.received_at)
+    return f"{local:%Y-%m-%d %H:%M} ({wareki_text(local.date())})"
+
+
 def notify_arrival(*, file: ExchangeFile) -> int:
     """Mail the business's download operators that a file arrived: kind, business, counts and a link —
     no personal data. Returns the number of mails sent."""
@@ -40,8 +46,8 @@ def notify_arrival(*, file: ExchangeFile) -> int:
         {
             "business": business,
             "file": file,
-            # formatted here, as they always were: the template's own number and date formats follow the locale
-            "received_at": f"{timezone.localtime(file.received_at):%Y-%m-%d %H:%M}",
+            # formatted here: the template's own number and date formats follow the locale
+            "received_at": _when(file),
             "count": f"{file.total_count:,}",
             "batches": str(file.summary.get("batches", 0)),
             "link": link,
@@ -81,7 +87,7 @@ def notify_awaiting_approval(*, file: ExchangeFile) -> int:
             "amount": f"{file.total_amount:,}",
             "debit_date": f"{file.debit_date:%Y-%m-%d} ({wareki_text(file.debit_date)})" if file.debit_date else "",
             "uploaded_by": (sender.display_name or sender.username) if sender is not None else file.received_by,
-            "received_at": f"{timezone.localtime(file.received_at):%Y-%m-%d %H:%M}",
+            "received_at": _when(file),
             "link": link,
         },
     )

