@@ -7,10 +7,13 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from kokin.exchange.issue_table import EXCHANGE_HINTS
 from kokin.exchange.models import ExchangeFile
 from kokin.formats import FORMATS
 from kokin.formats.bankmaster import master
 from kokin.formats.dates import to_western, wareki_text
+from kokin.formats.errors import FormatIssue
+from kokin.formats.hints import field_label, hint_for
 from kokin.formats.items import ITEMS
 from kokin.formats.kinds.zengin_debit import RESULT_CODES
 
@@ -70,13 +73,24 @@ def groups(summary: dict[str, Any], fmt: str) -> list[Group]:
     return out
 
 
-def issue_rows(issues: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Stored issue dicts with a printable byte position."""
+def issue_rows(issues: list[dict[str, Any]], fmt: str = "") -> list[dict[str, Any]]:
+    """Stored issue dicts with a printable byte position, the 項目's Japanese name (``label``, as the
+    refused-upload table names it) and a one-line hint of the fix (``hint``)."""
+    layout = FORMATS[fmt].LAYOUT if fmt in FORMATS else None
     rows = []
     for issue in issues:
         start, end = issue.get("start"), issue.get("end")
         where = "" if start is None else (f"{start}-{end}" if end != start else str(start))
-        rows.append({**issue, "where": where})
+        found = FormatIssue(
+            issue.get("record"),
+            str(issue.get("field", "")),
+            str(issue.get("code", "")),
+            str(issue.get("message_ja", "")),
+            str(issue.get("message_en", "")),
+            label=str(issue.get("label", "")),
+        )
+        label = field_label(found, layout)
+        rows.append({**issue, "where": where, "label": label, "hint": hint_for(found.code, EXCHANGE_HINTS)})
     return rows
 
 

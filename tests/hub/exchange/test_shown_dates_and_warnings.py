@@ -10,14 +10,19 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from django.test import Client
 from django.utils import timezone
 
-from kokin.accounts.models import DataKind
+from kokin.accounts.models import DataKind, User
 from kokin.banklink.models import BankAccount, BankTransfer, Direction
+from kokin.exchange.models import ExchangeFile
 from kokin.exchange.present import batch_rows, debit_date_text, header_date_text
+from kokin.formats import FORMATS
+from kokin.formats.bankmaster import master
 from kokin.formats.dates import wareki_text
-from support.exchange import collection_file, place
+from kokin.formats.hints import HINTS
+from support.exchange import collection_file, debit_file, place, upload
 
 Login = Callable[..., Client]
 
@@ -80,3 +85,35 @@ def test_the_transfer_history_shows_its_dates_with_wareki(login_as: Login) -> No
     assert "2026-12-03 10:15:30 (令和8年12月3日)" in text  # finished and last seen
     assert "2026-04-01 09:00:00 (令和8年4月1日)" in text  # created
     assert "失効 (2026-12-04 08:00:00 (令和8年12月4日))" in text
+
+
+# --- the stored file's warnings --------------------------------------------------------------------
+
+
+def _unknown_bank_code() -> str:
+    known = master().bank_known
+    return next(f"{c:04d}" for c in range(1, 10000) if not known[c])
+
+
+def _warnings_table(response: Any) -> str:
+    page = response.content.decode()
+    table = re.search(r'<table class="list issues">(.*?)</table>', page, re.S)
+    assert table is not None
+    return table.group(1)
+
+
+@pytest.mark.parametrize("stored_label", [True, False], ids=["label-kept", "label-from-layout"])
+def test_a_stored_file_names_its_warnings_fields_in_japanese_with_a_hint(login_as: Login, stored_label: bool) -> None:
+    kind = DataKind.objects.get(business__code="zeimu-furikae", direction="outbound")
+    file = upload(kind, User.objects.get(username="zeimu-send"), debit_file(2, bank_code=_unknown_bank_code()))
+    assert file.warnings and file.warnings[0]["field"] == "bank_code"
+    if not stored_label:  # a file kept before the label was stored: named from its layout
+        ExchangeFile.objects.filter(pk=file.pk).update(
+            warnings=[{k: v for k, v in w.items() if k != "label"} for w in file.warnings]
+        )
+    table = _warnings_table(login_as("zeimu-send").get(f"/files/{file.id}/"))
+    cells = html.unescape(re.sub(r"<[^>]+>", " ", table))
+    ja = FORMATS["zengin-debit"].LAYOUT.kind("data").field("bank_code").ja
+    assert f'<span title="bank_code">{ja}</span>' in table
+    assert "bank_code" not in cells and "直し方" in cells
+    assert HINTS["unknown_code"] in cells
