@@ -11,18 +11,23 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
-from kokin.accounts.models import DataKind, User
+from kokin.accounts.models import Business, DataKind, Role, RoleAssignment, User
+from kokin.audit.models import AuditEntry
 from kokin.banklink.models import BankAccount, BankTransfer, Direction
+from kokin.exchange import services
+from kokin.exchange.errors import Refused
 from kokin.exchange.models import ExchangeFile
 from kokin.exchange.present import batch_rows, debit_date_text, header_date_text
+from kokin.exchange.states import State
 from kokin.formats import FORMATS
 from kokin.formats.bankmaster import master
 from kokin.formats.dates import wareki_text
 from kokin.formats.hints import HINTS
-from support.exchange import collection_file, debit_file, place, upload
+from support.exchange import collection_file, debit_file, operator, place, upload
 
 Login = Callable[..., Client]
 
@@ -117,3 +122,53 @@ def test_a_stored_file_names_its_warnings_fields_in_japanese_with_a_hint(login_a
     assert f'<span title="bank_code">{ja}</span>' in table
     assert "bank_code" not in cells and "直し方" in cells
     assert HINTS["unknown_code"] in cells
+
+
+# --- the mail when an approval is withdrawn --------------------------------------------------------
+
+
+def _with_mail(username: str) -> User:
+    user = User.objects.get(username=username)
+    user.email = f"{username}@example.lg.jp"
+    user.save(update_fields=["email"])
+    return user
+
+
+def test_withdrawing_an_approval_mails_the_business_s_approvers_again(
+    ward: Any, django_capture_on_commit_callbacks: Any, settings: Any
+) -> None:
+    settings.WEBAUTHN_ORIGIN = "https://hub.example.lg.jp"
+    _with_mail("zeimu-approve")
+    _with_mail("kokuho-approve")
+    other = User.objects.create_user(
+        username="zeimu-approve2", password="Kokin-Strong-Pass-2025", email="a2@example.lg.jp"
+    )
+    RoleAssignment.objects.create(user=other, business=Business.objects.get(code="zeimu-furikae"), role=Role.APPROVE)
+    sender = _with_mail("zeimu-send")
+    kind = DataKind.objects.get(business__code="zeimu-furikae", direction="outbound")
+    with django_capture_on_commit_callbacks(execute=True):
+        file = upload(kind, sender)
+        services.approve(file=file, actor=operator("zeimu-approve"))
+    mail.outbox.clear()
+    notices = AuditEntry.objects.filter(action="exchange_notify_approval").order_by("pk")
+    before = notices.count()
+
+    # refused: nothing is mailed
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(Refused):
+        services.withdraw_approval(file=file, actor=operator("zeimu-approve2"), reason="念のため")
+    assert mail.outbox == []
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.withdraw_approval(file=file, actor=operator("zeimu-approve"), reason="引落日の誤り")
+    file.refresh_from_db()
+    assert file.state == State.AWAITING_APPROVAL
+    assert sorted(m.to[0] for m in mail.outbox) == ["a2@example.lg.jp", "zeimu-approve@example.lg.jp"]
+    message = mail.outbox[0]
+    assert message.subject == "[kokin] 承認待ちのファイルがあります: 住民税 口座振替 口座振替請求データ"
+    assert "承認が取り消されたため、もう一度承認が必要です" in message.body
+    assert f"https://hub.example.lg.jp/files/{file.id}/" in message.body
+    assert "引落日の誤り" not in message.body  # the reason stays on the hub
+    assert notices.count() == before + 1
+    entry = notices.last()
+    assert entry is not None and entry.object == f"file:{file.id}"
+    assert entry.detail == {"recipients": 2, "sent": 2, "again": True}

@@ -1,6 +1,7 @@
 """The mails of the exchange: to a business's download operators that a file arrived from the bank
 (``exchange/mail/arrival.txt``), and to its approvers that a file sent for the bank awaits their
-approval (``exchange/mail/awaiting_approval.txt``). Both are sent after the file's transaction commits,
+approval (``exchange/mail/awaiting_approval.txt``), also when an approval was withdrawn and the file
+waits again. Both are sent after the file's transaction commits,
 carry no personal data, and are logged (``exchange_notify``, ``exchange_notify_approval``)."""
 
 from __future__ import annotations
@@ -65,10 +66,11 @@ def notify_arrival(*, file: ExchangeFile) -> int:
     return sent
 
 
-def notify_awaiting_approval(*, file: ExchangeFile) -> int:
+def notify_awaiting_approval(*, file: ExchangeFile, again: bool = False) -> int:
     """Mail the business's approvers (all but the file's sender) that a file waits for their approval:
-    business, kind, count, amount, debit date, sender and a link — no personal data. Returns the number
-    of mails sent."""
+    business, kind, count, amount, debit date, sender and a link — no personal data. ``again``: it waits
+    once more because its approval was withdrawn (the mail says so; the reason stays on the hub).
+    Returns the number of mails sent."""
     business = file.data_kind.business
     users = (
         User.objects.filter(is_active=True, roles__business=business, roles__role=Role.APPROVE)
@@ -88,6 +90,7 @@ def notify_awaiting_approval(*, file: ExchangeFile) -> int:
             "debit_date": f"{file.debit_date:%Y-%m-%d} ({wareki_text(file.debit_date)})" if file.debit_date else "",
             "uploaded_by": (sender.display_name or sender.username) if sender is not None else file.received_by,
             "received_at": _when(file),
+            "again": again,
             "link": link,
         },
     )
@@ -98,6 +101,6 @@ def notify_awaiting_approval(*, file: ExchangeFile) -> int:
         action="exchange_notify_approval",
         actor=NOTIFIER,
         object=f"file:{file.id}",
-        detail={"recipients": len(messages), "sent": sent},
+        detail={"recipients": len(messages), "sent": sent} | ({"again": True} if again else {}),
     )
     return sent
