@@ -172,3 +172,10 @@ def test_withdrawing_an_approval_mails_the_business_s_approvers_again(
     entry = notices.last()
     assert entry is not None and entry.object == f"file:{file.id}"
     assert entry.detail == {"recipients": 2, "sent": 2, "again": True}
+
+
+def test_the_security_page_shows_when_a_second_factor_was_registered_with_wareki(login_as: Login) -> None:
+    client = login_as("zeimu-send")
+    text = shown(client.get("/accounts/security/"))
+    today = timezone.localdate()
+    assert f"{today:%Y-%m-%d}" in text and f"({wareki_text(today)})" in text
