@@ -237,7 +237,7 @@ def check_debit_dates(checked: Checked, *, today: dt.date, lead_business_days: i
                     f.name,
                     "debit_date_lead",
                     f"{f.ja} {shown} まで銀行営業日が {lead} 日しかありません。{lead_business_days} 営業日以上先"
-                    f" ({earliest:%Y-%m-%d} 以降) にしてください",
+                    f" ({earliest:%Y-%m-%d} ({wareki_text(earliest)}) 以降) にしてください",
                     f"debit date {date:%Y-%m-%d} is {lead} business day(s) ahead; at least {lead_business_days} "
                     f"are needed (earliest {earliest:%Y-%m-%d})",
                     f.start,

@@ -56,6 +56,7 @@ DETAIL_KEYS: dict[str, str] = {
     "needs": "必要な権限",
     "recipients": "宛先数",
     "sent": "送信数",
+    "again": "承認の取消し後の再通知",
     "limit_mb": "上限 (MB)",
     "free_mb": "空き (MB)",
     "margin_mb": "余裕 (MB)",

@@ -7,10 +7,13 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from kokin.exchange.issue_table import EXCHANGE_HINTS
 from kokin.exchange.models import ExchangeFile
 from kokin.formats import FORMATS
 from kokin.formats.bankmaster import master
-from kokin.formats.dates import wareki_text
+from kokin.formats.dates import to_western, wareki_text
+from kokin.formats.errors import FormatIssue
+from kokin.formats.hints import field_label, hint_for
 from kokin.formats.items import ITEMS
 from kokin.formats.kinds.zengin_debit import RESULT_CODES
 
@@ -70,14 +73,45 @@ def groups(summary: dict[str, Any], fmt: str) -> list[Group]:
     return out
 
 
-def issue_rows(issues: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Stored issue dicts with a printable byte position."""
+def issue_rows(issues: list[dict[str, Any]], fmt: str = "") -> list[dict[str, Any]]:
+    """Stored issue dicts with a printable byte position, the 項目's Japanese name (``label``, as the
+    refused-upload table names it) and a one-line hint of the fix (``hint``)."""
+    layout = FORMATS[fmt].LAYOUT if fmt in FORMATS else None
     rows = []
     for issue in issues:
         start, end = issue.get("start"), issue.get("end")
         where = "" if start is None else (f"{start}-{end}" if end != start else str(start))
-        rows.append({**issue, "where": where})
+        found = FormatIssue(
+            issue.get("record"),
+            str(issue.get("field", "")),
+            str(issue.get("code", "")),
+            str(issue.get("message_ja", "")),
+            str(issue.get("message_en", "")),
+            label=str(issue.get("label", "")),
+        )
+        label = field_label(found, layout)
+        rows.append({**issue, "where": where, "label": label, "hint": hint_for(found.code, EXCHANGE_HINTS)})
     return rows
+
+
+def month_day_text(mmdd: str) -> str:
+    """12月10日 for ``1210``: a date with no year, shown without guessing one."""
+    return f"{int(mmdd[:2])}月{int(mmdd[2:])}日"
+
+
+def header_date_text(value: str) -> str:
+    """A date from a file's header as people read it: YYYYMMDD or era+YYMMDD as ``2026-05-27
+    (令和8年5月27日)``, MMDD as 月日 (no year is guessed); anything else as it is."""
+    text = value.strip()
+    try:
+        if len(text) == 4 and text.isdigit():
+            return month_day_text(text)
+        if len(text) in (7, 8) and text.isdigit():
+            date = to_western(text)
+            return f"{date:%Y-%m-%d} ({wareki_text(date)})"
+    except ValueError:
+        pass  # not a real date: shown as it is (validation has said so)
+    return text
 
 
 UNMATCHED_YEAR = "請求と未照合のため年は不明"
@@ -91,8 +125,8 @@ def debit_date_text(mmdd: str, resolved: Any, *, result: bool) -> str:
         date = dt.date.fromisoformat(str(resolved))
         return f"引落日 {date:%Y-%m-%d} ({wareki_text(date)})"
     if result:
-        return f"引落日 {mmdd[:2]}月{mmdd[2:]}日 ({UNMATCHED_YEAR})"
-    return f"引落日 {mmdd}"
+        return f"引落日 {month_day_text(mmdd)} ({UNMATCHED_YEAR})"
+    return f"引落日 {header_date_text(mmdd)}"
 
 
 def unmatched_debit_date(file: ExchangeFile) -> str:
@@ -113,7 +147,7 @@ def batch_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
         if b.get("debit_date"):
             date = debit_date_text(str(b["debit_date"]), b.get("debit_date_resolved"), result=result)
         elif b.get("creation_date"):
-            date = f"作成日 {b['creation_date']}"
+            date = f"作成日 {header_date_text(str(b['creation_date']))}"
         else:
             date = ""
         rows.append(

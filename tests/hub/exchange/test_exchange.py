@@ -484,7 +484,7 @@ def test_the_debit_date_must_be_a_bank_business_day_far_enough_ahead(ward: Any, 
     sunday = _check(debit_file(debit_date=dt.date(2026, 5, 10)), today, tmp_path)
     assert "日曜日" in sunday[0]
     too_soon = _check(debit_file(debit_date=dt.date(2026, 5, 8)), today, tmp_path)  # 5/7 and 5/8: two days
-    assert too_soon[0].startswith("1:debit_date:debit_date_lead:") and "2026-05-11 以降" in too_soon[0]
+    assert too_soon[0].startswith("1:debit_date:debit_date_lead:") and "2026-05-11 (令和8年5月11日) 以降" in too_soon[0]
     assert _check(debit_file(debit_date=dt.date(2026, 5, 11)), today, tmp_path) == []
     assert _check(debit_file(debit_date=dt.date(2026, 5, 11)), today, tmp_path, lead=4) != []
     # MMDD before today is next year's date: 2027-04-30 is a Friday

@@ -123,7 +123,7 @@ def test_the_arrival_mail_reads_as_written_with_names_left_as_they_are(ward: Any
     assert mail.outbox[-1].body == (
         f"{department} 税務 <口座振替> & \"収納\" 'テスト' に、金融機関から新しいファイルが届きました。\n\n"
         f"データ種別: {kind.label}\n"
-        "受信日時: 2026-04-01 09:05\n"
+        "受信日時: 2026-04-01 09:05 (令和8年4月1日)\n"
         f"件数: 12,345 件 ({file.summary['batches']} バッチ)\n\n"
         f"ハブにログインして取得してください: https://hub.example.lg.jp/files/{file.id}/\n\n"
         "このメールには個人情報を含めていません。心当たりのない場合は業務管理者に連絡してください。\n"

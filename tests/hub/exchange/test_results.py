@@ -136,7 +136,7 @@ def test_a_result_that_matches_no_request_has_no_guessed_year(ward: Any, login_a
     result = place_result(debit_file(day, ["0", "2"], result=True), require_request=False)
     assert result.debit_date is None and "request_file" not in result.summary
     page = login_as("zeimu-view").get(f"/files/{result.id}/").content.decode()
-    assert f"{day:%m}月{day:%d}日 (請求と未照合のため年は不明)" in page
+    assert f"{day.month}月{day.day}日 (請求と未照合のため年は不明)" in page
     assert f"{day.year - 1}-{day:%m-%d}" not in page and f"{day:%Y-%m-%d}" not in page
 
 

@@ -3,6 +3,9 @@ the approver (:func:`withdraw_approval`), :func:`withdraw` (取下げ, 差戻し
 
 from __future__ import annotations
 
+from functools import partial
+
+from django.db import transaction
 from django.utils import timezone
 
 from kokin.accounts.models import Business, User
@@ -13,6 +16,7 @@ from kokin.audit.services import record
 from kokin.exchange.errors import Refused
 from kokin.exchange.models import ExchangeFile
 from kokin.exchange.services._common import changing, log_file, move, require, set_due
+from kokin.exchange.services.notify import notify_awaiting_approval
 from kokin.exchange.states import State
 
 
@@ -52,8 +56,9 @@ def withdraw_approval(*, file: ExchangeFile, actor: Actor, reason: str = "") -> 
     """承認の取消し: the approver takes back their own approval before the bank collects the file.
 
     The file waits for approval again (by any approver but its sender), so it still reaches the bank
-    only with two people's consent. Only the approval's own author may withdraw it, with a reason;
-    another approver asks them, or the sender withdraws the file (取下げ). Collection by the bank and
+    only with two people's consent; the business's approvers are mailed as for a new file waiting.
+    Only the approval's own author may withdraw it, with a reason; another approver asks them, or the
+    sender withdraws the file (取下げ). Collection by the bank and
     the withdrawal lock the same row, so one of them wins and the other is refused. Once the bank has
     begun to fetch the file (a ``banklink_download`` entry since the approval) the approval stands too:
     the bank may already hold the bytes, so stopping it is a matter for the bank, not a click here.
@@ -96,6 +101,8 @@ def withdraw_approval(*, file: ExchangeFile, actor: Actor, reason: str = "") -> 
             actor=actor,
             detail={"approved_at": approved_at.isoformat() if approved_at else None, "reason": reason},
         )
+        # the file waits for approval again: its approvers hear of it as of a new one, once committed
+        transaction.on_commit(partial(notify_awaiting_approval, file=locked, again=True), robust=True)
     return file
 
 

@@ -1,6 +1,7 @@
 """The mails of the exchange: to a business's download operators that a file arrived from the bank
 (``exchange/mail/arrival.txt``), and to its approvers that a file sent for the bank awaits their
-approval (``exchange/mail/awaiting_approval.txt``). Both are sent after the file's transaction commits,
+approval (``exchange/mail/awaiting_approval.txt``), also when an approval was withdrawn and the file
+waits again. Both are sent after the file's transaction commits,
 carry no personal data, and are logged (``exchange_notify``, ``exchange_notify_approval``)."""
 
 from __future__ import annotations
@@ -19,6 +20,12 @@ from kokin.formats.dates import wareki_text
 
 #: the arrival mail is the hub's doing: written as ``system`` in the command role, as it always was
 NOTIFIER = Actor(name="system", role=COMMAND_ROLE)
+
+
+def _when(file: ExchangeFile) -> str:
+    """受信日時 with 和暦 beside, formatted here: the template's own date formats follow the locale."""
+    local = timezone.localtime(file.received_at)
+    return f"{local:%Y-%m-%d %H:%M} ({wareki_text(local.date())})"
 
 
 def notify_arrival(*, file: ExchangeFile) -> int:
@@ -40,8 +47,8 @@ def notify_arrival(*, file: ExchangeFile) -> int:
         {
             "business": business,
             "file": file,
-            # formatted here, as they always were: the template's own number and date formats follow the locale
-            "received_at": f"{timezone.localtime(file.received_at):%Y-%m-%d %H:%M}",
+            # formatted here: the template's own number and date formats follow the locale
+            "received_at": _when(file),
             "count": f"{file.total_count:,}",
             "batches": str(file.summary.get("batches", 0)),
             "link": link,
@@ -59,10 +66,11 @@ def notify_arrival(*, file: ExchangeFile) -> int:
     return sent
 
 
-def notify_awaiting_approval(*, file: ExchangeFile) -> int:
+def notify_awaiting_approval(*, file: ExchangeFile, again: bool = False) -> int:
     """Mail the business's approvers (all but the file's sender) that a file waits for their approval:
-    business, kind, count, amount, debit date, sender and a link — no personal data. Returns the number
-    of mails sent."""
+    business, kind, count, amount, debit date, sender and a link — no personal data. ``again``: it waits
+    once more because its approval was withdrawn (the mail says so; the reason stays on the hub).
+    Returns the number of mails sent."""
     business = file.data_kind.business
     users = (
         User.objects.filter(is_active=True, roles__business=business, roles__role=Role.APPROVE)
@@ -81,7 +89,8 @@ def notify_awaiting_approval(*, file: ExchangeFile) -> int:
             "amount": f"{file.total_amount:,}",
             "debit_date": f"{file.debit_date:%Y-%m-%d} ({wareki_text(file.debit_date)})" if file.debit_date else "",
             "uploaded_by": (sender.display_name or sender.username) if sender is not None else file.received_by,
-            "received_at": f"{timezone.localtime(file.received_at):%Y-%m-%d %H:%M}",
+            "received_at": _when(file),
+            "again": again,
             "link": link,
         },
     )
@@ -92,6 +101,6 @@ def notify_awaiting_approval(*, file: ExchangeFile) -> int:
         action="exchange_notify_approval",
         actor=NOTIFIER,
         object=f"file:{file.id}",
-        detail={"recipients": len(messages), "sent": sent},
+        detail={"recipients": len(messages), "sent": sent} | ({"again": True} if again else {}),
     )
     return sent

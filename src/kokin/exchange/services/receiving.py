@@ -30,6 +30,7 @@ from kokin.exchange.services import screening
 from kokin.exchange.services._common import Received, move, require, set_due
 from kokin.exchange.services.keeping import keep
 from kokin.exchange.states import State
+from kokin.formats.errors import FormatIssue
 from kokin.scanning.clamd import NotScanned
 from kokin.vault.models import Blob
 
@@ -37,6 +38,11 @@ from kokin.vault.models import Blob
 KEEP_WARNINGS = 100
 #: JSON fields of a file that a list of duplicates does not show
 HEAVY_FIELDS = ("summary", "warnings", "history")
+
+
+def stored_issue(issue: FormatIssue) -> dict[str, object]:
+    """An issue as the file row keeps it, with the 項目's Japanese name of the record's own kind."""
+    return issue.as_dict() | ({"label": issue.label} if issue.label else {})
 
 
 def intake_for(
@@ -372,7 +378,7 @@ def _new_file(
         summary=summary,
         error_count=checked.report.error_count,
         warning_count=checked.report.warning_count,
-        warnings=[i.as_dict() for i in checked.report.sorted_issues() if i.severity == "warning"][:KEEP_WARNINGS],
+        warnings=[stored_issue(i) for i in checked.report.sorted_issues() if i.severity == "warning"][:KEEP_WARNINGS],
         received_by=who,
         uploaded_by=actor.user if isinstance(actor.user, User) else None,
         received_at=at,

@@ -54,7 +54,7 @@ def file_context(user: User, file: ExchangeFile) -> dict[str, Any]:
         "file": file,
         "groups": present.groups(file.summary, file.format),
         "batches": present.batch_rows(file.summary),
-        "warnings": present.issue_rows(file.warnings),
+        "warnings": present.issue_rows(file.warnings, file.format),
         "history": history,
         "downloads": list(reversed(downloads_done)),
         "actions": _actions(user, file),
