@@ -8,9 +8,11 @@ import re
 from collections.abc import Callable
 
 from django.test import Client
+from django.utils import timezone
 
 from kokin.audit.services import record
 from kokin.incidents.services import raise_incident
+from kokin.registers.models import Kind, RegisterVersion
 from support.exchange import TEST_ACTOR
 
 Login = Callable[[str], Client]
@@ -43,3 +45,23 @@ def test_the_audit_page_links_keep_the_filters_but_not_the_chain_check(login_as:
     assert response.context["verification"] is not None
     assert links(response) == ["?action=test&page=2", "?action=test&page=2"]
 
+
+def test_each_register_pages_on_its_own_and_keeps_the_others_page(login_as: Login) -> None:
+    for kind in Kind:
+        start = RegisterVersion.objects.filter(kind=kind).count()
+        for number in range(start + 1, start + 61):
+            RegisterVersion.objects.create(
+                kind=kind, number=number, snapshot={}, sha256=f"{number:064x}", made_at=timezone.now()
+            )
+    client = login_as("sysadmin")
+    response = client.get("/registers/", {"equipment_page": "2"})
+    roster, equipment = (r["page"] for r in response.context["registers"])
+    assert (roster.number, equipment.number) == (1, 2)
+    assert "?equipment_page=2&roster_page=2" in links(response)
+    assert "?equipment_page=1" in links(response)
+    # the current version is marked on the first page whichever page the other register shows
+    assert response.context["registers"][0]["current"].number == roster.object_list[0].number
+    assert (
+        response.context["registers"][1]["current"].number
+        == RegisterVersion.objects.filter(kind=Kind.EQUIPMENT).order_by("-number").first().number
+    )  # type: ignore[union-attr]
