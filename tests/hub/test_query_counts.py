@@ -18,7 +18,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from kokin.accounts.models import Business, DataKind, User
+from kokin.accounts.models import Business, DataKind, Role, RoleAssignment, User
 from kokin.api.services import create_token
 from kokin.audit.services import record
 from kokin.banklink.models import BankAccount, BankTransfer, Direction
@@ -30,6 +30,8 @@ from kokin.exchange.states import State
 from kokin.incidents.models import Incident
 from kokin.incidents.services import raise_incident
 from kokin.registers.models import Kind, RegisterVersion
+from kokin.training import services as training
+from kokin.training.models import Course
 from support.exchange import TEST_ACTOR, operator, place, upload
 
 Login = Callable[[str], Client]
@@ -132,6 +134,18 @@ def test_the_approvers_home_page_runs_the_same_queries_for_3_and_25_waiting_file
     assert_fixed(login_as("zeimu-approve"), "/", uploaded())
 
 
+def test_the_managers_home_page_runs_the_same_queries_for_few_and_many_operators(login_as: Login) -> None:
+    business = Business.objects.get(code="zeimu-shuno")
+    made = count(1)
+
+    def operators(n: int) -> None:
+        for _ in range(n):
+            user = User.objects.create_user(username=f"managed-{next(made)}", department=business.department)
+            RoleAssignment.objects.create(user=user, business=business, role=Role.VIEW)
+
+    assert_fixed(login_as("zeimu-manage"), "/", operators)
+
+
 # --- incidents, the operation log, the bank link -----------------------------------------------------
 
 _numbers = count(1)
@@ -205,6 +219,23 @@ def test_the_compliance_list_runs_the_same_queries_for_3_and_25_reports(login_as
             compliance.make(period=Period(today, today), actor=actor)
 
     assert_fixed(login_as("auditor"), "/compliance/", reports)
+
+
+def test_the_training_page_runs_the_same_queries_for_few_and_many_operators(login_as: Login) -> None:
+    course = Course.objects.create(code="basics", title="個人情報の取扱い", version="2025年度版")
+    business = Business.objects.get(code="zeimu-shuno")
+    made = count(1)
+
+    def operators(n: int) -> None:
+        users = []
+        for _ in range(n):
+            user = User.objects.create_user(username=f"count-{next(made)}", department=business.department)
+            RoleAssignment.objects.create(user=user, business=business, role=Role.VIEW)
+            users.append(user)
+        day = timezone.localdate() - dt.timedelta(days=1)
+        training.record_training(course=course, completed_on=day, users=users, actor=operator("sysadmin"))
+
+    assert_fixed(login_as("sysadmin"), "/training/", operators)
 
 
 # --- the API -----------------------------------------------------------------------------------------
