@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
@@ -19,6 +20,8 @@ from kokin.compliance import selectors, services
 from kokin.compliance.errors import PeriodError
 from kokin.compliance.forms import ReportForm
 from kokin.vault.errors import VaultError
+
+PAGE_SIZE = 50
 
 
 def _require(request: HttpRequest) -> None:
@@ -39,7 +42,8 @@ def report_list(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"遵守状況の報告を作成しました: {made.report.period.label}")
             return redirect("compliance:list")
-    return render(request, "compliance/list.html", {"form": form, "reports": selectors.reports()[:200]})
+    page = Paginator(selectors.reports(), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "compliance/list.html", {"form": form, "page": page})
 
 
 @require_safe

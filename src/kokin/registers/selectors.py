@@ -22,6 +22,11 @@ def versions(kind: str) -> QuerySet[RegisterVersion]:
     return RegisterVersion.objects.filter(kind=kind).select_related("signed_off_by").order_by("-number")
 
 
+def version_list(kind: str) -> QuerySet[RegisterVersion]:
+    """The versions of ``kind`` as the register's page lists them: newest first, without the content."""
+    return versions(kind).defer("snapshot")
+
+
 def current(kind: str) -> RegisterVersion | None:
     """The version in force now (the newest), or ``None`` before the register's first version."""
     return versions(kind).first()

@@ -13,6 +13,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
@@ -24,6 +25,8 @@ from kokin.registers import report, report_csv, report_pdf, selectors, services
 from kokin.registers.errors import RegisterError
 from kokin.registers.forms import SignOffForm
 from kokin.registers.models import Kind, RegisterVersion
+
+PAGE_SIZE = 50
 
 
 def require(request: HttpRequest, action: Action) -> None:
@@ -42,10 +45,10 @@ def version_list(request: HttpRequest) -> HttpResponse:
     require(request, Action.VIEW_REGISTERS)
     registers = []
     for kind in Kind:
-        versions = list(selectors.versions(kind))
-        registers.append(
-            {"kind": kind, "title": kind.label, "versions": versions, "current": versions[0] if versions else None}
-        )
+        param = f"{kind}_page"  # each register pages on its own
+        page = Paginator(selectors.version_list(kind), PAGE_SIZE).get_page(request.GET.get(param))
+        newest = page.object_list[0] if page.number == 1 and page.object_list else selectors.current(kind)
+        registers.append({"kind": kind, "title": kind.label, "page": page, "param": param, "current": newest})
     return render(request, "registers/list.html", {"registers": registers})
 
 
