@@ -16,6 +16,7 @@ no change and every difference of two sorted snapshots gives at least one line.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from kokin.accounts.models import Role, Terminal
@@ -71,6 +72,17 @@ def _value(value: Any) -> str:
 # --- the roster ----------------------------------------------------------------------------------
 
 
+def _paired(
+    old: Iterable[dict[str, Any]], new: Iterable[dict[str, Any]], key: str
+) -> Iterator[tuple[Any, dict[str, Any] | None, dict[str, Any] | None]]:
+    """The entries of two versions matched by ``key``: ``(key, was, now)``, those of the new version in its
+    order first, then those removed (``now`` is None); ``was`` is None for an added entry."""
+    before = {e[key]: e for e in old}
+    after = {e[key]: e for e in new}
+    for k in [*after, *(k for k in before if k not in after)]:
+        yield k, before.get(k), after.get(k)
+
+
 def roster_changes(old: Snapshot, new: Snapshot) -> list[str]:
     lines = _responsible_changes(old.get("responsible"), new.get("responsible"))
     lines += _business_changes(old.get("businesses", []), new.get("businesses", []))
@@ -97,11 +109,8 @@ def _responsible_changes(old: dict[str, str] | None, new: dict[str, str] | None)
 
 
 def _business_changes(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[str]:
-    before = {b["code"]: b for b in old}
-    after = {b["code"]: b for b in new}
     lines: list[str] = []
-    for code in [*after, *(c for c in before if c not in after)]:
-        was, now = before.get(code), after.get(code)
+    for code, was, now in _paired(old, new, "code"):
         if was is None:
             assert now is not None
             lines.append(f"業務を追加: {business_label(now)} ({code})")
@@ -121,12 +130,9 @@ def _business_changes(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> l
 
 
 def _operator_changes(was: dict[str, Any] | None, now: dict[str, Any] | None) -> list[str]:
-    before = {o["username"]: o for o in (was or {}).get("operators", [])}
-    after = {o["username"]: o for o in (now or {}).get("operators", [])}
     where = business_label(now or was or {"department": "", "name": ""})
     lines: list[str] = []
-    for username in [*after, *(u for u in before if u not in after)]:
-        old, new = before.get(username), after.get(username)
+    for _, old, new in _paired((was or {}).get("operators", []), (now or {}).get("operators", []), "username"):
         if old is None:
             assert new is not None
             lines.append(f"従事者を追加: {where} — {person(new)} {role_labels(new['roles'])}")
@@ -140,11 +146,8 @@ def _operator_changes(was: dict[str, Any] | None, now: dict[str, Any] | None) ->
 
 
 def _hub_changes(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[str]:
-    before = {h["username"]: h for h in old}
-    after = {h["username"]: h for h in new}
     lines: list[str] = []
-    for username in [*after, *(u for u in before if u not in after)]:
-        was, now = before.get(username), after.get(username)
+    for _, was, now in _paired(old, new, "username"):
         if was is None:
             assert now is not None
             lines.append(f"{HUB_ROLE_LABELS.get(now['role'], now['role'])}を追加: {person(now)}")
@@ -185,11 +188,8 @@ def terminal_label(entry: dict[str, Any]) -> str:
 
 
 def equipment_changes(old: Snapshot, new: Snapshot) -> list[str]:
-    before = {t["number"]: t for t in old.get("terminals", [])}
-    after = {t["number"]: t for t in new.get("terminals", [])}
     lines: list[str] = []
-    for number in [*after, *(n for n in before if n not in after)]:
-        was, now = before.get(number), after.get(number)
+    for _, was, now in _paired(old.get("terminals", []), new.get("terminals", []), "number"):
         if was is None:
             assert now is not None
             lines.append(f"機器を登録: {terminal_label(now)} ({kind_label(now['kind'])}、{now['place']})")
